@@ -1,0 +1,324 @@
+//! The headless command line on the same core as the window: how teachers script batches,
+//! and how `gradedesk worker` keeps grading with no window open.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::exams::{self, Bbox, ItemState, QuestionInput};
+use crate::export;
+use crate::grading::gemini::{GeminiConfig, GeminiGrader};
+use crate::worker::{Pool, PoolConfig};
+use crate::workspace::{DeskError, Workspace};
+
+/// GradeDesk: grade scanned, handwritten exams. With no subcommand, opens the window.
+#[derive(Debug, Parser)]
+#[command(name = "gradedesk", version, about)]
+pub struct Cli {
+    /// The data folder (database, scans, crops, logs). Default: the app's data folder.
+    #[arg(long, global = true, env = "GRADEDESK_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create exams.
+    #[command(subcommand)]
+    Exam(ExamCommand),
+    /// Import scans (JPEG or PNG pages) as submissions of an exam.
+    Import {
+        #[arg(long)]
+        exam: i64,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Cut an answer out of a page and queue it for grading.
+    Crop {
+        #[arg(long)]
+        submission: i64,
+        /// Page number, counting from 1.
+        #[arg(long)]
+        page: i64,
+        /// The question's label, e.g. Q1.
+        #[arg(long)]
+        question: String,
+        /// X,Y,W,H as fractions of the page (origin top left), e.g. 0.1,0.2,0.8,0.15
+        #[arg(long, value_parser = parse_bbox, allow_hyphen_values = true)]
+        bbox: Bbox,
+    },
+    /// Grade queued answers until stopped with Ctrl-C or SIGTERM.
+    Worker(PoolArgs),
+    /// Grade until nothing is queued or running, with a progress bar.
+    Grade {
+        /// Wait for the queue to drain (the default and only mode).
+        #[arg(long)]
+        wait: bool,
+        #[command(flatten)]
+        pool: PoolArgs,
+    },
+    /// Show job counts and each answer's state.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write an exam's gradebook as CSV.
+    Export {
+        #[arg(long)]
+        exam: i64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExamCommand {
+    /// Create an exam from a questions file.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// JSON: [{"label", "prompt", "max_points", "rubric", "reference_answer"}]
+        #[arg(long)]
+        questions: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PoolArgs {
+    /// How many answers are graded at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+}
+
+fn parse_bbox(text: &str) -> Result<Bbox, String> {
+    let values: Vec<f64> = text
+        .split(',')
+        .map(|v| v.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("\"{text}\" is not four numbers X,Y,W,H"))?;
+    match values[..] {
+        [x, y, w, h] => Ok(Bbox { x, y, w, h }),
+        _ => Err(format!("\"{text}\" needs exactly four numbers X,Y,W,H")),
+    }
+}
+
+/// The default data folder, the same one the window uses (`<data dir>/<app identifier>`).
+pub fn default_data_dir() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("app.gradedesk.desktop")
+}
+
+/// Runs one subcommand; errors become a sentence on stderr and a non-zero exit.
+pub async fn run(data_dir: &Path, command: Command) -> ExitCode {
+    let workspace = match Workspace::open(data_dir) {
+        Ok(ws) => ws,
+        Err(e) => return fail(&e),
+    };
+    let result = match command {
+        Command::Exam(ExamCommand::Create { name, questions }) => create_exam(&workspace, name, &questions).await,
+        Command::Import { exam, files } => return import(&workspace, exam, &files).await,
+        Command::Crop { submission, page, question, bbox } => workspace
+            .create_item(submission, page, &question, bbox)
+            .await
+            .map(|r| print_json(&r)),
+        Command::Worker(pool) => {
+            worker(&workspace, pool).await;
+            Ok(())
+        }
+        Command::Grade { pool, .. } => return grade(&workspace, pool).await,
+        Command::Status { json } => status(&workspace, json).await,
+        Command::Export { exam, out } => export::export_csv(&workspace, exam, &out).await.map(|rows| {
+            eprintln!("wrote {rows} answers to {}", out.display());
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(error: &DeskError) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::FAILURE
+}
+
+fn print_json<T: serde::Serialize>(value: &T) {
+    println!("{}", serde_json::to_string(value).unwrap_or_default());
+}
+
+async fn create_exam(workspace: &Workspace, name: String, path: &Path) -> Result<(), DeskError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| DeskError::Invalid(format!("could not read the questions file {}: {e}", path.display())))?;
+    let questions: Vec<QuestionInput> = serde_json::from_str(&text)
+        .map_err(|e| DeskError::Invalid(format!("the questions file {} is not valid: {e}", path.display())))?;
+    let exam_id = workspace.create_exam(name, questions).await?;
+    print_json(&json!({ "exam_id": exam_id }));
+    Ok(())
+}
+
+/// Imports each file on its own: good files are kept even when others fail.
+async fn import(workspace: &Workspace, exam: i64, files: &[PathBuf]) -> ExitCode {
+    let mut results = Vec::new();
+    let mut failed = 0;
+    for file in files {
+        match workspace.import_path(exam, file).await {
+            Ok(result) => results.push(result),
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {e}");
+                if matches!(e, DeskError::Exam(exams::ExamError::NotFound(_))) {
+                    break;
+                }
+            }
+        }
+    }
+    print_json(&results);
+    if failed > 0 {
+        eprintln!("{failed} of {} files could not be imported", files.len());
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn start_pool(workspace: &Arc<Workspace>, args: &PoolArgs) -> Result<Arc<Pool>, DeskError> {
+    let grader = GeminiGrader::new(GeminiConfig::from_env())
+        .map_err(|e| DeskError::Invalid(format!("could not set up the connection to Gemini: {e}")))?;
+    let config = PoolConfig {
+        concurrency: usize::from(args.concurrency),
+        ..PoolConfig::default()
+    };
+    Ok(Pool::new(workspace.clone(), Arc::new(grader), config))
+}
+
+async fn worker(workspace: &Arc<Workspace>, args: PoolArgs) {
+    let pool = match start_pool(workspace, &args) {
+        Ok(pool) => pool,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return;
+        }
+    };
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    tracing::info!(concurrency = args.concurrency, "worker started");
+    pool.run(shutdown).await;
+    tracing::info!("worker stopped");
+}
+
+async fn cancel_on_signal(token: CancellationToken) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    token.cancel();
+}
+
+/// Runs a pool until the queue is empty (other processes' running jobs included).
+async fn grade(workspace: &Arc<Workspace>, args: PoolArgs) -> ExitCode {
+    let pool = match start_pool(workspace, &args) {
+        Ok(pool) => pool,
+        Err(e) => return fail(&e),
+    };
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    let runner = tokio::spawn(pool.clone().run(shutdown.clone()));
+    let start = match workspace.counts().await {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let total = start.active() as u64;
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} answers graded  {msg}  [{elapsed}, ETA {eta}]")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut halted = None;
+    loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let counts = match workspace.counts().await {
+            Ok(c) => c,
+            Err(e) => {
+                shutdown.cancel();
+                let _ = runner.await;
+                return fail(&e);
+            }
+        };
+        bar.set_length(total.max(counts.active() as u64));
+        bar.set_position(total.saturating_sub(counts.active() as u64));
+        bar.set_message(format!("{} grading, {} failed", counts.running, counts.dead.saturating_sub(start.dead)));
+        if let Some(reason) = pool.status().halted {
+            halted = Some(reason);
+            break;
+        }
+        if counts.active() == 0 || shutdown.is_cancelled() {
+            break;
+        }
+    }
+    shutdown.cancel();
+    let _ = runner.await;
+    bar.finish_and_clear();
+    if let Some(reason) = halted {
+        eprintln!("error: grading stopped: {reason}. The answers stay queued; run `gradedesk grade --wait` again once this is fixed.");
+        return ExitCode::from(3);
+    }
+    let items = workspace.store.run(|conn| exams::item_views(conn, None)).await;
+    let items = match items {
+        Ok(items) => items,
+        Err(e) => return fail(&e.into()),
+    };
+    let failed: Vec<_> = items.iter().filter(|i| i.state == ItemState::Failed).collect();
+    let done = items.iter().filter(|i| i.state == ItemState::Done).count();
+    eprintln!("{done} answers graded, {} failed", failed.len());
+    for item in &failed {
+        eprintln!(
+            "  submission {} {}: {}",
+            item.submission_id,
+            item.question_label,
+            item.error.as_deref().unwrap_or("failed")
+        );
+    }
+    if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+async fn status(workspace: &Workspace, as_json: bool) -> Result<(), DeskError> {
+    let snapshot = workspace.snapshot().await?;
+    if as_json {
+        print_json(&json!({ "counts": snapshot.counts, "items": snapshot.items }));
+    } else {
+        let c = &snapshot.counts;
+        println!(
+            "queued {}  running {}  succeeded {}  dead {}  cancelled {}",
+            c.queued, c.running, c.succeeded, c.dead, c.cancelled
+        );
+        for item in &snapshot.items {
+            let state = serde_json::to_value(item.state).unwrap_or_default();
+            let score = item.score.map(|s| format!("{s} / {}", item.max_points)).unwrap_or_default();
+            println!(
+                "  item {:>5}  submission {:>4}  {:<6} {:<10} {} {}",
+                item.item_id,
+                item.submission_id,
+                item.question_label,
+                state.as_str().unwrap_or(""),
+                score,
+                item.error.as_deref().unwrap_or("")
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! Serves page previews and answer crops to the webview by id (`gdimg://localhost/page/12`),
+//! never by path, so the UI cannot read arbitrary files.
+
+use std::sync::Arc;
+
+use tauri::http::{header, Request, Response, StatusCode};
+use tauri::UriSchemeResponder;
+
+use crate::exams;
+use crate::workspace::Workspace;
+
+/// The custom protocol's scheme; the CSP allows images from it.
+pub const SCHEME: &str = "gdimg";
+
+/// Answers one image request on a blocking thread (file reads and a DB lookup).
+pub fn serve(workspace: Arc<Workspace>, request: Request<Vec<u8>>, responder: UriSchemeResponder) {
+    let path = percent_encoding::percent_decode_str(request.uri().path())
+        .decode_utf8_lossy()
+        .trim_start_matches('/')
+        .to_string();
+    tauri::async_runtime::spawn_blocking(move || {
+        responder.respond(respond(&workspace, &path));
+    });
+}
+
+fn respond(workspace: &Workspace, path: &str) -> Response<Vec<u8>> {
+    let file = {
+        let conn = workspace.store.lock();
+        match path.split_once('/') {
+            Some(("page", id)) => id
+                .parse()
+                .ok()
+                .and_then(|id| exams::page_by_id(&conn, id).ok())
+                .map(|p| (p.preview_path, "image/jpeg")),
+            Some(("crop", id)) => id
+                .parse()
+                .ok()
+                .and_then(|id| exams::crop_path(&conn, id).ok())
+                .map(|p| (p, "image/png")),
+            _ => None,
+        }
+    };
+    let found = file.and_then(|(path, mime)| std::fs::read(path).ok().map(|bytes| (bytes, mime)));
+    let response = match found {
+        Some((bytes, mime)) => Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, mime)
+            .header(header::CACHE_CONTROL, "max-age=31536000, immutable")
+            .body(bytes),
+        None => Response::builder()
+            .status(StatusCode::NOT_FOUND)
+            .header(header::CONTENT_TYPE, "text/plain")
+            .body(b"not found".to_vec()),
+    };
+    response.unwrap_or_else(|_| Response::new(Vec::new()))
+}

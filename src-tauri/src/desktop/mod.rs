@@ -1,0 +1,115 @@
+//! The window: the Tauri shell around the core. Commands are thin (parse, call the core,
+//! map the error); the only module that knows Tauri exists.
+
+mod commands;
+mod images;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tauri::{AppHandle, Emitter, Manager, RunEvent};
+use tokio_util::sync::CancellationToken;
+
+use crate::events::{Event, EventBody, EventSink};
+use crate::grading::gemini::{GeminiConfig, GeminiGrader};
+use crate::store::now_ms;
+use crate::worker::{Pool, PoolConfig};
+use crate::workspace::Workspace;
+
+/// The one event name the UI listens to; the payload is a `seq`-numbered [`Event`].
+pub const EVENT_NAME: &str = "gradedesk:event";
+/// How often the core says it is alive; the UI shows "Reconnecting" after two silent periods.
+pub const HEARTBEAT: Duration = Duration::from_secs(2);
+
+/// What every command can reach.
+pub struct Desk {
+    pub workspace: Arc<Workspace>,
+    pub pool: Arc<Pool>,
+}
+
+struct TauriSink(AppHandle);
+
+impl EventSink for TauriSink {
+    fn deliver(&self, event: &Event) {
+        if let Err(e) = self.0.emit(EVENT_NAME, event) {
+            tracing::warn!(error = %e, "could not send an event to the window");
+        }
+    }
+}
+
+/// Opens the window on `data_dir` and runs until it is closed.
+pub fn run(data_dir: PathBuf) -> ExitCode {
+    let _guard = crate::logging::init(&data_dir.join("logs"), true);
+    let workspace = match Workspace::open(&data_dir) {
+        Ok(ws) => ws,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let grader = match GeminiGrader::new(GeminiConfig::from_env()) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: could not set up the connection to Gemini: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let pool = Pool::new(workspace.clone(), Arc::new(grader), PoolConfig::default());
+    let shutdown = CancellationToken::new();
+    let image_workspace = workspace.clone();
+    let app = tauri::Builder::default()
+        .manage(Desk {
+            workspace: workspace.clone(),
+            pool: pool.clone(),
+        })
+        .register_asynchronous_uri_scheme_protocol(images::SCHEME, move |_ctx, request, responder| {
+            images::serve(image_workspace.clone(), request, responder);
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::snapshot,
+            commands::list_exams,
+            commands::create_exam,
+            commands::import_file,
+            commands::get_submission,
+            commands::create_item,
+        ])
+        .setup({
+            let shutdown = shutdown.clone();
+            move |app| {
+                let desk = app.state::<Desk>();
+                desk.workspace
+                    .events
+                    .add_sink(Arc::new(TauriSink(app.handle().clone())));
+                tauri::async_runtime::spawn(desk.pool.clone().run(shutdown.clone()));
+                let events = desk.workspace.events.clone();
+                let stop = shutdown.clone();
+                tauri::async_runtime::spawn(async move {
+                    loop {
+                        tokio::select! {
+                            _ = stop.cancelled() => return,
+                            _ = tokio::time::sleep(HEARTBEAT) => {}
+                        }
+                        events.emit(EventBody::Heartbeat { at_ms: now_ms() });
+                    }
+                });
+                tracing::info!(data_dir = %desk.workspace.data_dir.display(), "window opened");
+                Ok(())
+            }
+        })
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("error: the window could not start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    app.run(move |_handle, event| {
+        if let RunEvent::Exit = event {
+            shutdown.cancel();
+        }
+    });
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,563 @@
+//! Exams, questions, submissions, pages, answer regions (items) and their grades.
+//!
+//! Plain functions over a connection or transaction, so that callers decide what commits
+//! together (an item and its grading job, a grade and its job's completion).
+
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+use serde::{Deserialize, Serialize};
+
+use crate::store::{now_ms, StoreError};
+
+/// Errors a teacher can act on: a missing exam, a bad questions file, a box off the page.
+#[derive(Debug, thiserror::Error)]
+pub enum ExamError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for ExamError {
+    fn from(e: rusqlite::Error) -> Self {
+        ExamError::Store(StoreError::Sqlite(e))
+    }
+}
+
+/// A question as the teacher writes it in the questions file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionInput {
+    pub label: String,
+    pub prompt: String,
+    pub max_points: f64,
+    #[serde(default)]
+    pub rubric: String,
+    #[serde(default)]
+    pub reference_answer: String,
+}
+
+/// A stored question: everything the grader needs to judge an answer.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Question {
+    pub id: i64,
+    pub label: String,
+    pub prompt: String,
+    pub max_points: f64,
+    pub rubric: String,
+    pub reference_answer: String,
+}
+
+/// An exam with its questions in order.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Exam {
+    pub id: i64,
+    pub name: String,
+    pub questions: Vec<Question>,
+}
+
+/// One student's scan, as listed: how far its grading has come.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SubmissionSummary {
+    pub id: i64,
+    pub exam_id: i64,
+    pub student: String,
+    pub file_name: String,
+    pub pages: i64,
+    pub items: i64,
+    pub done: i64,
+}
+
+/// A page's identity and pixel size; the UI draws boxes on its preview.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PageInfo {
+    pub id: i64,
+    pub number: i64,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Where a page's files are, for cropping and serving previews.
+#[derive(Debug, Clone)]
+pub struct PageFiles {
+    pub id: i64,
+    pub path: String,
+    pub preview_path: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A box as fractions of the page's width and height, origin at the top left.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Bbox {
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+}
+
+/// Where an answer stands, in the words the UI shows.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemState {
+    Queued,
+    Grading,
+    Retrying,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+/// One answer as the UI and the CLI's status show it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ItemView {
+    pub item_id: i64,
+    pub submission_id: i64,
+    pub page_number: i64,
+    pub question_label: String,
+    pub bbox: Bbox,
+    pub job_id: Option<i64>,
+    pub state: ItemState,
+    pub score: Option<f64>,
+    pub max_points: f64,
+    pub feedback: Option<String>,
+    pub error: Option<String>,
+}
+
+/// A page about to be stored: its files are already on disk.
+pub struct NewPage {
+    pub path: String,
+    pub preview_path: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A grade as the grader returned it, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewGrade {
+    pub score: f64,
+    pub max_points: f64,
+    pub feedback: String,
+    pub transcription: String,
+    pub confidence: Option<f64>,
+    pub needs_review: bool,
+    pub review_reason: Option<String>,
+    pub model: String,
+    pub prompt_tokens: Option<i64>,
+    pub output_tokens: Option<i64>,
+    pub thoughts_tokens: Option<i64>,
+}
+
+/// Validates and stores an exam with its questions.
+pub fn create_exam(
+    tx: &Transaction,
+    name: &str,
+    questions: &[QuestionInput],
+) -> Result<i64, ExamError> {
+    if name.trim().is_empty() {
+        return Err(ExamError::Invalid("the exam needs a name".into()));
+    }
+    if questions.is_empty() {
+        return Err(ExamError::Invalid("the exam needs at least one question".into()));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for q in questions {
+        if q.label.trim().is_empty() {
+            return Err(ExamError::Invalid("every question needs a label".into()));
+        }
+        if !seen.insert(q.label.trim().to_string()) {
+            return Err(ExamError::Invalid(format!(
+                "the label \"{}\" is used by two questions",
+                q.label
+            )));
+        }
+        if !(q.max_points.is_finite() && q.max_points > 0.0) {
+            return Err(ExamError::Invalid(format!(
+                "question {} needs max_points above 0",
+                q.label
+            )));
+        }
+    }
+    tx.execute(
+        "INSERT INTO exams (name, created_at) VALUES (?1, ?2)",
+        params![name.trim(), now_ms()],
+    )?;
+    let exam_id = tx.last_insert_rowid();
+    for (position, q) in questions.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO questions (exam_id, position, label, prompt, max_points, rubric, reference_answer)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![exam_id, position as i64, q.label.trim(), q.prompt, q.max_points, q.rubric, q.reference_answer],
+        )?;
+    }
+    Ok(exam_id)
+}
+
+fn question_from_row(row: &Row) -> rusqlite::Result<Question> {
+    Ok(Question {
+        id: row.get("id")?,
+        label: row.get("label")?,
+        prompt: row.get("prompt")?,
+        max_points: row.get("max_points")?,
+        rubric: row.get("rubric")?,
+        reference_answer: row.get("reference_answer")?,
+    })
+}
+
+/// All exams with their questions, oldest first.
+pub fn list_exams(conn: &Connection) -> Result<Vec<Exam>, ExamError> {
+    let mut exams: Vec<Exam> = conn
+        .prepare_cached("SELECT id, name FROM exams ORDER BY id")?
+        .query_map([], |r| {
+            Ok(Exam {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                questions: Vec::new(),
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, exam_id, label, prompt, max_points, rubric, reference_answer
+         FROM questions ORDER BY exam_id, position",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>("exam_id")?, question_from_row(r)?)))?;
+    for row in rows {
+        let (exam_id, question) = row?;
+        if let Some(exam) = exams.iter_mut().find(|e| e.id == exam_id) {
+            exam.questions.push(question);
+        }
+    }
+    Ok(exams)
+}
+
+/// Fails with a clear message unless the exam exists.
+pub fn require_exam(conn: &Connection, exam_id: i64) -> Result<(), ExamError> {
+    let found: Option<i64> = conn
+        .query_row("SELECT id FROM exams WHERE id = ?1", [exam_id], |r| r.get(0))
+        .optional()?;
+    found
+        .map(|_| ())
+        .ok_or_else(|| ExamError::NotFound(format!("there is no exam number {exam_id}")))
+}
+
+/// Finds a question of the submission's exam by its label (case-insensitive).
+pub fn question_for_submission(
+    conn: &Connection,
+    submission_id: i64,
+    label: &str,
+) -> Result<Question, ExamError> {
+    conn.query_row(
+        "SELECT q.id, q.label, q.prompt, q.max_points, q.rubric, q.reference_answer
+         FROM questions q JOIN submissions s ON s.exam_id = q.exam_id
+         WHERE s.id = ?1 AND q.label = ?2 COLLATE NOCASE",
+        params![submission_id, label.trim()],
+        question_from_row,
+    )
+    .optional()?
+    .ok_or_else(|| {
+        ExamError::NotFound(format!(
+            "the exam of submission {submission_id} has no question labelled \"{label}\""
+        ))
+    })
+}
+
+/// Stores a submission and its pages; the page files must already be in place.
+pub fn insert_submission(
+    tx: &Transaction,
+    exam_id: i64,
+    student: &str,
+    file_name: &str,
+    pages: &[NewPage],
+) -> Result<i64, ExamError> {
+    tx.execute(
+        "INSERT INTO submissions (exam_id, student, file_name, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![exam_id, student, file_name, now_ms()],
+    )?;
+    let submission_id = tx.last_insert_rowid();
+    for (index, page) in pages.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO pages (submission_id, number, path, preview_path, width, height)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![submission_id, index as i64 + 1, page.path, page.preview_path, page.width, page.height],
+        )?;
+    }
+    Ok(submission_id)
+}
+
+const SUBMISSION_SUMMARY_SQL: &str = "
+    SELECT s.id, s.exam_id, s.student, s.file_name,
+           (SELECT count(*) FROM pages p WHERE p.submission_id = s.id),
+           (SELECT count(*) FROM items i WHERE i.submission_id = s.id AND i.superseded_at IS NULL),
+           (SELECT count(*) FROM items i JOIN grades g ON g.item_id = i.id
+             WHERE i.submission_id = s.id AND i.superseded_at IS NULL)
+    FROM submissions s";
+
+fn summary_from_row(r: &Row) -> rusqlite::Result<SubmissionSummary> {
+    Ok(SubmissionSummary {
+        id: r.get(0)?,
+        exam_id: r.get(1)?,
+        student: r.get(2)?,
+        file_name: r.get(3)?,
+        pages: r.get(4)?,
+        items: r.get(5)?,
+        done: r.get(6)?,
+    })
+}
+
+/// Every submission, by exam then import order.
+pub fn list_submissions(conn: &Connection) -> Result<Vec<SubmissionSummary>, ExamError> {
+    let sql = format!("{SUBMISSION_SUMMARY_SQL} ORDER BY s.exam_id, s.id");
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map([], summary_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// One submission's summary, or a clear "not found".
+pub fn submission(conn: &Connection, submission_id: i64) -> Result<SubmissionSummary, ExamError> {
+    let sql = format!("{SUBMISSION_SUMMARY_SQL} WHERE s.id = ?1");
+    conn.query_row(&sql, [submission_id], summary_from_row)
+        .optional()?
+        .ok_or_else(|| ExamError::NotFound(format!("there is no submission number {submission_id}")))
+}
+
+/// The pages of a submission, in order.
+pub fn pages(conn: &Connection, submission_id: i64) -> Result<Vec<PageInfo>, ExamError> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT id, number, width, height FROM pages WHERE submission_id = ?1 ORDER BY number",
+        )?
+        .query_map([submission_id], |r| {
+            Ok(PageInfo {
+                id: r.get(0)?,
+                number: r.get(1)?,
+                width: r.get(2)?,
+                height: r.get(3)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+fn page_files_from_row(r: &Row) -> rusqlite::Result<PageFiles> {
+    Ok(PageFiles {
+        id: r.get(0)?,
+        path: r.get(1)?,
+        preview_path: r.get(2)?,
+        width: r.get(3)?,
+        height: r.get(4)?,
+    })
+}
+
+/// A page by its number within a submission (pages count from 1).
+pub fn page_by_number(
+    conn: &Connection,
+    submission_id: i64,
+    number: i64,
+) -> Result<PageFiles, ExamError> {
+    submission(conn, submission_id)?;
+    conn.query_row(
+        "SELECT id, path, preview_path, width, height FROM pages WHERE submission_id = ?1 AND number = ?2",
+        params![submission_id, number],
+        page_files_from_row,
+    )
+    .optional()?
+    .ok_or_else(|| {
+        let count: i64 = conn
+            .query_row("SELECT count(*) FROM pages WHERE submission_id = ?1", [submission_id], |r| r.get(0))
+            .unwrap_or(0);
+        ExamError::NotFound(format!(
+            "submission {submission_id} has no page {number} (it has {count} page{}; pages count from 1)",
+            if count == 1 { "" } else { "s" }
+        ))
+    })
+}
+
+/// A page by id, for serving its preview to the window.
+pub fn page_by_id(conn: &Connection, page_id: i64) -> Result<PageFiles, ExamError> {
+    conn.query_row(
+        "SELECT id, path, preview_path, width, height FROM pages WHERE id = ?1",
+        [page_id],
+        page_files_from_row,
+    )
+    .optional()?
+    .ok_or_else(|| ExamError::NotFound(format!("there is no page number {page_id}")))
+}
+
+/// The crop file of an item, for serving it to the window.
+pub fn crop_path(conn: &Connection, item_id: i64) -> Result<String, ExamError> {
+    conn.query_row("SELECT crop_path FROM items WHERE id = ?1", [item_id], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| ExamError::NotFound(format!("there is no answer number {item_id}")))
+}
+
+/// Stores an answer region, superseding the current answer to the same question (a re-crop).
+/// Returns the new item id and the ids of the items it superseded.
+pub fn insert_item(
+    tx: &Transaction,
+    submission_id: i64,
+    page_id: i64,
+    question_id: i64,
+    bbox: Bbox,
+    crop_path: &str,
+) -> Result<(i64, Vec<i64>), ExamError> {
+    let now = now_ms();
+    let superseded: Vec<i64> = tx
+        .prepare_cached(
+            "UPDATE items SET superseded_at = ?3
+             WHERE submission_id = ?1 AND question_id = ?2 AND superseded_at IS NULL RETURNING id",
+        )?
+        .query_map(params![submission_id, question_id, now], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    tx.execute(
+        "INSERT INTO items (submission_id, page_id, question_id, x, y, w, h, crop_path, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![submission_id, page_id, question_id, bbox.x, bbox.y, bbox.w, bbox.h, crop_path, now],
+    )?;
+    Ok((tx.last_insert_rowid(), superseded))
+}
+
+/// What the grader needs for one item: the crop on disk and its question.
+pub fn grading_context(conn: &Connection, item_id: i64) -> Result<(String, Question), ExamError> {
+    conn.query_row(
+        "SELECT i.crop_path, q.id, q.label, q.prompt, q.max_points, q.rubric, q.reference_answer
+         FROM items i JOIN questions q ON q.id = i.question_id WHERE i.id = ?1",
+        [item_id],
+        |r| Ok((r.get(0)?, question_from_row(r)?)),
+    )
+    .optional()?
+    .ok_or_else(|| ExamError::NotFound(format!("there is no answer number {item_id}")))
+}
+
+/// Stores an item's grade; the UNIQUE(item_id) constraint refuses a second one.
+pub fn insert_grade(
+    tx: &Transaction,
+    item_id: i64,
+    job_id: i64,
+    grade: &NewGrade,
+) -> Result<(), ExamError> {
+    tx.execute(
+        "INSERT INTO grades (item_id, job_id, score, max_points, feedback, transcription, confidence,
+                             needs_review, review_reason, model, prompt_tokens, output_tokens,
+                             thoughts_tokens, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        params![
+            item_id, job_id, grade.score, grade.max_points, grade.feedback, grade.transcription,
+            grade.confidence, grade.needs_review, grade.review_reason, grade.model,
+            grade.prompt_tokens, grade.output_tokens, grade.thoughts_tokens, now_ms()
+        ],
+    )?;
+    Ok(())
+}
+
+const ITEM_VIEW_SQL: &str = "
+    SELECT i.id, i.submission_id, p.number, q.label, i.x, i.y, i.w, i.h,
+           j.id, j.state, j.attempts, j.last_error, g.score, q.max_points, g.feedback,
+           s.student, coalesce(g.transcription, '')
+    FROM items i
+    JOIN submissions s ON s.id = i.submission_id
+    JOIN pages p ON p.id = i.page_id
+    JOIN questions q ON q.id = i.question_id
+    LEFT JOIN jobs j ON j.id = (SELECT max(id) FROM jobs WHERE item_id = i.id AND kind = 'GRADE_ITEM')
+    LEFT JOIN grades g ON g.item_id = i.id";
+
+fn item_view_from_row(r: &Row) -> rusqlite::Result<ItemView> {
+    let job_state: Option<String> = r.get(9)?;
+    let attempts: Option<i64> = r.get(10)?;
+    let score: Option<f64> = r.get(12)?;
+    let last_error: Option<String> = r.get(11)?;
+    let state = if score.is_some() {
+        ItemState::Done
+    } else {
+        match job_state.as_deref() {
+            Some("running") => ItemState::Grading,
+            Some("queued") if attempts.unwrap_or(0) > 0 => ItemState::Retrying,
+            Some("dead") => ItemState::Failed,
+            Some("cancelled") => ItemState::Cancelled,
+            Some("succeeded") => ItemState::Done,
+            _ => ItemState::Queued,
+        }
+    };
+    let error = match state {
+        ItemState::Failed | ItemState::Retrying | ItemState::Cancelled => last_error,
+        _ => None,
+    };
+    Ok(ItemView {
+        item_id: r.get(0)?,
+        submission_id: r.get(1)?,
+        page_number: r.get(2)?,
+        question_label: r.get(3)?,
+        bbox: Bbox {
+            x: r.get(4)?,
+            y: r.get(5)?,
+            w: r.get(6)?,
+            h: r.get(7)?,
+        },
+        job_id: r.get(8)?,
+        state,
+        score,
+        max_points: r.get(13)?,
+        feedback: r.get(14)?,
+        error,
+    })
+}
+
+/// One item's current view (superseded items too, so their last event can be sent).
+pub fn item_view(conn: &Connection, item_id: i64) -> Result<ItemView, ExamError> {
+    let sql = format!("{ITEM_VIEW_SQL} WHERE i.id = ?1");
+    conn.query_row(&sql, [item_id], item_view_from_row)
+        .optional()?
+        .ok_or_else(|| ExamError::NotFound(format!("there is no answer number {item_id}")))
+}
+
+/// The current items, of one submission or of all.
+pub fn item_views(conn: &Connection, submission_id: Option<i64>) -> Result<Vec<ItemView>, ExamError> {
+    let sql = format!(
+        "{ITEM_VIEW_SQL} WHERE i.superseded_at IS NULL AND (?1 IS NULL OR i.submission_id = ?1)
+         ORDER BY i.submission_id, q.position, i.id"
+    );
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map([submission_id], item_view_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// One gradebook row: what the export writes for each current answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct GradebookRow {
+    pub submission_id: i64,
+    pub student: String,
+    pub question: String,
+    pub score: Option<f64>,
+    pub max_points: f64,
+    pub feedback: String,
+    pub transcription: String,
+    pub state: ItemState,
+}
+
+/// The current answers of an exam with their grades, in submission and question order.
+pub fn gradebook(conn: &Connection, exam_id: i64) -> Result<Vec<GradebookRow>, ExamError> {
+    require_exam(conn, exam_id)?;
+    let sql = format!(
+        "{ITEM_VIEW_SQL} WHERE i.superseded_at IS NULL AND s.exam_id = ?1
+         ORDER BY i.submission_id, q.position"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([exam_id], |r| {
+        let view = item_view_from_row(r)?;
+        Ok(GradebookRow {
+            submission_id: view.submission_id,
+            student: r.get(15)?,
+            question: view.question_label,
+            score: view.score,
+            max_points: view.max_points,
+            feedback: view.feedback.unwrap_or_default(),
+            transcription: r.get(16)?,
+            state: view.state,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -1,0 +1,16 @@
+//! GradeDesk's core: grading scanned, handwritten exams through a durable job queue.
+//! Everything but `desktop` runs the same under the window, the CLI and the tests.
+
+pub mod cli;
+pub mod desktop;
+pub mod events;
+pub mod exams;
+pub mod export;
+pub mod fake_gemini;
+pub mod grading;
+pub mod imaging;
+pub mod logging;
+pub mod queue;
+pub mod store;
+pub mod worker;
+pub mod workspace;

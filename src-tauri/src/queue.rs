@@ -1,0 +1,387 @@
+//! The durable job queue: every grading request is a row that survives crashes.
+//!
+//! A job is `queued → running → succeeded | queued again (retry at run_at) | dead | cancelled`.
+//! A claim takes a time-limited lease; every later change to a running job is fenced on
+//! `(state = 'running', lease_owner = me)`, so a worker whose lease was rescued cannot
+//! overwrite what happened since. The state invariants live in the schema's CHECKs too.
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use serde::Serialize;
+
+use crate::store::StoreError;
+
+/// The kinds of work the pool runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum JobKind {
+    /// Grade one answer region through the model.
+    #[serde(rename = "GRADE_ITEM")]
+    GradeItem,
+    /// Improve a submission's low-resolution pages before cropping.
+    #[serde(rename = "UPSCALE_SUBMISSION")]
+    UpscaleSubmission,
+}
+
+impl JobKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            JobKind::GradeItem => "GRADE_ITEM",
+            JobKind::UpscaleSubmission => "UPSCALE_SUBMISSION",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "GRADE_ITEM" => Some(JobKind::GradeItem),
+            "UPSCALE_SUBMISSION" => Some(JobKind::UpscaleSubmission),
+            _ => None,
+        }
+    }
+}
+
+/// A job to add: what to do, to what, how urgently.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub kind: JobKind,
+    pub item_id: Option<i64>,
+    pub submission_id: Option<i64>,
+    pub priority: i64,
+    pub max_attempts: i64,
+}
+
+impl NewJob {
+    /// The usual grading job for one answer.
+    pub fn grade_item(item_id: i64) -> Self {
+        Self {
+            kind: JobKind::GradeItem,
+            item_id: Some(item_id),
+            submission_id: None,
+            priority: 0,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        }
+    }
+}
+
+/// How many times a job may start before it is given up as dead.
+pub const DEFAULT_MAX_ATTEMPTS: i64 = 5;
+
+/// A job this worker now holds the lease on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedJob {
+    pub id: i64,
+    pub kind: JobKind,
+    pub item_id: Option<i64>,
+    pub submission_id: Option<i64>,
+    /// Starts including this one.
+    pub attempts: i64,
+    pub max_attempts: i64,
+}
+
+/// How many jobs are in each state.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    pub queued: i64,
+    pub running: i64,
+    pub succeeded: i64,
+    pub dead: i64,
+    pub cancelled: i64,
+}
+
+impl Counts {
+    /// Jobs that still need a worker.
+    pub fn active(&self) -> i64 {
+        self.queued + self.running
+    }
+}
+
+/// Adds a job inside the caller's transaction, so it commits with whatever it is for.
+pub fn enqueue(tx: &Transaction, job: &NewJob, now: i64) -> Result<i64, StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO jobs (kind, item_id, submission_id, state, priority, max_attempts, run_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?6, ?6)",
+    )?
+    .execute(params![job.kind.as_str(), job.item_id, job.submission_id, job.priority, job.max_attempts, now])?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Takes the most urgent due job, if any, with a lease until `now + lease_ms`.
+pub fn claim(
+    conn: &Connection,
+    owner: &str,
+    now: i64,
+    lease_ms: i64,
+) -> Result<Option<ClaimedJob>, StoreError> {
+    let row = conn
+        .prepare_cached(
+            "UPDATE jobs SET state = 'running', lease_owner = ?1, lease_expires_at = ?2 + ?3,
+                    attempts = attempts + 1, updated_at = ?2
+             WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ?2
+                         ORDER BY priority DESC, run_at, id LIMIT 1)
+             RETURNING id, kind, item_id, submission_id, attempts, max_attempts",
+        )?
+        .query_row(params![owner, now, lease_ms], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .optional()?;
+    Ok(row.and_then(|(id, kind, item_id, submission_id, attempts, max_attempts)| {
+        JobKind::parse(&kind).map(|kind| ClaimedJob {
+            id,
+            kind,
+            item_id,
+            submission_id,
+            attempts,
+            max_attempts,
+        })
+    }))
+}
+
+/// Extends a held lease; `false` means the lease was lost (rescued or cancelled).
+pub fn renew(
+    conn: &Connection,
+    id: i64,
+    owner: &str,
+    now: i64,
+    lease_ms: i64,
+) -> Result<bool, StoreError> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE jobs SET lease_expires_at = ?3 + ?4, updated_at = ?3
+             WHERE id = ?1 AND state = 'running' AND lease_owner = ?2",
+        )?
+        .execute(params![id, owner, now, lease_ms])?;
+    Ok(n == 1)
+}
+
+/// Marks a held job succeeded inside the caller's transaction (with its result).
+/// `false` means the lease was lost: the caller must roll back.
+pub fn complete(tx: &Transaction, id: i64, owner: &str, now: i64) -> Result<bool, StoreError> {
+    let n = tx
+        .prepare_cached(
+            "UPDATE jobs SET state = 'succeeded', lease_owner = NULL, lease_expires_at = NULL,
+                    last_error = NULL, updated_at = ?3, finished_at = ?3
+             WHERE id = ?1 AND state = 'running' AND lease_owner = ?2",
+        )?
+        .execute(params![id, owner, now])?;
+    Ok(n == 1)
+}
+
+/// Puts a held job back for another try at `run_at`, keeping the reason for the UI.
+pub fn retry_later(
+    conn: &Connection,
+    id: i64,
+    owner: &str,
+    now: i64,
+    run_at: i64,
+    error: &str,
+) -> Result<bool, StoreError> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL,
+                    run_at = ?4, last_error = ?5, updated_at = ?3
+             WHERE id = ?1 AND state = 'running' AND lease_owner = ?2",
+        )?
+        .execute(params![id, owner, now, run_at, error])?;
+    Ok(n == 1)
+}
+
+/// Hands a held job back without spending its attempt: shutdown, or grading cannot go on
+/// until the teacher acts (no key, key rejected) — the job itself did nothing wrong.
+pub fn release(
+    conn: &Connection,
+    id: i64,
+    owner: &str,
+    now: i64,
+    run_at: i64,
+    reason: Option<&str>,
+) -> Result<bool, StoreError> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL,
+                    attempts = max(attempts - 1, 0), run_at = ?4,
+                    last_error = coalesce(?5, last_error), updated_at = ?3
+             WHERE id = ?1 AND state = 'running' AND lease_owner = ?2",
+        )?
+        .execute(params![id, owner, now, run_at, reason])?;
+    Ok(n == 1)
+}
+
+/// Gives a held job up for good, with the reason the teacher will read.
+pub fn bury(
+    conn: &Connection,
+    id: i64,
+    owner: &str,
+    now: i64,
+    error: &str,
+) -> Result<bool, StoreError> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE jobs SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL,
+                    last_error = ?4, updated_at = ?3, finished_at = ?3
+             WHERE id = ?1 AND state = 'running' AND lease_owner = ?2",
+        )?
+        .execute(params![id, owner, now, error])?;
+    Ok(n == 1)
+}
+
+/// Cancels an item's live grading job (re-crop, or the teacher's cancel); returns its id.
+pub fn cancel_for_item(tx: &Transaction, item_id: i64, now: i64) -> Result<Option<i64>, StoreError> {
+    Ok(tx
+        .prepare_cached(
+            "UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL,
+                    updated_at = ?2, finished_at = ?2
+             WHERE item_id = ?1 AND kind = 'GRADE_ITEM' AND state IN ('queued', 'running')
+             RETURNING id",
+        )?
+        .query_row(params![item_id, now], |r| r.get(0))
+        .optional()?)
+}
+
+/// Returns jobs whose lease ran out (a crashed or frozen worker) to the queue, or to `dead`
+/// when they have no attempts left. Returns the affected item ids (for events) and the count.
+pub fn rescue_expired(conn: &Connection, now: i64) -> Result<Vec<(i64, Option<i64>)>, StoreError> {
+    let rescued = conn
+        .prepare_cached(
+            "UPDATE jobs SET
+                 state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END,
+                 finished_at = CASE WHEN attempts >= max_attempts THEN ?1 ELSE NULL END,
+                 last_error = CASE WHEN attempts >= max_attempts
+                     THEN 'the worker grading this answer stopped unexpectedly too many times'
+                     ELSE 'the worker grading this answer stopped unexpectedly; trying again' END,
+                 lease_owner = NULL, lease_expires_at = NULL, run_at = ?1, updated_at = ?1
+             WHERE state = 'running' AND lease_expires_at < ?1
+             RETURNING id, item_id",
+        )?
+        .query_map([now], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rescued)
+}
+
+/// When the next queued job becomes due: workers sleep until then, not on a fixed tick.
+pub fn next_run_at(conn: &Connection) -> Result<Option<i64>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT min(run_at) FROM jobs WHERE state = 'queued'")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Job counts by state, for progress and `status`.
+pub fn counts(conn: &Connection) -> Result<Counts, StoreError> {
+    let mut counts = Counts::default();
+    let mut stmt = conn.prepare_cached("SELECT state, count(*) FROM jobs GROUP BY state")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    for row in rows {
+        let (state, n) = row?;
+        match state.as_str() {
+            "queued" => counts.queued = n,
+            "running" => counts.running = n,
+            "succeeded" => counts.succeeded = n,
+            "dead" => counts.dead = n,
+            "cancelled" => counts.cancelled = n,
+            _ => {}
+        }
+    }
+    Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn store_with_jobs(n: usize) -> (tempfile::TempDir, Store, Vec<i64>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let ids = {
+            let mut conn = store.lock();
+            let tx = conn.transaction().unwrap();
+            let ids = (0..n)
+                .map(|i| {
+                    let job = NewJob {
+                        kind: JobKind::UpscaleSubmission,
+                        item_id: None,
+                        submission_id: None,
+                        priority: 0,
+                        max_attempts: 2,
+                    };
+                    // UPSCALE jobs need a submission; insert a minimal exam + submission.
+                    if i == 0 {
+                        tx.execute_batch(
+                            "INSERT INTO exams (id, name, created_at) VALUES (1, 'e', 0);
+                             INSERT INTO submissions (id, exam_id, student, file_name, created_at)
+                             VALUES (1, 1, 's', 'f', 0);",
+                        )
+                        .unwrap();
+                    }
+                    enqueue(
+                        &tx,
+                        &NewJob {
+                            submission_id: Some(1),
+                            ..job
+                        },
+                        100 + i as i64,
+                    )
+                    .unwrap()
+                })
+                .collect();
+            tx.commit().unwrap();
+            ids
+        };
+        (dir, store, ids)
+    }
+
+    #[test]
+    fn claims_in_order_and_fences_completion_on_the_lease() {
+        let (_dir, store, ids) = store_with_jobs(2);
+        let mut conn = store.lock();
+        let a = claim(&conn, "w1", 1_000, 50).unwrap().unwrap();
+        assert_eq!(a.id, ids[0]);
+        assert_eq!(a.attempts, 1);
+        // The lease expires; a rescue hands the job back; the old owner can no longer finish it.
+        let rescued = rescue_expired(&conn, 1_100).unwrap();
+        assert_eq!(rescued.len(), 1);
+        let tx = conn.transaction().unwrap();
+        assert!(!complete(&tx, a.id, "w1", 1_101).unwrap());
+        tx.rollback().unwrap();
+        let again = claim(&conn, "w2", 1_200, 50).unwrap().unwrap();
+        assert_eq!(again.id, a.id);
+        assert_eq!(again.attempts, 2);
+        let tx = conn.transaction().unwrap();
+        assert!(complete(&tx, a.id, "w2", 1_201).unwrap());
+        tx.commit().unwrap();
+        assert_eq!(counts(&conn).unwrap().succeeded, 1);
+    }
+
+    #[test]
+    fn retry_waits_for_run_at_and_release_spends_no_attempt() {
+        let (_dir, store, ids) = store_with_jobs(1);
+        let conn = store.lock();
+        let job = claim(&conn, "w", 1_000, 60_000).unwrap().unwrap();
+        assert!(retry_later(&conn, job.id, "w", 1_001, 5_000, "busy").unwrap());
+        assert_eq!(claim(&conn, "w", 4_999, 60_000).unwrap(), None);
+        assert_eq!(next_run_at(&conn).unwrap(), Some(5_000));
+        let job = claim(&conn, "w", 5_000, 60_000).unwrap().unwrap();
+        assert_eq!((job.id, job.attempts), (ids[0], 2));
+        assert!(release(&conn, job.id, "w", 5_001, 5_001, Some("no key")).unwrap());
+        let job = claim(&conn, "w", 5_002, 60_000).unwrap().unwrap();
+        assert_eq!(job.attempts, 2);
+        // Out of attempts: a crash now buries the job instead of looping forever.
+        let rescued = rescue_expired(&conn, 1_000_000).unwrap();
+        assert_eq!(rescued.len(), 1);
+        assert_eq!(counts(&conn).unwrap().dead, 1);
+    }
+
+    #[test]
+    fn schema_refuses_a_running_job_without_a_lease() {
+        let (_dir, store, ids) = store_with_jobs(1);
+        let conn = store.lock();
+        let err = conn
+            .execute("UPDATE jobs SET state = 'running' WHERE id = ?1", [ids[0]])
+            .unwrap_err();
+        assert!(err.to_string().contains("CHECK"), "{err}");
+    }
+}

@@ -1,0 +1,142 @@
+//! Opening the SQLite file every process shares, and keeping its schema current.
+//!
+//! One connection per process, behind a mutex: SQLite serialises writers anyway, and a single
+//! connection keeps the prepared-statement cache warm. Callers run store work on a blocking
+//! thread (`Store::run`), never on the async executor.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OpenFlags};
+use rusqlite_migration::{Migrations, M};
+
+/// Errors from the storage layer, worded for the person who has to fix them.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the GradeDesk database could not be used: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the GradeDesk database could not be upgraded: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("the data folder {path} could not be used: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("a background task stopped unexpectedly")]
+    Join,
+}
+
+/// Forward-only migrations: append, never edit, so every data dir upgrades the same way.
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(include_str!("migrations/0001_initial.sql"))])
+}
+
+/// The shared handle to one data dir's database.
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) `gradedesk.sqlite3` in `data_dir` and migrates it.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io {
+            path: data_dir.to_path_buf(),
+            source,
+        })?;
+        let path = data_dir.join("gradedesk.sqlite3");
+        let mut conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure(&conn)?;
+        // Two processes may start on a fresh dir at once: migrate under a write lock.
+        conn.execute_batch("BEGIN IMMEDIATE; COMMIT;")?;
+        migrations().to_latest(&mut conn)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            path,
+        })
+    }
+
+    /// Where the database file lives (tests and integrity checks use it).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Locks the connection for synchronous work. Prefer [`Store::run`] from async code.
+    pub fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite itself consistent (it rolls back
+        // unfinished transactions), so a poisoned mutex is safe to keep using.
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs blocking database work on tokio's blocking pool.
+    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = store.lock();
+            work(&mut conn)
+        })
+        .await
+        .map_err(|_| E::from(StoreError::Join))?
+    }
+
+    /// SQLite's counter of commits made by *other* connections: lets a process notice work
+    /// that another process (the CLI beside the window) added, without polling tables.
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .lock()
+            .query_row("PRAGMA data_version", [], |row| row.get(0))?)
+    }
+}
+
+fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // NORMAL in WAL mode keeps every committed transaction across a process crash (SIGKILL);
+    // only an OS crash or power loss can lose the last commits.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+/// Milliseconds since the Unix epoch: the one time unit stored in the database.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opens_twice_and_migrates_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Store::open(dir.path()).unwrap();
+        let b = Store::open(dir.path()).unwrap();
+        let mode: String = a
+            .lock()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let version: i64 = b
+            .lock()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 1);
+    }
+}

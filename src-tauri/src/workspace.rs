@@ -1,0 +1,341 @@
+//! One opened data dir: its database, its files and its event hub. Every front end (the
+//! window, the CLI, tests) works through this, so they all behave the same.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rand::Rng;
+use serde::Serialize;
+use tokio::sync::Notify;
+
+use crate::events::{EventBody, EventHub};
+use crate::exams::{
+    self, Bbox, Exam, ExamError, ItemView, PageFiles, PageInfo, QuestionInput, SubmissionSummary,
+};
+use crate::imaging::{self, ImagingError};
+use crate::queue::{self, Counts, NewJob};
+use crate::store::{now_ms, Store, StoreError};
+
+/// Every error a front end may show, with a stable code for the UI.
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    #[error(transparent)]
+    Exam(#[from] ExamError),
+    #[error(transparent)]
+    Imaging(#[from] ImagingError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl From<rusqlite::Error> for DeskError {
+    fn from(e: rusqlite::Error) -> Self {
+        DeskError::Store(StoreError::Sqlite(e))
+    }
+}
+
+impl DeskError {
+    /// A short machine-readable kind, so the UI can react without parsing sentences.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DeskError::Exam(ExamError::NotFound(_)) => "not_found",
+            DeskError::Exam(ExamError::Invalid(_)) | DeskError::Invalid(_) => "invalid",
+            DeskError::Imaging(ImagingError::BadInput { .. }) => "bad_file",
+            DeskError::Imaging(ImagingError::BadBox(_)) => "bad_box",
+            DeskError::Imaging(_) => "io",
+            DeskError::Exam(ExamError::Store(_)) | DeskError::Store(_) => "storage",
+        }
+    }
+}
+
+/// What an import produced (the CLI prints it, the UI lists it).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ImportResult {
+    pub submission_id: i64,
+    pub file: String,
+    pub pages: usize,
+}
+
+/// The answer region and its grading job, just created.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct CropResult {
+    pub item_id: i64,
+    pub job_id: i64,
+}
+
+/// Everything the UI shows, as of `seq`: events with a higher seq apply on top.
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot {
+    pub seq: u64,
+    pub exams: Vec<Exam>,
+    pub submissions: Vec<SubmissionSummary>,
+    pub items: Vec<ItemView>,
+    pub counts: Counts,
+}
+
+/// One submission with its pages and answers, for the crop page.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubmissionDetail {
+    pub submission: SubmissionSummary,
+    pub pages: Vec<PageInfo>,
+    pub items: Vec<ItemView>,
+}
+
+/// An opened data dir.
+pub struct Workspace {
+    pub data_dir: PathBuf,
+    pub store: Store,
+    pub events: Arc<EventHub>,
+    /// Wakes idle workers the moment a job is added.
+    pub wake: Arc<Notify>,
+}
+
+impl Workspace {
+    /// Opens or creates the data dir.
+    pub fn open(data_dir: &Path) -> Result<Arc<Self>, DeskError> {
+        let store = Store::open(data_dir)?;
+        Ok(Arc::new(Self {
+            data_dir: data_dir.to_path_buf(),
+            store,
+            events: EventHub::new(),
+            wake: Arc::new(Notify::new()),
+        }))
+    }
+
+    /// Where logs go: beside the data, so a teacher can send one folder.
+    pub fn log_dir(&self) -> PathBuf {
+        self.data_dir.join("logs")
+    }
+
+    /// Stores an exam and its questions.
+    pub async fn create_exam(&self, name: String, questions: Vec<QuestionInput>) -> Result<i64, DeskError> {
+        let id = self
+            .store
+            .run(move |conn| -> Result<i64, DeskError> {
+                let tx = conn.transaction()?;
+                let id = exams::create_exam(&tx, &name, &questions)?;
+                tx.commit()?;
+                Ok(id)
+            })
+            .await?;
+        self.events.emit(EventBody::Changed { what: "exams".into() });
+        Ok(id)
+    }
+
+    /// Imports one scan from disk.
+    pub async fn import_path(&self, exam_id: i64, path: &Path) -> Result<ImportResult, DeskError> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        let bytes = tokio::fs::read(path).await.map_err(|e| {
+            DeskError::Imaging(ImagingError::BadInput {
+                file: name.clone(),
+                reason: format!("could not be opened ({e})"),
+            })
+        })?;
+        self.import_bytes(exam_id, &name, bytes).await
+    }
+
+    /// Imports one scan's bytes: checks and decodes it, stores the original and a preview,
+    /// then the submission and its pages in one transaction. On any failure nothing of it
+    /// stays behind.
+    pub async fn import_bytes(&self, exam_id: i64, file_name: &str, bytes: Vec<u8>) -> Result<ImportResult, DeskError> {
+        {
+            let conn_store = self.store.clone();
+            conn_store.run(move |conn| exams::require_exam(conn, exam_id)).await?;
+        }
+        let file_name = sanitize_name(file_name);
+        let dir = self.data_dir.join("scans").join(random_token());
+        let (name, target) = (file_name.clone(), dir.clone());
+        let stored = tokio::task::spawn_blocking(move || -> Result<Vec<imaging::StoredPage>, DeskError> {
+            let pages = imaging::decode_scan(&name, &bytes)?;
+            let mut stored = Vec::with_capacity(pages.len());
+            for (index, page) in pages.iter().enumerate() {
+                stored.push(imaging::store_page(&bytes, page, &target, &format!("page-{}", index + 1))?);
+            }
+            Ok(stored)
+        })
+        .await
+        .map_err(|_| DeskError::Store(StoreError::Join))?;
+        let stored = match stored {
+            Ok(stored) => stored,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                return Err(e);
+            }
+        };
+        let student = student_from_file_name(&file_name);
+        let (name, page_count) = (file_name.clone(), stored.len());
+        let new_pages: Vec<exams::NewPage> = stored
+            .into_iter()
+            .map(|p| exams::NewPage {
+                path: p.path.to_string_lossy().into_owned(),
+                preview_path: p.preview_path.to_string_lossy().into_owned(),
+                width: p.width,
+                height: p.height,
+            })
+            .collect();
+        let inserted = self
+            .store
+            .run(move |conn| -> Result<i64, DeskError> {
+                let tx = conn.transaction()?;
+                let id = exams::insert_submission(&tx, exam_id, &student, &name, &new_pages)?;
+                tx.commit()?;
+                Ok(id)
+            })
+            .await;
+        let submission_id = match inserted {
+            Ok(id) => id,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                return Err(e);
+            }
+        };
+        self.events.emit(EventBody::Changed { what: "submissions".into() });
+        Ok(ImportResult {
+            submission_id,
+            file: file_name,
+            pages: page_count,
+        })
+    }
+
+    /// Crops an answer region and queues its grading, in one transaction; wakes a worker.
+    /// A second box for the same question supersedes the first and cancels its job.
+    pub async fn create_item(
+        &self,
+        submission_id: i64,
+        page_number: i64,
+        question_label: &str,
+        bbox: Bbox,
+    ) -> Result<CropResult, DeskError> {
+        let label = question_label.to_string();
+        let (page, question) = self
+            .store
+            .run(move |conn| -> Result<(PageFiles, exams::Question), DeskError> {
+                let page = exams::page_by_number(conn, submission_id, page_number)?;
+                let question = exams::question_for_submission(conn, submission_id, &label)?;
+                Ok((page, question))
+            })
+            .await?;
+        imaging::pixel_rect(bbox, page.width, page.height)?;
+        let clamped = imaging::clamp_bbox(bbox);
+        let crop_path = self
+            .data_dir
+            .join("crops")
+            .join(format!("s{submission_id}-p{page_number}-{}.png", random_token()));
+        let (source, target) = (PathBuf::from(&page.path), crop_path.clone());
+        tokio::task::spawn_blocking(move || imaging::crop_to_file(&source, clamped, &target))
+            .await
+            .map_err(|_| DeskError::Store(StoreError::Join))??;
+        let crop_str = crop_path.to_string_lossy().into_owned();
+        let created = self
+            .store
+            .run(move |conn| -> Result<(CropResult, Vec<i64>), DeskError> {
+                let tx = conn.transaction()?;
+                let now = now_ms();
+                let (item_id, superseded) =
+                    exams::insert_item(&tx, submission_id, page.id, question.id, clamped, &crop_str)?;
+                for old in &superseded {
+                    queue::cancel_for_item(&tx, *old, now)?;
+                }
+                let job_id = queue::enqueue(&tx, &NewJob::grade_item(item_id), now)?;
+                tx.commit()?;
+                Ok((CropResult { item_id, job_id }, superseded))
+            })
+            .await;
+        let (result, superseded) = match created {
+            Ok(created) => created,
+            Err(e) => {
+                let _ = std::fs::remove_file(&crop_path);
+                return Err(e);
+            }
+        };
+        self.wake.notify_waiters();
+        for old in superseded {
+            self.emit_item(old).await;
+        }
+        self.emit_item(result.item_id).await;
+        Ok(result)
+    }
+
+    /// Sends the current view of one answer to every front end.
+    pub async fn emit_item(&self, item_id: i64) {
+        let view = self.store.run(move |conn| exams::item_view(conn, item_id)).await;
+        if let Ok(item) = view {
+            self.events.emit(EventBody::Item { item });
+        }
+    }
+
+    /// Tells front ends that another process changed the data (the CLI beside the window).
+    pub fn note_external_change(&self) {
+        self.events.emit(EventBody::Changed { what: "all".into() });
+    }
+
+    /// The whole state the UI shows, with the seq it is current to.
+    pub async fn snapshot(&self) -> Result<Snapshot, DeskError> {
+        // Read seq first: an event racing with the reads is then re-applied, never lost.
+        let seq = self.events.current_seq();
+        self.store
+            .run(move |conn| -> Result<Snapshot, DeskError> {
+                Ok(Snapshot {
+                    seq,
+                    exams: exams::list_exams(conn)?,
+                    submissions: exams::list_submissions(conn)?,
+                    items: exams::item_views(conn, None)?,
+                    counts: queue::counts(conn)?,
+                })
+            })
+            .await
+    }
+
+    /// One submission with its pages and answers.
+    pub async fn submission_detail(&self, submission_id: i64) -> Result<SubmissionDetail, DeskError> {
+        self.store
+            .run(move |conn| -> Result<SubmissionDetail, DeskError> {
+                Ok(SubmissionDetail {
+                    submission: exams::submission(conn, submission_id)?,
+                    pages: exams::pages(conn, submission_id)?,
+                    items: exams::item_views(conn, Some(submission_id))?,
+                })
+            })
+            .await
+    }
+
+    /// Job counts by state.
+    pub async fn counts(&self) -> Result<Counts, DeskError> {
+        Ok(self.store.run(|conn| queue::counts(conn)).await?)
+    }
+}
+
+/// A short random name for files, so concurrent processes never collide.
+fn random_token() -> String {
+    format!("{:012x}", rand::thread_rng().gen::<u64>() & 0xffff_ffff_ffff)
+}
+
+/// Keeps a file name printable and short: it is shown in lists and written to CSV.
+fn sanitize_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .trim()
+        .chars()
+        .take(200)
+        .collect();
+    if cleaned.is_empty() {
+        "unnamed scan".into()
+    } else {
+        cleaned
+    }
+}
+
+/// The student's name until the teacher types it: the file name without its extension.
+fn student_from_file_name(name: &str) -> String {
+    Path::new(name)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| name.to_string())
+}

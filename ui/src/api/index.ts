@@ -1,0 +1,110 @@
+// The only module that talks to the Rust core. Everything else imports from here.
+import { convertFileSrc, invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
+import { noBackendError, toApiError } from './errors';
+import {
+  CORE_EVENT,
+  type CoreEvent,
+  type CreateExamResult,
+  type CreateItemArgs,
+  type CreateItemResult,
+  type Exam,
+  type ImportResult,
+  type QuestionInput,
+  type Snapshot,
+  type SubmissionDetail,
+} from './types';
+
+export * from './types';
+export { CommandError, errorMessage, toApiError } from './errors';
+
+declare global {
+  interface Window {
+    __TAURI_INTERNALS__?: unknown;
+  }
+}
+
+/** True inside the Tauri webview; false in a plain browser (e.g. `npm run dev`). */
+export function hasBackend(): boolean {
+  return typeof window !== 'undefined' && window.__TAURI_INTERNALS__ !== undefined;
+}
+
+function requireBackend(): void {
+  if (!hasBackend()) throw noBackendError();
+}
+
+async function call<T>(
+  command: string,
+  args?: Parameters<typeof invoke>[1],
+  options?: Parameters<typeof invoke>[2],
+): Promise<T> {
+  requireBackend();
+  try {
+    return await invoke<T>(command, args, options);
+  } catch (err) {
+    // Reject with `{code, message}` only, whatever shape the core or Tauri used.
+    throw toApiError(err);
+  }
+}
+
+export function snapshot(): Promise<Snapshot> {
+  return call<Snapshot>('snapshot');
+}
+
+export function listExams(): Promise<Exam[]> {
+  return call<Exam[]>('list_exams');
+}
+
+export function createExam(name: string, questions: QuestionInput[]): Promise<CreateExamResult> {
+  return call<CreateExamResult>('create_exam', { name, questions });
+}
+
+/** Sends the file's bytes as the raw IPC body; the exam and file name travel in headers. */
+export async function importFile(examId: number, file: File): Promise<ImportResult> {
+  requireBackend();
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  return call<ImportResult>('import_file', bytes, {
+    headers: {
+      'x-exam-id': String(examId),
+      'x-file-name': encodeURIComponent(file.name),
+    },
+  });
+}
+
+export function getSubmission(submissionId: number): Promise<SubmissionDetail> {
+  return call<SubmissionDetail>('get_submission', { submissionId });
+}
+
+export function createItem(args: CreateItemArgs): Promise<CreateItemResult> {
+  return call<CreateItemResult>('create_item', {
+    submissionId: args.submissionId,
+    pageNumber: args.pageNumber,
+    questionLabel: args.questionLabel,
+    bbox: args.bbox,
+  });
+}
+
+/** URL of a page preview (≤ 2000 px), served by id through the `gdimg` protocol. */
+export function pageImageUrl(pageId: number): string {
+  if (!hasBackend()) return '';
+  return convertFileSrc(`page/${pageId}`, 'gdimg');
+}
+
+/** URL of the crop of one answer region. */
+export function cropImageUrl(itemId: number): string {
+  if (!hasBackend()) return '';
+  return convertFileSrc(`crop/${itemId}`, 'gdimg');
+}
+
+/**
+ * Subscribes to `gradedesk:event`. Resolves once the listener is registered, with a
+ * function that removes it.
+ */
+export async function onCoreEvent(handler: (event: CoreEvent) => void): Promise<() => void> {
+  requireBackend();
+  try {
+    return await listen<CoreEvent>(CORE_EVENT, (e) => handler(e.payload));
+  } catch (err) {
+    throw toApiError(err);
+  }
+}

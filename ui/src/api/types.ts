@@ -1,0 +1,95 @@
+// The IPC contract with the Rust core (see ARCHITECTURE.md, "IPC contract").
+// Field names are snake_case exactly as they travel on the wire.
+
+export type Question = {
+  id: number;
+  label: string;
+  prompt: string;
+  max_points: number;
+  rubric: string;
+  reference_answer: string;
+};
+
+export type QuestionInput = Omit<Question, 'id'>;
+
+export type Exam = { id: number; name: string; questions: Question[] };
+
+export type ImportResult = { submission_id: number; file: string; pages: number };
+
+export type ItemState = 'queued' | 'grading' | 'retrying' | 'done' | 'failed' | 'cancelled';
+
+export const ITEM_STATES: readonly ItemState[] = [
+  'queued',
+  'grading',
+  'retrying',
+  'done',
+  'failed',
+  'cancelled',
+];
+
+/** Fractions of the page, origin top-left, each in [0, 1]. */
+export type BBox = { x: number; y: number; w: number; h: number };
+
+export type ItemView = {
+  item_id: number;
+  submission_id: number;
+  page_number: number;
+  question_label: string;
+  bbox: BBox;
+  job_id: number | null;
+  state: ItemState;
+  score: number | null;
+  max_points: number;
+  feedback: string | null;
+  error: string | null;
+};
+
+export type SubmissionSummary = {
+  id: number;
+  exam_id: number;
+  student: string;
+  file_name: string;
+  pages: number;
+  items: number;
+  done: number;
+};
+
+export type JobCountKey = 'queued' | 'running' | 'succeeded' | 'dead' | 'cancelled';
+export type JobCounts = Record<JobCountKey, number>;
+
+export type Snapshot = {
+  seq: number;
+  exams: Exam[];
+  submissions: SubmissionSummary[];
+  items: ItemView[];
+  counts: JobCounts;
+};
+
+export type PageInfo = { id: number; number: number; width: number; height: number };
+
+export type SubmissionDetail = {
+  submission: SubmissionSummary;
+  pages: PageInfo[];
+  items: ItemView[];
+};
+
+export type CreateExamResult = { exam_id: number };
+export type CreateItemResult = { item_id: number; job_id: number };
+
+export type CreateItemArgs = {
+  submissionId: number;
+  pageNumber: number;
+  questionLabel: string;
+  bbox: BBox;
+};
+
+export type CoreEvent =
+  | { seq: number; type: 'item'; item: ItemView }
+  | { seq: number; type: 'heartbeat'; at_ms: number }
+  | { seq: number; type: 'changed'; what: 'exams' | 'submissions' | 'all' };
+
+/** Every command rejects with this shape; `message` is a sentence a teacher can read. */
+export type ApiError = { code: string; message: string };
+
+export const CORE_EVENT = 'gradedesk:event';
+export const HEARTBEAT_PERIOD_MS = 2000;

@@ -1,0 +1,291 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useId, useState } from 'react';
+import { toast } from 'sonner';
+import { createItem, errorMessage, getSubmission, pageImageUrl } from '../api';
+import type { BBox, CreateItemArgs, ItemView, PageInfo, SubmissionDetail } from '../api/types';
+import { CropStage, type DrawnBox } from '../components/CropStage';
+import { ItemList } from '../components/ItemList';
+import { formatPoints } from '../lib/format';
+import { clampBox, isTooSmall } from '../lib/geometry';
+import { useLiveData } from '../live/LiveContext';
+
+export const submissionQueryKey = (id: number) => ['submission', id] as const;
+
+/** Items of the submission: the detail as fetched, overridden by the live (newer) view. */
+export function mergeItems(
+  detail: ItemView[],
+  live: ItemView[] | undefined,
+  submissionId: number,
+): ItemView[] {
+  const byId = new Map(detail.map((i) => [i.item_id, i] as const));
+  for (const i of live ?? []) if (i.submission_id === submissionId) byId.set(i.item_id, i);
+  return [...byId.values()].sort(
+    (a, b) => a.page_number - b.page_number || a.bbox.y - b.bbox.y || a.item_id - b.item_id,
+  );
+}
+
+const ZOOMS = [1, 1.5, 2, 3];
+
+type Props = { submissionId: number; onBack: () => void };
+
+export function CropPage({ submissionId, onBack }: Props) {
+  const detail = useQuery({
+    queryKey: submissionQueryKey(submissionId),
+    queryFn: () => getSubmission(submissionId),
+  });
+
+  return (
+    <div className="page crop-page">
+      <div className="toolbar">
+        <button type="button" className="btn btn-ghost" onClick={onBack} data-testid="back-button">
+          ← Submissions
+        </button>
+        {detail.data && (
+          <h1 className="crop-title">
+            {detail.data.submission.student.trim() !== '' ? detail.data.submission.student : 'Unnamed student'}
+            <span className="muted"> · {detail.data.submission.file_name}</span>
+          </h1>
+        )}
+      </div>
+      {detail.isPending ? (
+        <p className="empty">Loading the scan…</p>
+      ) : detail.isError ? (
+        <div className="banner banner-error" role="alert">
+          <span>{errorMessage(detail.error)}</span>
+          <button type="button" className="btn btn-small" onClick={() => void detail.refetch()}>
+            Try again
+          </button>
+        </div>
+      ) : (
+        <CropWorkspace detail={detail.data} />
+      )}
+    </div>
+  );
+}
+
+function CropWorkspace({ detail }: { detail: SubmissionDetail }) {
+  const id = useId();
+  const queryClient = useQueryClient();
+  const live = useLiveData();
+  const submissionId = detail.submission.id;
+  const pages = [...detail.pages].sort((a, b) => a.number - b.number);
+  const [pageIndex, setPageIndex] = useState(0);
+  const [zoomIndex, setZoomIndex] = useState(0);
+  const [draft, setDraft] = useState<DrawnBox | null>(null);
+  const [chosen, setChosen] = useState<string>('');
+  const [message, setMessage] = useState<string | null>(null);
+  const [highlight, setHighlight] = useState<number | null>(null);
+
+  const page: PageInfo | undefined = pages[Math.min(pageIndex, pages.length - 1)];
+  const exam = live.snapshot?.exams.find((e) => e.id === detail.submission.exam_id);
+  const questions = exam?.questions ?? [];
+  const questionLabel = questions.some((q) => q.label === chosen) ? chosen : (questions[0]?.label ?? '');
+  const items = mergeItems(detail.items, live.snapshot?.items, submissionId);
+  const pageItems = page ? items.filter((i) => i.page_number === page.number) : [];
+
+  const grade = useMutation({
+    mutationFn: (args: CreateItemArgs) => createItem(args),
+    onSuccess: async (_res, args) => {
+      toast.success(`${args.questionLabel} sent for grading`);
+      setDraft(null);
+      setMessage(null);
+      // Move on to the next question: teachers usually box answers in order.
+      const k = questions.findIndex((q) => q.label === args.questionLabel);
+      const next = questions[k + 1];
+      if (next) setChosen(next.label);
+      await queryClient.invalidateQueries({ queryKey: submissionQueryKey(submissionId) });
+      if (!live.live) live.refresh();
+    },
+    onError: (err) => {
+      const text = errorMessage(err);
+      setMessage(text);
+      toast.error(`Could not send the answer for grading`, { description: text });
+    },
+  });
+
+  function goToPage(index: number) {
+    setPageIndex(index);
+    setDraft(null);
+    setMessage(null);
+  }
+
+  function onDraw(drawn: DrawnBox) {
+    if (isTooSmall(drawn.box, drawn.displayed)) {
+      setDraft(null);
+      setMessage('That box is too small. Drag across the whole answer to draw a box around it.');
+      return;
+    }
+    setDraft({ box: clampBox(drawn.box), displayed: drawn.displayed });
+    setMessage(null);
+  }
+
+  function onDraftChange(box: BBox | null) {
+    setDraft(box === null ? null : { box: clampBox(box), displayed: draft?.displayed ?? { width: 1000, height: 1000 } });
+    setMessage(null);
+  }
+
+  function submit() {
+    if (!page) return;
+    if (draft === null || isTooSmall(draft.box, draft.displayed)) {
+      setMessage('Draw a box around the answer first: drag across it on the page.');
+      return;
+    }
+    if (questionLabel === '') {
+      setMessage('This exam has no questions to grade against.');
+      return;
+    }
+    grade.mutate({
+      submissionId,
+      pageNumber: page.number,
+      questionLabel,
+      bbox: clampBox(draft.box),
+    });
+  }
+
+  if (!page) {
+    return <p className="empty">This scan has no pages.</p>;
+  }
+
+  const current = pages.indexOf(page);
+  const question = questions.find((q) => q.label === questionLabel);
+
+  return (
+    <div className="workspace">
+      <section className="viewer card" aria-label="Page">
+        <div className="viewer-bar">
+          {pages.length > 1 && (
+            <nav className="pager" aria-label="Pages">
+              <button
+                type="button"
+                className="btn btn-small"
+                data-testid="page-prev"
+                onClick={() => goToPage(current - 1)}
+                disabled={current <= 0}
+                aria-label="Previous page"
+              >
+                ‹
+              </button>
+              <span data-testid="page-indicator" aria-live="polite">
+                Page {current + 1} of {pages.length}
+              </span>
+              <button
+                type="button"
+                className="btn btn-small"
+                data-testid="page-next"
+                onClick={() => goToPage(current + 1)}
+                disabled={current >= pages.length - 1}
+                aria-label="Next page"
+              >
+                ›
+              </button>
+            </nav>
+          )}
+          <div className="toolbar-spacer" />
+          <div className="zoom" role="group" aria-label="Zoom">
+            <button
+              type="button"
+              className="btn btn-small"
+              onClick={() => setZoomIndex((z) => Math.max(0, z - 1))}
+              disabled={zoomIndex === 0}
+              aria-label="Zoom out"
+            >
+              −
+            </button>
+            <span className="zoom-value">{zoomIndex === 0 ? 'Fit' : `${(ZOOMS[zoomIndex] ?? 1) * 100}%`}</span>
+            <button
+              type="button"
+              className="btn btn-small"
+              onClick={() => setZoomIndex((z) => Math.min(ZOOMS.length - 1, z + 1))}
+              disabled={zoomIndex === ZOOMS.length - 1}
+              aria-label="Zoom in"
+            >
+              +
+            </button>
+          </div>
+        </div>
+        <CropStage
+          key={page.id}
+          src={pageImageUrl(page.id)}
+          alt={`Page ${page.number} of ${detail.submission.student || detail.submission.file_name}`}
+          pageWidth={page.width}
+          pageHeight={page.height}
+          zoom={ZOOMS[zoomIndex] ?? 1}
+          items={pageItems}
+          highlightId={highlight}
+          draft={draft?.box ?? null}
+          onDraw={onDraw}
+          onDraftChange={onDraftChange}
+        />
+      </section>
+
+      <aside className="side" aria-label="Answers">
+        <form
+          className="card grade-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            submit();
+          }}
+        >
+          <h2 className="card-title">Grade an answer</h2>
+          <p className="hint">Drag a box around the answer on the page, then pick its question.</p>
+          <div className="field">
+            <label htmlFor={`${id}-question`}>Question</label>
+            <select
+              id={`${id}-question`}
+              data-testid="question-select"
+              value={questionLabel}
+              onChange={(e) => setChosen(e.target.value)}
+              disabled={questions.length === 0}
+            >
+              {questions.length === 0 && <option value="">No questions</option>}
+              {questions.map((q) => (
+                <option key={q.id} value={q.label}>
+                  {q.label} ({formatPoints(q.max_points)} pts){q.prompt ? ` · ${truncate(q.prompt, 48)}` : ''}
+                </option>
+              ))}
+            </select>
+          </div>
+          {question?.prompt && <p className="question-prompt">{question.prompt}</p>}
+          {message !== null && (
+            <p className="form-error" role="alert" data-testid="crop-message">
+              {message}
+            </p>
+          )}
+          <button
+            type="submit"
+            className="btn btn-primary btn-block"
+            data-testid="grade-button"
+            disabled={grade.isPending}
+          >
+            Grade this answer
+          </button>
+        </form>
+
+        <section className="card" aria-labelledby={`${id}-answers`}>
+          <div className="card-head">
+            <h2 id={`${id}-answers`} className="card-title">
+              Answers
+            </h2>
+            <span className="muted">
+              {items.filter((i) => i.state === 'done').length} / {items.length} graded
+            </span>
+          </div>
+          <ItemList
+            items={items}
+            currentPage={page.number}
+            onHighlight={setHighlight}
+            onFocusItem={(item) => {
+              const k = pages.findIndex((p) => p.number === item.page_number);
+              if (k >= 0 && k !== current) goToPage(k);
+              setHighlight(item.item_id);
+            }}
+          />
+        </section>
+      </aside>
+    </div>
+  );
+}
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}

@@ -1,0 +1,171 @@
+import { useId, useState } from 'react';
+import type { Exam, SubmissionSummary } from '../api/types';
+import { ImportButton } from '../components/ImportButton';
+import { NewExamForm } from '../components/NewExamForm';
+import { formatPoints, pluralize } from '../lib/format';
+import { useLiveData } from '../live/LiveContext';
+
+type Props = {
+  selectedExamId: number | null;
+  onSelectExam: (examId: number) => void;
+  onOpenSubmission: (submissionId: number) => void;
+};
+
+export function ExamsPage({ selectedExamId, onSelectExam, onOpenSubmission }: Props) {
+  const id = useId();
+  const { snapshot, loading } = useLiveData();
+  const [creating, setCreating] = useState(false);
+  const exams = snapshot?.exams ?? [];
+  const exam = exams.find((e) => e.id === selectedExamId) ?? exams[0] ?? null;
+  const submissions = exam ? (snapshot?.submissions ?? []).filter((s) => s.exam_id === exam.id) : [];
+
+  return (
+    <div className="page exams-page">
+      <section className="toolbar" aria-label="Exam">
+        <div className="field field-inline">
+          <label htmlFor={`${id}-exam`}>Exam</label>
+          <select
+            id={`${id}-exam`}
+            data-testid="exam-select"
+            value={exam?.id ?? ''}
+            onChange={(e) => onSelectExam(Number(e.target.value))}
+            disabled={exams.length === 0}
+          >
+            {exams.length === 0 && <option value="">No exams yet</option>}
+            {exams.map((e) => (
+              <option key={e.id} value={e.id}>
+                {e.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button
+          type="button"
+          className="btn btn-ghost"
+          data-testid="new-exam-toggle"
+          aria-expanded={creating}
+          onClick={() => setCreating((c) => !c)}
+        >
+          + New exam
+        </button>
+        <div className="toolbar-spacer" />
+        <ImportButton examId={exam?.id ?? null} />
+      </section>
+
+      {creating && (
+        <NewExamForm
+          onCancel={() => setCreating(false)}
+          onCreated={(examId) => {
+            setCreating(false);
+            onSelectExam(examId);
+          }}
+        />
+      )}
+
+      {exam !== null && <QuestionStrip exam={exam} />}
+
+      <section className="card" aria-labelledby={`${id}-subs`}>
+        <div className="card-head">
+          <h2 id={`${id}-subs`} className="card-title">
+            Submissions
+          </h2>
+          {exam !== null && <span className="muted">{pluralize(submissions.length, 'scan')}</span>}
+        </div>
+        {loading ? (
+          <p className="empty">Loading…</p>
+        ) : exam === null ? (
+          <p className="empty">Create an exam to start importing scans.</p>
+        ) : submissions.length === 0 ? (
+          <p className="empty">No scans for this exam yet. Use “Import scans” to add them.</p>
+        ) : (
+          <SubmissionTable submissions={submissions} onOpen={onOpenSubmission} />
+        )}
+      </section>
+    </div>
+  );
+}
+
+function QuestionStrip({ exam }: { exam: Exam }) {
+  const total = exam.questions.reduce((sum, q) => sum + q.max_points, 0);
+  return (
+    <ul className="question-strip" aria-label={`Questions of ${exam.name}`}>
+      {exam.questions.map((q) => (
+        <li key={q.id} className="chip" title={q.prompt}>
+          <strong>{q.label}</strong> {formatPoints(q.max_points)} pts
+        </li>
+      ))}
+      <li className="chip chip-muted">Total {formatPoints(total)} pts</li>
+    </ul>
+  );
+}
+
+function SubmissionTable({
+  submissions,
+  onOpen,
+}: {
+  submissions: SubmissionSummary[];
+  onOpen: (id: number) => void;
+}) {
+  return (
+    <table className="table" data-testid="submission-list">
+      <thead>
+        <tr>
+          <th scope="col">Student</th>
+          <th scope="col">File</th>
+          <th scope="col" className="num">
+            Pages
+          </th>
+          <th scope="col">Answers graded</th>
+        </tr>
+      </thead>
+      <tbody>
+        {submissions.map((s) => {
+          const pct = s.items > 0 ? Math.round((s.done / s.items) * 100) : 0;
+          return (
+            <tr
+              key={s.id}
+              data-testid={`submission-row-${s.id}`}
+              className="row-link"
+              onClick={() => onOpen(s.id)}
+            >
+              <td>
+                <button
+                  type="button"
+                  className="link-button"
+                  data-testid={`open-submission-${s.id}`}
+                  onClick={(e) => {
+                    e.stopPropagation();
+                    onOpen(s.id);
+                  }}
+                >
+                  {s.student.trim() !== '' ? s.student : 'Unnamed student'}
+                </button>
+              </td>
+              <td className="file-cell" title={s.file_name}>
+                {s.file_name}
+              </td>
+              <td className="num">{s.pages}</td>
+              <td>
+                <div className="progress-cell">
+                  <span
+                    className="progress"
+                    role="progressbar"
+                    aria-label={`Answers graded for ${s.student || 'this scan'}`}
+                    aria-valuemin={0}
+                    aria-valuemax={s.items}
+                    aria-valuenow={s.done}
+                  >
+                    <span className="progress-bar" style={{ width: `${pct}%` }} />
+                  </span>
+                  <span className="progress-text" data-testid={`submission-done-${s.id}`}>
+                    {s.done} / {s.items}
+                  </span>
+                </div>
+              </td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
