@@ -32,7 +32,7 @@ export type LiveState = {
   seq: number;
   /** Events received ahead of order (seq > seq + 1), ascending, unique. */
   pending: CoreEvent[];
-  /** Applied `item`/`changed` events with seq > baseSeq, replayed onto a snapshot older than them. */
+  /** Applied `item` events with seq > baseSeq, replayed onto a snapshot older than them. */
   log: CoreEvent[];
   /** A snapshot with seq below this cannot be rebuilt from the log. */
   logFloor: number;
@@ -156,7 +156,9 @@ function applyData(s: LiveState, e: CoreEvent): LiveState {
 }
 
 function appendLog(s: LiveState, e: CoreEvent): LiveState {
-  if (e.type === 'heartbeat') return s;
+  // Only item events are replayed. A `changed` needs no replay: the refetch it triggers
+  // starts after it (an older in-flight request is cancelled), so that snapshot includes it.
+  if (e.type !== 'item') return s;
   let log = [...s.log, e];
   let logFloor = s.logFloor;
   if (log.length > LOG_LIMIT) {

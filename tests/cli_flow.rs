@@ -1,0 +1,235 @@
+//! The whole CLI flow on a temporary data dir against the fake Gemini over real HTTP.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use gradedesk::fake_gemini::{expected_grade, FakeConfig, FakeGemini};
+use image::{Rgb, RgbImage};
+use sha2::{Digest, Sha256};
+
+fn gradedesk(data_dir: &Path, base_url: &str, key: Option<&str>, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gradedesk"));
+    cmd.arg("--data-dir").arg(data_dir).args(args);
+    cmd.env("GEMINI_BASE_URL", base_url).env_remove("GEMINI_API_KEY").env("GRADEDESK_MODEL", "gemini-2.5-flash");
+    if let Some(key) = key {
+        cmd.env("GEMINI_API_KEY", key);
+    }
+    cmd.output().expect("gradedesk runs")
+}
+
+async fn run(data_dir: &Path, base_url: &str, key: Option<&str>, args: &[&str]) -> Output {
+    let (dir, url, key) = (data_dir.to_path_buf(), base_url.to_string(), key.map(str::to_string));
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        gradedesk(&dir, &url, key.as_deref(), &refs)
+    })
+    .await
+    .unwrap()
+}
+
+fn stdout_json(output: &Output) -> serde_json::Value {
+    assert!(
+        output.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("stdout is JSON")
+}
+
+/// A scan-like page: white paper with dark strokes that differ per seed, so every crop differs.
+fn write_scan(path: &Path, seed: u32) {
+    let (w, h) = (1240, 1754);
+    let mut img = RgbImage::from_pixel(w, h, Rgb([246, 245, 240]));
+    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    for _ in 0..4000 {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let x = state % (w - 12);
+        let y = (state / w) % (h - 12);
+        for dx in 0..10 {
+            img.put_pixel(x + dx, y + dx % 3, Rgb([30, 30, 80]));
+        }
+    }
+    img.save(path).unwrap();
+}
+
+fn questions_file(dir: &Path) -> PathBuf {
+    let path = dir.join("questions.json");
+    std::fs::write(
+        &path,
+        r#"[{"label": "Q1", "prompt": "Solve 3x + 7 = 22.", "max_points": 2, "rubric": "1 point for 3x = 15, 1 for x = 5", "reference_answer": "x = 5"},
+            {"label": "Q2", "prompt": "Name the powerhouse of the cell.", "max_points": 3, "rubric": "3 for mitochondria", "reference_answer": "The mitochondria"}]"#,
+    )
+    .unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_flow_grades_every_crop_with_what_gemini_answered() {
+    let fake = FakeGemini::start(FakeConfig::default(), 0).await.unwrap();
+    let base = fake.base_url();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data ünïcode");
+    let questions = questions_file(tmp.path());
+
+    let exam = stdout_json(&run(&data, &base, None, &["exam", "create", "--name", "Algebra 1", "--questions", questions.to_str().unwrap()]).await);
+    let exam_id = exam["exam_id"].as_i64().unwrap().to_string();
+
+    let scans: Vec<PathBuf> = (0..3).map(|i| tmp.path().join(format!("student {i} — scan.jpg"))).collect();
+    for (i, scan) in scans.iter().enumerate() {
+        write_scan(scan, i as u32 + 1);
+    }
+    let garbage = tmp.path().join("notes.jpg");
+    std::fs::write(&garbage, "this is not a scan").unwrap();
+    let mut import_args = vec!["import", "--exam", &exam_id];
+    let scan_strs: Vec<&str> = scans.iter().map(|p| p.to_str().unwrap()).collect();
+    import_args.extend(scan_strs.iter().copied());
+    import_args.push(garbage.to_str().unwrap());
+    let import = run(&data, &base, None, &import_args).await;
+    assert!(!import.status.success(), "one bad file makes the import exit non-zero");
+    let stderr = String::from_utf8_lossy(&import.stderr);
+    assert!(stderr.contains("notes.jpg"), "the bad file is named: {stderr}");
+    let imported: serde_json::Value = serde_json::from_slice(&import.stdout).unwrap();
+    let imported = imported.as_array().unwrap();
+    assert_eq!(imported.len(), 3, "every good file is kept");
+    assert_eq!(imported[0]["pages"], 1);
+
+    let mut items = Vec::new();
+    for entry in imported {
+        let submission = entry["submission_id"].as_i64().unwrap().to_string();
+        for (label, bbox) in [("Q1", "0.1,0.1,0.5,0.2"), ("Q2", "0.05,0.5,0.9,0.3")] {
+            let crop = stdout_json(&run(&data, &base, None, &["crop", "--submission", &submission, "--page", "1", "--question", label, "--bbox", bbox]).await);
+            assert!(crop["job_id"].as_i64().is_some());
+            items.push(crop["item_id"].as_i64().unwrap());
+        }
+    }
+
+    let graded = run(&data, &base, Some("test-key"), &["grade", "--wait", "--concurrency", "3"]).await;
+    assert!(graded.status.success(), "grade --wait: {}", String::from_utf8_lossy(&graded.stderr));
+
+    let status = stdout_json(&run(&data, &base, None, &["status", "--json"]).await);
+    assert_eq!(status["counts"]["succeeded"], 6);
+    assert_eq!(status["counts"]["queued"], 0);
+
+    // Every stored grade is what the fake answered for that very crop.
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 6, "one request per answer");
+    let conn = rusqlite::Connection::open(data.join("gradedesk.sqlite3")).unwrap();
+    for item_id in &items {
+        let (crop_path, max_points, score, transcription, feedback, prompt): (String, f64, f64, String, String, String) = conn
+            .query_row(
+                "SELECT i.crop_path, q.max_points, g.score, g.transcription, g.feedback, q.prompt
+                 FROM items i JOIN questions q ON q.id = i.question_id JOIN grades g ON g.item_id = i.id WHERE i.id = ?1",
+                [item_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )
+            .unwrap();
+        let crop = std::fs::read(&crop_path).unwrap();
+        assert!(crop.starts_with(b"\x89PNG"), "crops are stored as PNG");
+        let (want_score, want_transcription, want_feedback) = expected_grade(&crop, max_points);
+        assert_eq!((score, &transcription, &feedback), (want_score, &want_transcription, &want_feedback));
+        let sha = hex::encode(Sha256::digest(&crop));
+        let request = requests
+            .iter()
+            .find(|r| r.image_sha256.as_deref() == Some(sha.as_str()))
+            .expect("the fake received this crop");
+        assert!(request.question_text.contains(&prompt), "the request carries the question");
+        assert!(request.question_text.contains("Maximum points"));
+        assert_eq!(request.image_mime_type.as_deref(), Some("image/png"));
+        assert!(request.key_accepted && !request.key_in_url);
+        let answered: serde_json::Value = serde_json::from_str(
+            request.response["candidates"][0]["content"]["parts"][0]["text"].as_str().unwrap(),
+        )
+        .unwrap();
+        assert_eq!(answered["score"].as_f64().unwrap(), score);
+    }
+
+    let csv_path = tmp.path().join("grades.csv");
+    let export = run(&data, &base, None, &["export", "--exam", &exam_id, "--out", csv_path.to_str().unwrap()]).await;
+    assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
+    let mut reader = csv::Reader::from_path(&csv_path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    assert_eq!(
+        headers.iter().collect::<Vec<_>>(),
+        ["submission", "student", "question", "score", "max_points", "feedback", "transcription", "state"]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 6);
+    assert!(rows.iter().all(|r| &r[7] == "done"));
+    assert_eq!(&rows[0][1], "student 0 — scan");
+
+    // The key never lands in the data dir.
+    assert_no_key_in(&data, "test-key");
+}
+
+fn assert_no_key_in(dir: &Path, key: &str) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            assert_no_key_in(&path, key);
+        } else {
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                !bytes.windows(key.len()).any(|w| w == key.as_bytes()),
+                "the API key was written to {}",
+                path.display()
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_clear_error_and_grading_stops_for_a_bad_or_missing_key() {
+    let fake = FakeGemini::start(FakeConfig::default(), 0).await.unwrap();
+    let base = fake.base_url();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let questions = questions_file(tmp.path());
+    let exam = stdout_json(&run(&data, &base, None, &["exam", "create", "--name", "E", "--questions", questions.to_str().unwrap()]).await);
+    let exam_id = exam["exam_id"].to_string();
+    let scan = tmp.path().join("a.png");
+    write_scan(&scan, 9);
+    let imported = stdout_json(&run(&data, &base, None, &["import", "--exam", &exam_id, scan.to_str().unwrap()]).await);
+    let sub = imported[0]["submission_id"].to_string();
+
+    let cases: [(&[&str], &str); 6] = [
+        (&["--page", "1", "--question", "Q1", "--bbox", "0.1,0.1,0,0.2"], "empty"),
+        (&["--page", "1", "--question", "Q1", "--bbox", "1.5,0.1,0.2,0.2"], "outside the page"),
+        (&["--page", "2", "--question", "Q1", "--bbox", "0.1,0.1,0.2,0.2"], "no page 2"),
+        (&["--page", "1", "--question", "Q9", "--bbox", "0.1,0.1,0.2,0.2"], "no question labelled"),
+        (&["--page", "1", "--question", "Q1", "--bbox", "0.1,0.1"], "four numbers"),
+        (&["--page", "1", "--question", "Q1", "--bbox", "a,b,c,d"], "four numbers"),
+    ];
+    for (args, expected) in cases {
+        let mut full = vec!["crop", "--submission", &sub];
+        full.extend_from_slice(args);
+        let out = run(&data, &base, None, &full).await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} must fail");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    let unknown_exam = run(&data, &base, None, &["import", "--exam", "999", scan.to_str().unwrap()]).await;
+    assert!(String::from_utf8_lossy(&unknown_exam.stderr).contains("no exam number 999"));
+
+    // A box partly off the page is clamped and accepted.
+    let crop = stdout_json(&run(&data, &base, None, &["crop", "--submission", &sub, "--page", "1", "--question", "Q1", "--bbox", "0.8,0.8,0.5,0.5"]).await);
+    assert!(crop["item_id"].as_i64().is_some());
+
+    let no_key = run(&data, &base, None, &["grade", "--wait"]).await;
+    assert_eq!(no_key.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&no_key.stderr).contains("API key"), "{}", String::from_utf8_lossy(&no_key.stderr));
+    let bad_key = run(&data, &base, Some("wrong-key"), &["grade", "--wait"]).await;
+    assert_eq!(bad_key.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&bad_key.stderr).contains("API key rejected"));
+    let status = stdout_json(&run(&data, &base, None, &["status", "--json"]).await);
+    assert_eq!(status["counts"]["queued"], 1, "the answer stays queued for later");
+    let attempts: i64 = rusqlite::Connection::open(data.join("gradedesk.sqlite3"))
+        .unwrap()
+        .query_row("SELECT attempts FROM jobs", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(attempts, 0, "a key problem spends no attempt");
+    assert_no_key_in(&data, "wrong-key");
+}

@@ -1,0 +1,197 @@
+// End to end in the real window: tauri-driver + WebKitWebDriver (under Xvfb, started by
+// `make e2e`). A fresh data dir, a generated scan imported through the UI, a box drawn with
+// pointer actions, the question picked, and the status followed from grading to done against
+// the fake Gemini. A screenshot is written to artifacts/e2e/.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Builder, By, until } from 'selenium-webdriver';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const app = path.join(root, 'target', 'debug', 'gradedesk');
+const fakeBin = path.join(root, 'target', 'debug', 'fake-gemini');
+const artifacts = path.join(root, 'artifacts', 'e2e');
+mkdirSync(artifacts, { recursive: true });
+const work = mkdtempSync(path.join(tmpdir(), 'gradedesk-e2e-'));
+const dataDir = path.join(work, 'data');
+const children = [];
+let passed = 0;
+let failed = 0;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+function start(cmd, args, env, readyPattern) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${cmd} did not start: ${out}`)), 30_000);
+    const onData = (chunk) => {
+      out += chunk;
+      const match = readyPattern && out.match(readyPattern);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, match });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`${cmd} exited with ${code}: ${out}`)));
+    if (!readyPattern) {
+      clearTimeout(timer);
+      resolve({ child, match: null });
+    }
+  });
+}
+
+async function waitForPort(port, ms = 30_000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/status`);
+      if (res.ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+async function step(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    passed += 1;
+    console.log(`ok - ${name} (${Date.now() - t0} ms)`);
+  } catch (error) {
+    failed += 1;
+    console.log(`not ok - ${name}: ${error.stack || error}`);
+    throw error;
+  }
+}
+
+let driver;
+try {
+  // A realistic scan from the project's own generator.
+  execFileSync('/usr/bin/python3', [path.join(root, 'assets/demo/make_demo.py'), '--out', path.join(work, 'scans'), '--students', '1', '--quiet']);
+  const layout = JSON.parse(readFileSync(path.join(work, 'scans', 'layout.json'), 'utf8'))[0];
+  const scan = path.join(work, 'scans', layout.file);
+
+  const fake = await start(fakeBin, ['--port', '0', '--latency-ms', '1500', '--key', 'e2e-key'], {}, /listening on (http:\/\/\S+)/);
+  const baseUrl = fake.match[1];
+
+  // The exam is created through the CLI on the same data dir the window then opens.
+  const created = execFileSync(app, ['--data-dir', dataDir, 'exam', 'create', '--name', 'E2E quiz', '--questions', path.join(root, 'assets/demo/questions.json')]);
+  const examId = JSON.parse(created.toString()).exam_id;
+
+  const port = await freePort();
+  const nativePort = await freePort();
+  await start('tauri-driver', ['--port', String(port), '--native-port', String(nativePort)], {
+    GRADEDESK_DATA_DIR: dataDir,
+    GEMINI_BASE_URL: baseUrl,
+    GEMINI_API_KEY: 'e2e-key',
+    GRADEDESK_LOG: 'gradedesk=debug,warn',
+  });
+  await waitForPort(port);
+
+  driver = await new Builder()
+    .usingServer(`http://127.0.0.1:${port}/`)
+    .withCapabilities({ browserName: 'wry', 'tauri:options': { application: app, args: ['--data-dir', dataDir] } })
+    .build();
+
+  await step('the window opens on the submissions page', async () => {
+    await driver.wait(until.elementLocated(By.css('[data-testid="import-input"]')), 30_000);
+    const badge = await driver.wait(until.elementLocated(By.css('[data-testid="live-badge"]')), 10_000);
+    await driver.wait(async () => (await badge.getText()).includes('Live'), 10_000, 'the Live badge lights up');
+  });
+
+  await step('a generated scan is imported through the file input', async () => {
+    const examSelect = await driver.findElements(By.css('[data-testid="exam-select"]'));
+    if (examSelect.length) await examSelect[0].sendKeys('E2E quiz');
+    const input = await driver.findElement(By.css('[data-testid="import-input"]'));
+    await input.sendKeys(scan);
+    const row = await driver.wait(until.elementLocated(By.xpath(`//*[contains(normalize-space(.), '${layout.file.replace(/\.[^.]+$/, '')}')][@data-testid='submission-row' or ancestor::*[@data-testid='submission-row']]`)), 30_000);
+    await row.click();
+  });
+
+  await step('the page preview is shown on the crop page', async () => {
+    const img = await driver.wait(until.elementLocated(By.css('[data-testid="page-image"]')), 20_000);
+    await driver.wait(async () => driver.executeScript('return arguments[0].complete && arguments[0].naturalWidth > 0', img), 20_000, 'the page image loads');
+  });
+
+  let itemState;
+  await step('a box drawn with the pointer and a picked question start grading', async () => {
+    const surface = await driver.findElement(By.css('[data-testid="crop-surface"]'));
+    const rect = await surface.getRect();
+    const [x, y, w, h] = layout.boxes.Q1;
+    // W3C pointer offsets are relative to the element's centre.
+    const at = (fx, fy) => ({ origin: surface, x: Math.round((fx - 0.5) * rect.width), y: Math.round((fy - 0.5) * rect.height) });
+    await driver.actions({ async: true })
+      .move(at(x, y)).press()
+      .move({ ...at(x + w / 2, y + h / 2), duration: 100 })
+      .move({ ...at(x + w, y + h), duration: 100 })
+      .release().perform();
+    const select = await driver.findElement(By.css('[data-testid="question-select"]'));
+    await select.sendKeys('Q1');
+    await driver.findElement(By.css('[data-testid="grade-button"]')).click();
+    itemState = await driver.wait(until.elementLocated(By.css('[data-testid^="item-state-"]')), 20_000);
+    const seen = await driver.wait(async () => {
+      const state = await itemState.getAttribute('data-state');
+      return ['queued', 'grading'].includes(state) ? state : null;
+    }, 10_000, 'the answer shows as queued or grading');
+    console.log(`# first state seen: ${seen}`);
+  });
+
+  await step('the status goes from grading to done, with the score', async () => {
+    await driver.wait(async () => (await itemState.getAttribute('data-state')) === 'done', 60_000, 'the answer is graded');
+    const text = await itemState.getText();
+    if (!/\d+(\.\d+)?\s*\/\s*2/.test(text)) throw new Error(`no score out of 2 in "${text}"`);
+    const png = await driver.takeScreenshot();
+    writeFileSync(path.join(artifacts, 'crop-done.png'), Buffer.from(png, 'base64'));
+    console.log(`# screenshot: ${path.join(artifacts, 'crop-done.png')}`);
+  });
+
+  await step('the fake Gemini received the crop and the question', async () => {
+    const requests = await (await fetch(`${baseUrl}/_fake/requests`)).json();
+    if (requests.length !== 1) throw new Error(`expected 1 request, got ${requests.length}`);
+    const [req] = requests;
+    if (!req.key_accepted || req.key_in_url) throw new Error('the key was not sent in the header');
+    if (!req.image_sha256) throw new Error('no image in the request');
+    if (!req.question_text.includes('3x + 7 = 22')) throw new Error(`question missing: ${req.question_text}`);
+    const status = JSON.parse(execFileSync(app, ['--data-dir', dataDir, 'status', '--json']).toString());
+    if (status.counts.succeeded !== 1) throw new Error(`status: ${JSON.stringify(status.counts)}`);
+    void examId;
+  });
+} catch (error) {
+  if (!failed) {
+    failed += 1;
+    console.log(`not ok - setup: ${error.stack || error}`);
+  }
+  if (driver) {
+    try {
+      const png = await driver.takeScreenshot();
+      writeFileSync(path.join(artifacts, 'failure.png'), Buffer.from(png, 'base64'));
+      console.log(`# failure screenshot: ${path.join(artifacts, 'failure.png')}`);
+    } catch {
+      /* the window may be gone */
+    }
+  }
+} finally {
+  if (driver) await driver.quit().catch(() => {});
+  for (const child of children) child.kill('SIGTERM');
+  console.log(`e2e: ${passed} passed, ${failed} failed`);
+  process.exitCode = failed ? 1 : 0;
+}

@@ -1,0 +1,104 @@
+import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  CommandError,
+  createExam,
+  createItem,
+  errorMessage,
+  getSubmission,
+  importFile,
+  onCoreEvent,
+  pageImageUrl,
+  cropImageUrl,
+  snapshot,
+} from '.';
+
+vi.mock('@tauri-apps/api/core', () => ({
+  invoke: vi.fn(),
+  convertFileSrc: vi.fn((path: string, protocol: string) => `http://${protocol}.localhost/${encodeURIComponent(path)}`),
+}));
+vi.mock('@tauri-apps/api/event', () => ({ listen: vi.fn() }));
+
+beforeEach(() => {
+  window.__TAURI_INTERNALS__ = {};
+  vi.mocked(invoke).mockResolvedValue({});
+});
+
+afterEach(() => {
+  delete window.__TAURI_INTERNALS__;
+});
+
+describe('api', () => {
+  it('sends the file bytes as the raw body with exam id and encoded name headers', async () => {
+    vi.mocked(invoke).mockResolvedValue({ submission_id: 3, file: 'été 1.pdf', pages: 2 });
+    // jsdom's File has no arrayBuffer(); Node's does.
+    const { File: NodeFile } = await import('node:buffer');
+    const file = new NodeFile([new Uint8Array([1, 2, 3])], 'été 1.pdf') as unknown as File;
+    const res = await importFile(42, file);
+    expect(res).toEqual({ submission_id: 3, file: 'été 1.pdf', pages: 2 });
+    const [cmd, body, options] = vi.mocked(invoke).mock.calls[0]!;
+    expect(cmd).toBe('import_file');
+    expect(body).toBeInstanceOf(Uint8Array);
+    expect(Array.from(body as Uint8Array)).toEqual([1, 2, 3]);
+    expect(options).toEqual({
+      headers: { 'x-exam-id': '42', 'x-file-name': '%C3%A9t%C3%A9%201.pdf' },
+    });
+  });
+
+  it('uses the contract names and camelCase arguments', async () => {
+    await snapshot();
+    await getSubmission(7);
+    await createExam('Mid-term', []);
+    const bbox = { x: 0.1, y: 0.2, w: 0.3, h: 0.4 };
+    await createItem({ submissionId: 7, pageNumber: 2, questionLabel: 'Q1', bbox });
+    expect(vi.mocked(invoke).mock.calls.map((c) => [c[0], c[1]])).toEqual([
+      ['snapshot', undefined],
+      ['get_submission', { submissionId: 7 }],
+      ['create_exam', { name: 'Mid-term', questions: [] }],
+      ['create_item', { submissionId: 7, pageNumber: 2, questionLabel: 'Q1', bbox }],
+    ]);
+  });
+
+  it('rejects with {code, message} from the core', async () => {
+    vi.mocked(invoke).mockRejectedValue({ code: 'unsupported_file', message: 'This file is not a scan.' });
+    const err = await getSubmission(1).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CommandError);
+    expect(err).toMatchObject({ code: 'unsupported_file', message: 'This file is not a scan.' });
+    expect(errorMessage(err)).toBe('This file is not a scan.');
+  });
+
+  it('never shows raw JSON for odd errors', () => {
+    expect(errorMessage('command not allowed')).toBe('command not allowed');
+    expect(errorMessage({ code: 'x' })).toBe('Something went wrong. Please try again.');
+    expect(errorMessage(null)).toBe('Something went wrong. Please try again.');
+  });
+
+  it('builds image URLs through the gdimg protocol by id', () => {
+    expect(pageImageUrl(5)).toBe('http://gdimg.localhost/page%2F5');
+    expect(cropImageUrl(9)).toBe('http://gdimg.localhost/crop%2F9');
+  });
+
+  it('listens to gradedesk:event and hands over the payload', async () => {
+    let handler: ((e: { payload: unknown }) => void) | undefined;
+    const off = vi.fn();
+    vi.mocked(listen).mockImplementation((_name, h) => {
+      handler = h as typeof handler;
+      return Promise.resolve(off);
+    });
+    const seen: unknown[] = [];
+    const unlisten = await onCoreEvent((e) => seen.push(e));
+    expect(vi.mocked(listen).mock.calls[0]![0]).toBe('gradedesk:event');
+    handler?.({ payload: { seq: 1, type: 'heartbeat', at_ms: 5 } });
+    expect(seen).toEqual([{ seq: 1, type: 'heartbeat', at_ms: 5 }]);
+    unlisten();
+    expect(off).toHaveBeenCalled();
+  });
+
+  it('fails with a clear message outside the desktop app', async () => {
+    delete window.__TAURI_INTERNALS__;
+    await expect(snapshot()).rejects.toMatchObject({ code: 'no_backend' });
+    expect(invoke).not.toHaveBeenCalled();
+    expect(pageImageUrl(1)).toBe('');
+  });
+});

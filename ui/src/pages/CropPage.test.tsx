@@ -1,0 +1,152 @@
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import * as api from '../api';
+import type { SubmissionDetail } from '../api/types';
+import { LiveContext } from '../live/LiveContext';
+import type { Live } from '../live/useLive';
+import { item, snap, submission } from '../test/fixtures';
+import { CropPage } from './CropPage';
+
+vi.mock('../api', async (importOriginal) => {
+  const actual = await importOriginal<typeof api>();
+  return {
+    ...actual,
+    getSubmission: vi.fn(),
+    createItem: vi.fn(),
+    pageImageUrl: vi.fn((id: number) => `gdimg://page/${id}`),
+  };
+});
+
+vi.mock('sonner', () => ({ toast: Object.assign(vi.fn(), { success: vi.fn(), error: vi.fn() }) }));
+
+const detail: SubmissionDetail = {
+  submission: { ...submission, student: '<b>Ada</b>' },
+  pages: [
+    { id: 501, number: 1, width: 1000, height: 500 },
+    { id: 502, number: 2, width: 1000, height: 500 },
+  ],
+  items: [
+    item(1, 'grading'),
+    item(2, 'done', { question_label: 'Q2', max_points: 2, score: 1.5, feedback: '<i>Nice</i>' }),
+    item(3, 'failed', { page_number: 2 }),
+  ],
+};
+
+function renderPage(liveItems = detail.items) {
+  const live: Live = {
+    snapshot: snap(5, liveItems),
+    live: true,
+    polling: false,
+    seq: 5,
+    error: null,
+    loading: false,
+    refresh: vi.fn(),
+  };
+  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  return render(
+    <QueryClientProvider client={client}>
+      <LiveContext.Provider value={live}>
+        <CropPage submissionId={7} onBack={() => {}} />
+      </LiveContext.Provider>
+    </QueryClientProvider>,
+  );
+}
+
+async function surface(): Promise<HTMLElement> {
+  const el = await screen.findByTestId('crop-surface');
+  el.getBoundingClientRect = () =>
+    ({ left: 100, top: 50, width: 200, height: 100, right: 300, bottom: 150, x: 100, y: 50 }) as DOMRect;
+  return el;
+}
+
+function drag(el: HTMLElement, from: [number, number], to: [number, number]) {
+  fireEvent.pointerDown(el, { pointerId: 1, button: 0, clientX: from[0], clientY: from[1] });
+  fireEvent.pointerMove(el, { pointerId: 1, clientX: (from[0] + to[0]) / 2, clientY: (from[1] + to[1]) / 2 });
+  expect(screen.getByTestId('crop-rect')).toBeTruthy();
+  fireEvent.pointerUp(el, { pointerId: 1, button: 0, clientX: to[0], clientY: to[1] });
+}
+
+beforeEach(() => {
+  vi.mocked(api.getSubmission).mockResolvedValue(detail);
+  vi.mocked(api.createItem).mockResolvedValue({ item_id: 9, job_id: 90 });
+});
+
+afterEach(cleanup);
+
+describe('CropPage', () => {
+  it('shows the page image by id and the page navigation', async () => {
+    renderPage();
+    const img = await screen.findByTestId('page-image');
+    expect(img.getAttribute('src')).toBe('gdimg://page/501');
+    expect(screen.getByTestId('page-indicator').textContent).toBe('Page 1 of 2');
+    fireEvent.click(screen.getByTestId('page-next'));
+    expect(screen.getByTestId('page-image').getAttribute('src')).toBe('gdimg://page/502');
+  });
+
+  it('sends the drawn box as fractions of the displayed image, with the chosen question', async () => {
+    renderPage();
+    const el = await surface();
+    // Drawn right-to-left and past the bottom edge: normalized and clamped.
+    drag(el, [200, 60], [120, 170]);
+    fireEvent.change(screen.getByTestId('question-select'), { target: { value: 'Q2' } });
+    fireEvent.click(screen.getByTestId('grade-button'));
+    await waitFor(() => expect(api.createItem).toHaveBeenCalledTimes(1));
+    const args = vi.mocked(api.createItem).mock.calls[0]![0];
+    expect(args).toMatchObject({ submissionId: 7, pageNumber: 1, questionLabel: 'Q2' });
+    expect(args.bbox.x).toBeCloseTo(0.1);
+    expect(args.bbox.y).toBeCloseTo(0.1);
+    expect(args.bbox.w).toBeCloseTo(0.4);
+    expect(args.bbox.h).toBeCloseTo(0.9);
+  });
+
+  it('rejects a zero-size box with a message', async () => {
+    renderPage();
+    const el = await surface();
+    fireEvent.pointerDown(el, { pointerId: 1, button: 0, clientX: 150, clientY: 80 });
+    fireEvent.pointerUp(el, { pointerId: 1, button: 0, clientX: 150, clientY: 80 });
+    expect(screen.getByTestId('crop-message').textContent).toMatch(/too small/);
+    fireEvent.click(screen.getByTestId('grade-button'));
+    expect(screen.getByTestId('crop-message').textContent).toMatch(/Draw a box/);
+    expect(api.createItem).not.toHaveBeenCalled();
+  });
+
+  it('shows each answer’s state, score and error as text', async () => {
+    renderPage();
+    const grading = await screen.findByTestId('item-state-1');
+    expect(grading.dataset.state).toBe('grading');
+    expect(grading.querySelector('.spinner')).not.toBeNull();
+    const done = screen.getByTestId('item-state-2');
+    expect(done.dataset.state).toBe('done');
+    expect(done.textContent).toContain('1.5 / 2');
+    expect(done.textContent).toContain('<i>Nice</i>');
+    expect(done.querySelector('i')).toBeNull();
+    const failed = screen.getByTestId('item-state-3');
+    expect(failed.dataset.state).toBe('failed');
+    expect(failed.textContent).toContain('The model could not read the handwriting.');
+    expect(screen.getByRole('heading', { level: 1 }).textContent).toContain('<b>Ada</b>');
+    // Boxes of the current page only.
+    expect(screen.getByTestId('item-box-1')).toBeTruthy();
+    expect(screen.queryByTestId('item-box-3')).toBeNull();
+  });
+
+  it('prefers the live state of an item over the fetched detail', async () => {
+    renderPage([item(1, 'done', { score: 2 })]);
+    const row = await screen.findByTestId('item-state-1');
+    expect(row.dataset.state).toBe('done');
+    expect(row.textContent).toContain('2 / 2');
+  });
+
+  it('shows a core error as its message', async () => {
+    vi.mocked(api.createItem).mockRejectedValue(
+      new api.CommandError('bad_bbox', 'The box is outside the page.'),
+    );
+    renderPage();
+    const el = await surface();
+    drag(el, [120, 60], [200, 120]);
+    fireEvent.click(screen.getByTestId('grade-button'));
+    await waitFor(() =>
+      expect(screen.getByTestId('crop-message').textContent).toBe('The box is outside the page.'),
+    );
+  });
+});

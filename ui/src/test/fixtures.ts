@@ -1,0 +1,62 @@
+import type { CoreEvent, Exam, ItemState, ItemView, Snapshot, SubmissionSummary } from '../api/types';
+
+export const exam: Exam = {
+  id: 1,
+  name: 'Physics mid-term',
+  questions: [
+    { id: 11, label: 'Q1', prompt: 'State Newton’s second law.', max_points: 2, rubric: '', reference_answer: '' },
+    { id: 12, label: 'Q2', prompt: 'Define momentum.', max_points: 3, rubric: '', reference_answer: '' },
+  ],
+};
+
+export const submission: SubmissionSummary = {
+  id: 7,
+  exam_id: 1,
+  student: 'Ada Lovelace',
+  file_name: 'ada.pdf',
+  pages: 2,
+  items: 1,
+  done: 0,
+};
+
+export function item(id: number, state: ItemState, extra: Partial<ItemView> = {}): ItemView {
+  return {
+    item_id: id,
+    submission_id: 7,
+    page_number: 1,
+    question_label: 'Q1',
+    bbox: { x: 0.1, y: 0.1, w: 0.5, h: 0.2 },
+    job_id: 100 + id,
+    state,
+    score: state === 'done' ? 1.5 : null,
+    max_points: 2,
+    feedback: state === 'done' ? 'Good.' : null,
+    error: state === 'failed' ? 'The model could not read the handwriting.' : null,
+    ...extra,
+  };
+}
+
+export function snap(seq: number, items: ItemView[], extra: Partial<Snapshot> = {}): Snapshot {
+  const counts = { queued: 0, running: 0, succeeded: 0, dead: 0, cancelled: 0 };
+  for (const i of items) {
+    if (i.state === 'queued' || i.state === 'retrying') counts.queued += 1;
+    else if (i.state === 'grading') counts.running += 1;
+    else if (i.state === 'done') counts.succeeded += 1;
+    else if (i.state === 'failed') counts.dead += 1;
+    else counts.cancelled += 1;
+  }
+  return {
+    seq,
+    exams: [exam],
+    submissions: [
+      { ...submission, items: items.length, done: items.filter((i) => i.state === 'done').length },
+    ],
+    items,
+    counts,
+    ...extra,
+  };
+}
+
+export const itemEvent = (seq: number, it: ItemView): CoreEvent => ({ seq, type: 'item', item: it });
+export const heartbeat = (seq: number): CoreEvent => ({ seq, type: 'heartbeat', at_ms: seq * 2000 });
+export const changed = (seq: number): CoreEvent => ({ seq, type: 'changed', what: 'all' });
