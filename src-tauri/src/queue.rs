@@ -243,7 +243,8 @@ pub fn cancel_for_item(tx: &Transaction, item_id: i64, now: i64) -> Result<Optio
 }
 
 /// Returns jobs whose lease ran out (a crashed or frozen worker) to the queue, or to `dead`
-/// when they have no attempts left. Returns the affected item ids (for events) and the count.
+/// when they have no attempts left; a rescued job keeps its place in line (its `run_at`).
+/// Returns the affected job and item ids (items for events).
 pub fn rescue_expired(conn: &Connection, now: i64) -> Result<Vec<(i64, Option<i64>)>, StoreError> {
     let rescued = conn
         .prepare_cached(
@@ -253,7 +254,7 @@ pub fn rescue_expired(conn: &Connection, now: i64) -> Result<Vec<(i64, Option<i6
                  last_error = CASE WHEN attempts >= max_attempts
                      THEN 'the worker grading this answer stopped unexpectedly too many times'
                      ELSE 'the worker grading this answer stopped unexpectedly; trying again' END,
-                 lease_owner = NULL, lease_expires_at = NULL, run_at = ?1, updated_at = ?1
+                 lease_owner = NULL, lease_expires_at = NULL, updated_at = ?1
              WHERE state = 'running' AND lease_expires_at < ?1
              RETURNING id, item_id",
         )?

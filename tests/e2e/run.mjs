@@ -123,8 +123,10 @@ try {
     if (examSelect.length) await examSelect[0].sendKeys('E2E quiz');
     const input = await driver.findElement(By.css('[data-testid="import-input"]'));
     await input.sendKeys(scan);
-    const row = await driver.wait(until.elementLocated(By.xpath(`//*[contains(normalize-space(.), '${layout.file.replace(/\.[^.]+$/, '')}')][@data-testid='submission-row' or ancestor::*[@data-testid='submission-row']]`)), 30_000);
-    await row.click();
+    const open = await driver.wait(until.elementLocated(By.css('[data-testid^="open-submission-"]')), 30_000);
+    const listed = await driver.findElement(By.css('[data-testid="submission-list"]')).getText();
+    if (!listed.includes(layout.file.replace(/\.[^.]+$/, ''))) throw new Error(`the import is not listed: ${listed}`);
+    await open.click();
   });
 
   await step('the page preview is shown on the crop page', async () => {
@@ -157,7 +159,7 @@ try {
 
   await step('the status goes from grading to done, with the score', async () => {
     await driver.wait(async () => (await itemState.getAttribute('data-state')) === 'done', 60_000, 'the answer is graded');
-    const text = await itemState.getText();
+    const text = await driver.findElement(By.css('[data-testid^="item-score-"]')).getText();
     if (!/\d+(\.\d+)?\s*\/\s*2/.test(text)) throw new Error(`no score out of 2 in "${text}"`);
     const png = await driver.takeScreenshot();
     writeFileSync(path.join(artifacts, 'crop-done.png'), Buffer.from(png, 'base64'));
