@@ -10,7 +10,9 @@ use sha2::{Digest, Sha256};
 fn gradedesk(data_dir: &Path, base_url: &str, key: Option<&str>, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gradedesk"));
     cmd.arg("--data-dir").arg(data_dir).args(args);
-    cmd.env("GEMINI_BASE_URL", base_url).env_remove("GEMINI_API_KEY").env("GRADEDESK_MODEL", "gemini-2.5-flash");
+    cmd.env("GEMINI_BASE_URL", base_url)
+        .env_remove("GEMINI_API_KEY")
+        .env("GRADEDESK_MODEL", "gemini-2.5-flash");
     if let Some(key) = key {
         cmd.env("GEMINI_API_KEY", key);
     }
@@ -18,7 +20,11 @@ fn gradedesk(data_dir: &Path, base_url: &str, key: Option<&str>, args: &[&str]) 
 }
 
 async fn run(data_dir: &Path, base_url: &str, key: Option<&str>, args: &[&str]) -> Output {
-    let (dir, url, key) = (data_dir.to_path_buf(), base_url.to_string(), key.map(str::to_string));
+    let (dir, url, key) = (
+        data_dir.to_path_buf(),
+        base_url.to_string(),
+        key.map(str::to_string),
+    );
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     tokio::task::spawn_blocking(move || {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -75,10 +81,27 @@ async fn the_whole_flow_grades_every_crop_with_what_gemini_answered() {
     let data = tmp.path().join("data ünïcode");
     let questions = questions_file(tmp.path());
 
-    let exam = stdout_json(&run(&data, &base, None, &["exam", "create", "--name", "Algebra 1", "--questions", questions.to_str().unwrap()]).await);
+    let exam = stdout_json(
+        &run(
+            &data,
+            &base,
+            None,
+            &[
+                "exam",
+                "create",
+                "--name",
+                "Algebra 1",
+                "--questions",
+                questions.to_str().unwrap(),
+            ],
+        )
+        .await,
+    );
     let exam_id = exam["exam_id"].as_i64().unwrap().to_string();
 
-    let scans: Vec<PathBuf> = (0..3).map(|i| tmp.path().join(format!("student {i} — scan.jpg"))).collect();
+    let scans: Vec<PathBuf> = (0..3)
+        .map(|i| tmp.path().join(format!("student {i} — scan.jpg")))
+        .collect();
     for (i, scan) in scans.iter().enumerate() {
         write_scan(scan, i as u32 + 1);
     }
@@ -89,9 +112,15 @@ async fn the_whole_flow_grades_every_crop_with_what_gemini_answered() {
     import_args.extend(scan_strs.iter().copied());
     import_args.push(garbage.to_str().unwrap());
     let import = run(&data, &base, None, &import_args).await;
-    assert!(!import.status.success(), "one bad file makes the import exit non-zero");
+    assert!(
+        !import.status.success(),
+        "one bad file makes the import exit non-zero"
+    );
     let stderr = String::from_utf8_lossy(&import.stderr);
-    assert!(stderr.contains("notes.jpg"), "the bad file is named: {stderr}");
+    assert!(
+        stderr.contains("notes.jpg"),
+        "the bad file is named: {stderr}"
+    );
     let imported: serde_json::Value = serde_json::from_slice(&import.stdout).unwrap();
     let imported = imported.as_array().unwrap();
     assert_eq!(imported.len(), 3, "every good file is kept");
@@ -101,14 +130,42 @@ async fn the_whole_flow_grades_every_crop_with_what_gemini_answered() {
     for entry in imported {
         let submission = entry["submission_id"].as_i64().unwrap().to_string();
         for (label, bbox) in [("Q1", "0.1,0.1,0.5,0.2"), ("Q2", "0.05,0.5,0.9,0.3")] {
-            let crop = stdout_json(&run(&data, &base, None, &["crop", "--submission", &submission, "--page", "1", "--question", label, "--bbox", bbox]).await);
+            let crop = stdout_json(
+                &run(
+                    &data,
+                    &base,
+                    None,
+                    &[
+                        "crop",
+                        "--submission",
+                        &submission,
+                        "--page",
+                        "1",
+                        "--question",
+                        label,
+                        "--bbox",
+                        bbox,
+                    ],
+                )
+                .await,
+            );
             assert!(crop["job_id"].as_i64().is_some());
             items.push(crop["item_id"].as_i64().unwrap());
         }
     }
 
-    let graded = run(&data, &base, Some("test-key"), &["grade", "--wait", "--concurrency", "3"]).await;
-    assert!(graded.status.success(), "grade --wait: {}", String::from_utf8_lossy(&graded.stderr));
+    let graded = run(
+        &data,
+        &base,
+        Some("test-key"),
+        &["grade", "--wait", "--concurrency", "3"],
+    )
+    .await;
+    assert!(
+        graded.status.success(),
+        "grade --wait: {}",
+        String::from_utf8_lossy(&graded.stderr)
+    );
 
     let status = stdout_json(&run(&data, &base, None, &["status", "--json"]).await);
     assert_eq!(status["counts"]["succeeded"], 6);
@@ -130,31 +187,64 @@ async fn the_whole_flow_grades_every_crop_with_what_gemini_answered() {
         let crop = std::fs::read(&crop_path).unwrap();
         assert!(crop.starts_with(b"\x89PNG"), "crops are stored as PNG");
         let (want_score, want_transcription, want_feedback) = expected_grade(&crop, max_points);
-        assert_eq!((score, &transcription, &feedback), (want_score, &want_transcription, &want_feedback));
+        assert_eq!(
+            (score, &transcription, &feedback),
+            (want_score, &want_transcription, &want_feedback)
+        );
         let sha = hex::encode(Sha256::digest(&crop));
         let request = requests
             .iter()
             .find(|r| r.image_sha256.as_deref() == Some(sha.as_str()))
             .expect("the fake received this crop");
-        assert!(request.question_text.contains(&prompt), "the request carries the question");
+        assert!(
+            request.question_text.contains(&prompt),
+            "the request carries the question"
+        );
         assert!(request.question_text.contains("Maximum points"));
         assert_eq!(request.image_mime_type.as_deref(), Some("image/png"));
         assert!(request.key_accepted && !request.key_in_url);
         let answered: serde_json::Value = serde_json::from_str(
-            request.response["candidates"][0]["content"]["parts"][0]["text"].as_str().unwrap(),
+            request.response["candidates"][0]["content"]["parts"][0]["text"]
+                .as_str()
+                .unwrap(),
         )
         .unwrap();
         assert_eq!(answered["score"].as_f64().unwrap(), score);
     }
 
     let csv_path = tmp.path().join("grades.csv");
-    let export = run(&data, &base, None, &["export", "--exam", &exam_id, "--out", csv_path.to_str().unwrap()]).await;
-    assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
+    let export = run(
+        &data,
+        &base,
+        None,
+        &[
+            "export",
+            "--exam",
+            &exam_id,
+            "--out",
+            csv_path.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
     let mut reader = csv::Reader::from_path(&csv_path).unwrap();
     let headers = reader.headers().unwrap().clone();
     assert_eq!(
         headers.iter().collect::<Vec<_>>(),
-        ["submission", "student", "question", "score", "max_points", "feedback", "transcription", "state"]
+        [
+            "submission",
+            "student",
+            "question",
+            "score",
+            "max_points",
+            "feedback",
+            "transcription",
+            "state"
+        ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 6);
@@ -188,20 +278,82 @@ async fn bad_input_gets_a_clear_error_and_grading_stops_for_a_bad_or_missing_key
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let questions = questions_file(tmp.path());
-    let exam = stdout_json(&run(&data, &base, None, &["exam", "create", "--name", "E", "--questions", questions.to_str().unwrap()]).await);
+    let exam = stdout_json(
+        &run(
+            &data,
+            &base,
+            None,
+            &[
+                "exam",
+                "create",
+                "--name",
+                "E",
+                "--questions",
+                questions.to_str().unwrap(),
+            ],
+        )
+        .await,
+    );
     let exam_id = exam["exam_id"].to_string();
     let scan = tmp.path().join("a.png");
     write_scan(&scan, 9);
-    let imported = stdout_json(&run(&data, &base, None, &["import", "--exam", &exam_id, scan.to_str().unwrap()]).await);
+    let imported = stdout_json(
+        &run(
+            &data,
+            &base,
+            None,
+            &["import", "--exam", &exam_id, scan.to_str().unwrap()],
+        )
+        .await,
+    );
     let sub = imported[0]["submission_id"].to_string();
 
     let cases: [(&[&str], &str); 6] = [
-        (&["--page", "1", "--question", "Q1", "--bbox", "0.1,0.1,0,0.2"], "empty"),
-        (&["--page", "1", "--question", "Q1", "--bbox", "1.5,0.1,0.2,0.2"], "outside the page"),
-        (&["--page", "2", "--question", "Q1", "--bbox", "0.1,0.1,0.2,0.2"], "no page 2"),
-        (&["--page", "1", "--question", "Q9", "--bbox", "0.1,0.1,0.2,0.2"], "no question labelled"),
-        (&["--page", "1", "--question", "Q1", "--bbox", "0.1,0.1"], "four numbers"),
-        (&["--page", "1", "--question", "Q1", "--bbox", "a,b,c,d"], "four numbers"),
+        (
+            &["--page", "1", "--question", "Q1", "--bbox", "0.1,0.1,0,0.2"],
+            "empty",
+        ),
+        (
+            &[
+                "--page",
+                "1",
+                "--question",
+                "Q1",
+                "--bbox",
+                "1.5,0.1,0.2,0.2",
+            ],
+            "outside the page",
+        ),
+        (
+            &[
+                "--page",
+                "2",
+                "--question",
+                "Q1",
+                "--bbox",
+                "0.1,0.1,0.2,0.2",
+            ],
+            "no page 2",
+        ),
+        (
+            &[
+                "--page",
+                "1",
+                "--question",
+                "Q9",
+                "--bbox",
+                "0.1,0.1,0.2,0.2",
+            ],
+            "no question labelled",
+        ),
+        (
+            &["--page", "1", "--question", "Q1", "--bbox", "0.1,0.1"],
+            "four numbers",
+        ),
+        (
+            &["--page", "1", "--question", "Q1", "--bbox", "a,b,c,d"],
+            "four numbers",
+        ),
     ];
     for (args, expected) in cases {
         let mut full = vec!["crop", "--submission", &sub];
@@ -211,21 +363,52 @@ async fn bad_input_gets_a_clear_error_and_grading_stops_for_a_bad_or_missing_key
         assert!(!out.status.success(), "{args:?} must fail");
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
-    let unknown_exam = run(&data, &base, None, &["import", "--exam", "999", scan.to_str().unwrap()]).await;
+    let unknown_exam = run(
+        &data,
+        &base,
+        None,
+        &["import", "--exam", "999", scan.to_str().unwrap()],
+    )
+    .await;
     assert!(String::from_utf8_lossy(&unknown_exam.stderr).contains("no exam number 999"));
 
     // A box partly off the page is clamped and accepted.
-    let crop = stdout_json(&run(&data, &base, None, &["crop", "--submission", &sub, "--page", "1", "--question", "Q1", "--bbox", "0.8,0.8,0.5,0.5"]).await);
+    let crop = stdout_json(
+        &run(
+            &data,
+            &base,
+            None,
+            &[
+                "crop",
+                "--submission",
+                &sub,
+                "--page",
+                "1",
+                "--question",
+                "Q1",
+                "--bbox",
+                "0.8,0.8,0.5,0.5",
+            ],
+        )
+        .await,
+    );
     assert!(crop["item_id"].as_i64().is_some());
 
     let no_key = run(&data, &base, None, &["grade", "--wait"]).await;
     assert_eq!(no_key.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&no_key.stderr).contains("API key"), "{}", String::from_utf8_lossy(&no_key.stderr));
+    assert!(
+        String::from_utf8_lossy(&no_key.stderr).contains("API key"),
+        "{}",
+        String::from_utf8_lossy(&no_key.stderr)
+    );
     let bad_key = run(&data, &base, Some("wrong-key"), &["grade", "--wait"]).await;
     assert_eq!(bad_key.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&bad_key.stderr).contains("API key rejected"));
     let status = stdout_json(&run(&data, &base, None, &["status", "--json"]).await);
-    assert_eq!(status["counts"]["queued"], 1, "the answer stays queued for later");
+    assert_eq!(
+        status["counts"]["queued"], 1,
+        "the answer stays queued for later"
+    );
     let attempts: i64 = rusqlite::Connection::open(data.join("gradedesk.sqlite3"))
         .unwrap()
         .query_row("SELECT attempts FROM jobs", [], |r| r.get(0))

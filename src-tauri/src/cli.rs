@@ -122,9 +122,16 @@ pub async fn run(data_dir: &Path, command: Command) -> ExitCode {
         Err(e) => return fail(&e),
     };
     let result = match command {
-        Command::Exam(ExamCommand::Create { name, questions }) => create_exam(&workspace, name, &questions).await,
+        Command::Exam(ExamCommand::Create { name, questions }) => {
+            create_exam(&workspace, name, &questions).await
+        }
         Command::Import { exam, files } => return import(&workspace, exam, &files).await,
-        Command::Crop { submission, page, question, bbox } => workspace
+        Command::Crop {
+            submission,
+            page,
+            question,
+            bbox,
+        } => workspace
             .create_item(submission, page, &question, bbox)
             .await
             .map(|r| print_json(&r)),
@@ -134,9 +141,13 @@ pub async fn run(data_dir: &Path, command: Command) -> ExitCode {
         }
         Command::Grade { pool, .. } => return grade(&workspace, pool).await,
         Command::Status { json } => status(&workspace, json).await,
-        Command::Export { exam, out } => export::export_csv(&workspace, exam, &out).await.map(|rows| {
-            eprintln!("wrote {rows} answers to {}", out.display());
-        }),
+        Command::Export { exam, out } => {
+            export::export_csv(&workspace, exam, &out)
+                .await
+                .map(|rows| {
+                    eprintln!("wrote {rows} answers to {}", out.display());
+                })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -154,10 +165,18 @@ fn print_json<T: serde::Serialize>(value: &T) {
 }
 
 async fn create_exam(workspace: &Workspace, name: String, path: &Path) -> Result<(), DeskError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| DeskError::Invalid(format!("could not read the questions file {}: {e}", path.display())))?;
-    let questions: Vec<QuestionInput> = serde_json::from_str(&text)
-        .map_err(|e| DeskError::Invalid(format!("the questions file {} is not valid: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        DeskError::Invalid(format!(
+            "could not read the questions file {}: {e}",
+            path.display()
+        ))
+    })?;
+    let questions: Vec<QuestionInput> = serde_json::from_str(&text).map_err(|e| {
+        DeskError::Invalid(format!(
+            "the questions file {} is not valid: {e}",
+            path.display()
+        ))
+    })?;
     let exam_id = workspace.create_exam(name, questions).await?;
     print_json(&json!({ "exam_id": exam_id }));
     Ok(())
@@ -189,8 +208,9 @@ async fn import(workspace: &Workspace, exam: i64, files: &[PathBuf]) -> ExitCode
 }
 
 fn start_pool(workspace: &Arc<Workspace>, args: &PoolArgs) -> Result<Arc<Pool>, DeskError> {
-    let grader = GeminiGrader::new(GeminiConfig::from_env())
-        .map_err(|e| DeskError::Invalid(format!("could not set up the connection to Gemini: {e}")))?;
+    let grader = GeminiGrader::new(GeminiConfig::from_env()).map_err(|e| {
+        DeskError::Invalid(format!("could not set up the connection to Gemini: {e}"))
+    })?;
     let config = PoolConfig {
         concurrency: usize::from(args.concurrency),
         ..PoolConfig::default()
@@ -215,7 +235,10 @@ async fn worker(workspace: &Arc<Workspace>, args: PoolArgs) {
 
 async fn cancel_on_signal(token: CancellationToken) {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         return;
     };
     tokio::select! {
@@ -241,8 +264,10 @@ async fn grade(workspace: &Arc<Workspace>, args: PoolArgs) -> ExitCode {
     let total = start.active() as u64;
     let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} answers graded  {msg}  [{elapsed}, ETA {eta}]")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} answers graded  {msg}  [{elapsed}, ETA {eta}]",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let mut halted = None;
     loop {
@@ -257,7 +282,11 @@ async fn grade(workspace: &Arc<Workspace>, args: PoolArgs) -> ExitCode {
         };
         bar.set_length(total.max(counts.active() as u64));
         bar.set_position(total.saturating_sub(counts.active() as u64));
-        bar.set_message(format!("{} grading, {} failed", counts.running, counts.dead.saturating_sub(start.dead)));
+        bar.set_message(format!(
+            "{} grading, {} failed",
+            counts.running,
+            counts.dead.saturating_sub(start.dead)
+        ));
         if let Some(reason) = pool.status().halted {
             halted = Some(reason);
             break;
@@ -273,12 +302,18 @@ async fn grade(workspace: &Arc<Workspace>, args: PoolArgs) -> ExitCode {
         eprintln!("error: grading stopped: {reason}. The answers stay queued; run `gradedesk grade --wait` again once this is fixed.");
         return ExitCode::from(3);
     }
-    let items = workspace.store.run(|conn| exams::item_views(conn, None)).await;
+    let items = workspace
+        .store
+        .run(|conn| exams::item_views(conn, None))
+        .await;
     let items = match items {
         Ok(items) => items,
         Err(e) => return fail(&e.into()),
     };
-    let failed: Vec<_> = items.iter().filter(|i| i.state == ItemState::Failed).collect();
+    let failed: Vec<_> = items
+        .iter()
+        .filter(|i| i.state == ItemState::Failed)
+        .collect();
     let done = items.iter().filter(|i| i.state == ItemState::Done).count();
     eprintln!("{done} answers graded, {} failed", failed.len());
     for item in &failed {
@@ -308,7 +343,10 @@ async fn status(workspace: &Workspace, as_json: bool) -> Result<(), DeskError> {
         );
         for item in &snapshot.items {
             let state = serde_json::to_value(item.state).unwrap_or_default();
-            let score = item.score.map(|s| format!("{s} / {}", item.max_points)).unwrap_or_default();
+            let score = item
+                .score
+                .map(|s| format!("{s} / {}", item.max_points))
+                .unwrap_or_default();
             println!(
                 "  item {:>5}  submission {:>4}  {:<6} {:<10} {} {}",
                 item.item_id,

@@ -85,7 +85,10 @@ pub struct CollectingSink {
 impl CollectingSink {
     /// Everything delivered so far.
     pub fn events(&self) -> Vec<Event> {
-        self.events.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 }
 
@@ -112,12 +115,12 @@ mod tests {
             what: "submissions".into(),
         });
         let events = sink.events();
-        assert_eq!(
-            events.iter().map(|e| e.seq).collect::<Vec<_>>(),
-            vec![1, 2]
-        );
+        assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2]);
         assert_eq!(hub.current_seq(), 2);
         let json = serde_json::to_value(&events[0]).unwrap();
-        assert_eq!(json, serde_json::json!({"seq": 1, "type": "heartbeat", "at_ms": 5}));
+        assert_eq!(
+            json,
+            serde_json::json!({"seq": 1, "type": "heartbeat", "at_ms": 5})
+        );
     }
 }

@@ -159,7 +159,9 @@ pub fn create_exam(
         return Err(ExamError::Invalid("the exam needs a name".into()));
     }
     if questions.is_empty() {
-        return Err(ExamError::Invalid("the exam needs at least one question".into()));
+        return Err(ExamError::Invalid(
+            "the exam needs at least one question".into(),
+        ));
     }
     let mut seen = std::collections::HashSet::new();
     for q in questions {
@@ -221,7 +223,9 @@ pub fn list_exams(conn: &Connection) -> Result<Vec<Exam>, ExamError> {
         "SELECT id, exam_id, label, prompt, max_points, rubric, reference_answer
          FROM questions ORDER BY exam_id, position",
     )?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>("exam_id")?, question_from_row(r)?)))?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get::<_, i64>("exam_id")?, question_from_row(r)?))
+    })?;
     for row in rows {
         let (exam_id, question) = row?;
         if let Some(exam) = exams.iter_mut().find(|e| e.id == exam_id) {
@@ -234,7 +238,9 @@ pub fn list_exams(conn: &Connection) -> Result<Vec<Exam>, ExamError> {
 /// Fails with a clear message unless the exam exists.
 pub fn require_exam(conn: &Connection, exam_id: i64) -> Result<(), ExamError> {
     let found: Option<i64> = conn
-        .query_row("SELECT id FROM exams WHERE id = ?1", [exam_id], |r| r.get(0))
+        .query_row("SELECT id FROM exams WHERE id = ?1", [exam_id], |r| {
+            r.get(0)
+        })
         .optional()?;
     found
         .map(|_| ())
@@ -279,7 +285,14 @@ pub fn insert_submission(
         tx.execute(
             "INSERT INTO pages (submission_id, number, path, preview_path, width, height)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![submission_id, index as i64 + 1, page.path, page.preview_path, page.width, page.height],
+            params![
+                submission_id,
+                index as i64 + 1,
+                page.path,
+                page.preview_path,
+                page.width,
+                page.height
+            ],
         )?;
     }
     Ok(submission_id)
@@ -320,7 +333,9 @@ pub fn submission(conn: &Connection, submission_id: i64) -> Result<SubmissionSum
     let sql = format!("{SUBMISSION_SUMMARY_SQL} WHERE s.id = ?1");
     conn.query_row(&sql, [submission_id], summary_from_row)
         .optional()?
-        .ok_or_else(|| ExamError::NotFound(format!("there is no submission number {submission_id}")))
+        .ok_or_else(|| {
+            ExamError::NotFound(format!("there is no submission number {submission_id}"))
+        })
 }
 
 /// The pages of a submission, in order.
@@ -388,9 +403,13 @@ pub fn page_by_id(conn: &Connection, page_id: i64) -> Result<PageFiles, ExamErro
 
 /// The crop file of an item, for serving it to the window.
 pub fn crop_path(conn: &Connection, item_id: i64) -> Result<String, ExamError> {
-    conn.query_row("SELECT crop_path FROM items WHERE id = ?1", [item_id], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| ExamError::NotFound(format!("there is no answer number {item_id}")))
+    conn.query_row(
+        "SELECT crop_path FROM items WHERE id = ?1",
+        [item_id],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| ExamError::NotFound(format!("there is no answer number {item_id}")))
 }
 
 /// Stores an answer region, superseding the current answer to the same question (a re-crop).
@@ -414,7 +433,17 @@ pub fn insert_item(
     tx.execute(
         "INSERT INTO items (submission_id, page_id, question_id, x, y, w, h, crop_path, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![submission_id, page_id, question_id, bbox.x, bbox.y, bbox.w, bbox.h, crop_path, now],
+        params![
+            submission_id,
+            page_id,
+            question_id,
+            bbox.x,
+            bbox.y,
+            bbox.w,
+            bbox.h,
+            crop_path,
+            now
+        ],
     )?;
     Ok((tx.last_insert_rowid(), superseded))
 }
@@ -513,7 +542,10 @@ pub fn item_view(conn: &Connection, item_id: i64) -> Result<ItemView, ExamError>
 }
 
 /// The current items, of one submission or of all.
-pub fn item_views(conn: &Connection, submission_id: Option<i64>) -> Result<Vec<ItemView>, ExamError> {
+pub fn item_views(
+    conn: &Connection,
+    submission_id: Option<i64>,
+) -> Result<Vec<ItemView>, ExamError> {
     let sql = format!(
         "{ITEM_VIEW_SQL} WHERE i.superseded_at IS NULL AND (?1 IS NULL OR i.submission_id = ?1)
          ORDER BY i.submission_id, q.position, i.id"

@@ -7,7 +7,11 @@ use crate::workspace::{DeskError, Workspace};
 
 /// Writes the exam's gradebook to `out` (through a temporary file, so a failed export never
 /// leaves half a file where the old one was). Returns the number of rows.
-pub async fn export_csv(workspace: &Workspace, exam_id: i64, out: &Path) -> Result<usize, DeskError> {
+pub async fn export_csv(
+    workspace: &Workspace,
+    exam_id: i64,
+    out: &Path,
+) -> Result<usize, DeskError> {
     let rows = workspace
         .store
         .run(move |conn| exams::gradebook(conn, exam_id).map_err(DeskError::from))
@@ -21,11 +25,22 @@ pub async fn export_csv(workspace: &Workspace, exam_id: i64, out: &Path) -> Resu
 }
 
 fn write_csv(rows: &[GradebookRow], out: &Path) -> Result<(), DeskError> {
-    let fail = |e: &dyn std::fmt::Display| DeskError::Invalid(format!("could not write {}: {e}", out.display()));
+    let fail = |e: &dyn std::fmt::Display| {
+        DeskError::Invalid(format!("could not write {}: {e}", out.display()))
+    };
     let tmp = out.with_extension("csv.tmp");
     let mut writer = csv::Writer::from_path(&tmp).map_err(|e| fail(&e))?;
     writer
-        .write_record(["submission", "student", "question", "score", "max_points", "feedback", "transcription", "state"])
+        .write_record([
+            "submission",
+            "student",
+            "question",
+            "score",
+            "max_points",
+            "feedback",
+            "transcription",
+            "state",
+        ])
         .map_err(|e| fail(&e))?;
     for row in rows {
         let state = serde_json::to_value(row.state)

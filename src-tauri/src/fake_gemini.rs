@@ -123,7 +123,11 @@ impl FakeGemini {
                 .with_graceful_shutdown(async move { stop.cancelled().await })
                 .await;
         });
-        Ok(Self { addr, state, shutdown })
+        Ok(Self {
+            addr,
+            state,
+            shutdown,
+        })
     }
 
     /// The base URL to give GradeDesk as `GEMINI_BASE_URL`.
@@ -169,7 +173,10 @@ async fn list_requests(State(state): State<Arc<FakeState>>) -> Json<Vec<Recorded
     Json(lock(&state.requests).clone())
 }
 
-async fn push_script(State(state): State<Arc<FakeState>>, Json(faults): Json<Vec<Fault>>) -> StatusCode {
+async fn push_script(
+    State(state): State<Arc<FakeState>>,
+    Json(faults): Json<Vec<Fault>>,
+) -> StatusCode {
     lock(&state.script).extend(faults);
     StatusCode::NO_CONTENT
 }
@@ -203,55 +210,101 @@ async fn generate(
     }
     let (model, method) = target.split_once(':').unwrap_or((&target, ""));
     let request: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-    let key = headers.get("x-goog-api-key").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let key = headers
+        .get("x-goog-api-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let key_accepted = key == state.config.api_key;
     let key_in_url = query.as_deref().unwrap_or("").contains("key=");
-    let parts = request["contents"][0]["parts"].as_array().cloned().unwrap_or_default();
+    let parts = request["contents"][0]["parts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let inline = parts.iter().find_map(|p| p.get("inlineData")).cloned();
     let image = inline
         .as_ref()
         .and_then(|d| d["data"].as_str())
         .and_then(|d| base64::engine::general_purpose::STANDARD.decode(d).ok());
     let question_text: String = parts.iter().filter_map(|p| p["text"].as_str()).collect();
-    let max_points = request["generationConfig"]["responseJsonSchema"]["properties"]["score"]["maximum"]
+    let max_points = request["generationConfig"]["responseJsonSchema"]["properties"]["score"]
+        ["maximum"]
         .as_f64()
         .unwrap_or(1.0);
 
     let scripted = lock(&state.script).pop_front();
-    let random = if scripted.is_none() && state.config.fault_rate > 0.0 && rand::thread_rng().gen_bool(state.config.fault_rate.min(1.0)) {
-        Some(if rand::thread_rng().gen_bool(0.5) { Fault::Overloaded } else { Fault::RateLimited })
+    let random = if scripted.is_none()
+        && state.config.fault_rate > 0.0
+        && rand::thread_rng().gen_bool(state.config.fault_rate.min(1.0))
+    {
+        Some(if rand::thread_rng().gen_bool(0.5) {
+            Fault::Overloaded
+        } else {
+            Fault::RateLimited
+        })
     } else {
         None
     };
     let (status, response) = if method != "generateContent" {
-        (404, error_body(404, "NOT_FOUND", &format!("Method {method} not found"), json!([])))
+        (
+            404,
+            error_body(
+                404,
+                "NOT_FOUND",
+                &format!("Method {method} not found"),
+                json!([]),
+            ),
+        )
     } else if !key_accepted || scripted == Some(Fault::BadKey) {
-        (400, error_body(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", json!([
-            {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com",
-             "metadata": {"service": "generativelanguage.googleapis.com"}}
-        ])))
+        (
+            400,
+            error_body(
+                400,
+                "INVALID_ARGUMENT",
+                "API key not valid. Please pass a valid API key.",
+                json!([
+                    {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com",
+                     "metadata": {"service": "generativelanguage.googleapis.com"}}
+                ]),
+            ),
+        )
     } else if let Some(fault) = scripted.or(random) {
         fault_response(fault, model, max_points)
     } else if let Some(image) = image.as_ref() {
         let (score, transcription, feedback) = expected_grade(image, max_points);
         let text = json!({"transcription": transcription, "score": score, "feedback": feedback,
-                          "confidence": 0.8, "needs_review": false}).to_string();
+                          "confidence": 0.8, "needs_review": false})
+        .to_string();
         (200, success_body(&text, "STOP"))
     } else {
-        (400, error_body(400, "INVALID_ARGUMENT", "Request contains no image.", json!([])))
+        (
+            400,
+            error_body(
+                400,
+                "INVALID_ARGUMENT",
+                "Request contains no image.",
+                json!([]),
+            ),
+        )
     };
     lock(&state.requests).push(RecordedRequest {
         model: model.to_string(),
         key_accepted,
         key_in_url,
         image_sha256: image.as_ref().map(|i| hex::encode(Sha256::digest(i))),
-        image_mime_type: inline.as_ref().and_then(|d| d["mimeType"].as_str()).map(str::to_string),
+        image_mime_type: inline
+            .as_ref()
+            .and_then(|d| d["mimeType"].as_str())
+            .map(str::to_string),
         question_text,
         body: request,
         status,
         response: response.clone(),
     });
-    (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), Json(response)).into_response()
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        Json(response),
+    )
+        .into_response()
 }
 
 fn fault_response(fault: Fault, model: &str, max_points: f64) -> (u16, Value) {
@@ -285,5 +338,13 @@ fn fault_response(fault: Fault, model: &str, max_points: f64) -> (u16, Value) {
 
 fn unreachable_bad_key() -> (u16, Value) {
     // BadKey is answered before faults are consulted; keep the match total all the same.
-    (400, error_body(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", json!([])))
+    (
+        400,
+        error_body(
+            400,
+            "INVALID_ARGUMENT",
+            "API key not valid. Please pass a valid API key.",
+            json!([]),
+        ),
+    )
 }

@@ -62,7 +62,10 @@ pub fn decode_scan(name: &str, bytes: &[u8]) -> Result<Vec<DecodedPage>, Imaging
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(bad(
             name,
-            format!("the file is larger than {} MB", MAX_FILE_BYTES / 1024 / 1024),
+            format!(
+                "the file is larger than {} MB",
+                MAX_FILE_BYTES / 1024 / 1024
+            ),
         ));
     }
     let reader = ImageReader::new(Cursor::new(bytes))
@@ -126,7 +129,12 @@ pub fn store_page(
 ) -> Result<StoredPage, ImagingError> {
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let (width, height) = page.image.dimensions();
-    let extension = page.format.extensions_str().first().copied().unwrap_or("img");
+    let extension = page
+        .format
+        .extensions_str()
+        .first()
+        .copied()
+        .unwrap_or("img");
     let path = dir.join(format!("{stem}.{extension}"));
     write_atomically(&path, original)?;
     let preview = if width.max(height) > PREVIEW_MAX_SIDE {
@@ -135,7 +143,11 @@ pub fn store_page(
         page.image.clone()
     };
     let preview_path = dir.join(format!("{stem}.preview.jpg"));
-    save(&DynamicImage::ImageRgb8(preview.to_rgb8()), &preview_path, ImageFormat::Jpeg)?;
+    save(
+        &DynamicImage::ImageRgb8(preview.to_rgb8()),
+        &preview_path,
+        ImageFormat::Jpeg,
+    )?;
     Ok(StoredPage {
         path,
         preview_path,
@@ -168,10 +180,16 @@ fn save(image: &DynamicImage, path: &Path, format: ImageFormat) -> Result<(), Im
 
 /// The pixel rectangle of a fractional box, clamped to the page. A box wholly off the page,
 /// or with no area, is refused.
-pub fn pixel_rect(bbox: Bbox, width: u32, height: u32) -> Result<(u32, u32, u32, u32), ImagingError> {
+pub fn pixel_rect(
+    bbox: Bbox,
+    width: u32,
+    height: u32,
+) -> Result<(u32, u32, u32, u32), ImagingError> {
     let values = [bbox.x, bbox.y, bbox.w, bbox.h];
     if values.iter().any(|v| !v.is_finite()) {
-        return Err(ImagingError::BadBox("has a value that is not a number".into()));
+        return Err(ImagingError::BadBox(
+            "has a value that is not a number".into(),
+        ));
     }
     if bbox.w <= 0.0 || bbox.h <= 0.0 {
         return Err(ImagingError::BadBox(
@@ -224,13 +242,63 @@ mod tests {
 
     #[test]
     fn boxes_are_clamped_or_refused() {
-        let full = pixel_rect(Bbox { x: 0.0, y: 0.0, w: 1.0, h: 1.0 }, 100, 50).unwrap();
+        let full = pixel_rect(
+            Bbox {
+                x: 0.0,
+                y: 0.0,
+                w: 1.0,
+                h: 1.0,
+            },
+            100,
+            50,
+        )
+        .unwrap();
         assert_eq!(full, (0, 0, 100, 50));
-        let partly_off = pixel_rect(Bbox { x: 0.9, y: -0.2, w: 0.5, h: 0.4 }, 100, 50).unwrap();
+        let partly_off = pixel_rect(
+            Bbox {
+                x: 0.9,
+                y: -0.2,
+                w: 0.5,
+                h: 0.4,
+            },
+            100,
+            50,
+        )
+        .unwrap();
         assert_eq!(partly_off, (90, 0, 10, 10));
-        assert!(pixel_rect(Bbox { x: 0.2, y: 0.2, w: 0.0, h: 0.1 }, 100, 50).is_err());
-        assert!(pixel_rect(Bbox { x: 1.2, y: 0.2, w: 0.3, h: 0.1 }, 100, 50).is_err());
-        assert!(pixel_rect(Bbox { x: f64::NAN, y: 0.2, w: 0.3, h: 0.1 }, 100, 50).is_err());
+        assert!(pixel_rect(
+            Bbox {
+                x: 0.2,
+                y: 0.2,
+                w: 0.0,
+                h: 0.1
+            },
+            100,
+            50
+        )
+        .is_err());
+        assert!(pixel_rect(
+            Bbox {
+                x: 1.2,
+                y: 0.2,
+                w: 0.3,
+                h: 0.1
+            },
+            100,
+            50
+        )
+        .is_err());
+        assert!(pixel_rect(
+            Bbox {
+                x: f64::NAN,
+                y: 0.2,
+                w: 0.3,
+                h: 0.1
+            },
+            100,
+            50
+        )
+        .is_err());
     }
 
     #[test]
@@ -255,7 +323,13 @@ mod tests {
         png.extend_from_slice(&chunk);
         png.extend_from_slice(&crc32(&chunk).to_be_bytes());
         // A few bytes of compressed data and the end: tiny on disk, enormous when decoded.
-        for (kind, data) in [(&b"IDAT"[..], &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01][..]), (&b"IEND"[..], &[][..])] {
+        for (kind, data) in [
+            (
+                &b"IDAT"[..],
+                &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01][..],
+            ),
+            (&b"IEND"[..], &[][..]),
+        ] {
             png.extend_from_slice(&(data.len() as u32).to_be_bytes());
             let mut chunk = kind.to_vec();
             chunk.extend_from_slice(data);
@@ -271,7 +345,11 @@ mod tests {
         for &b in data {
             crc ^= u32::from(b);
             for _ in 0..8 {
-                crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
             }
         }
         !crc

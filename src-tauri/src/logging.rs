@@ -8,7 +8,10 @@ use tracing_subscriber::{fmt, prelude::*, EnvFilter};
 
 /// Installs the subscriber; keep the guard alive for the process's life so lines are flushed.
 pub fn init(log_dir: &Path, to_stderr: bool) -> Option<WorkerGuard> {
-    let filter = || EnvFilter::try_from_env("GRADEDESK_LOG").unwrap_or_else(|_| EnvFilter::new("gradedesk=info,warn"));
+    let filter = || {
+        EnvFilter::try_from_env("GRADEDESK_LOG")
+            .unwrap_or_else(|_| EnvFilter::new("gradedesk=info,warn"))
+    };
     let file_appender = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix("gradedesk")
@@ -19,11 +22,27 @@ pub fn init(log_dir: &Path, to_stderr: bool) -> Option<WorkerGuard> {
     let (file_layer, guard) = match file_appender {
         Some(appender) => {
             let (writer, guard) = tracing_appender::non_blocking(appender);
-            (Some(fmt::layer().with_ansi(false).with_writer(writer).with_filter(filter())), Some(guard))
+            (
+                Some(
+                    fmt::layer()
+                        .with_ansi(false)
+                        .with_writer(writer)
+                        .with_filter(filter()),
+                ),
+                Some(guard),
+            )
         }
         None => (None, None),
     };
-    let stderr_layer = to_stderr.then(|| fmt::layer().with_writer(std::io::stderr).with_target(false).with_filter(filter()));
-    let _ = tracing_subscriber::registry().with(file_layer).with(stderr_layer).try_init();
+    let stderr_layer = to_stderr.then(|| {
+        fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_target(false)
+            .with_filter(filter())
+    });
+    let _ = tracing_subscriber::registry()
+        .with(file_layer)
+        .with(stderr_layer)
+        .try_init();
     guard
 }

@@ -14,7 +14,10 @@ fn main() -> ExitCode {
     // The worker's log lines are its output; other commands keep stderr for results.
     let verbose = matches!(command, Command::Worker(_));
     let _guard = gradedesk::logging::init(&data_dir.join("logs"), verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: could not start: {e}");

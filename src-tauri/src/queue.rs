@@ -129,16 +129,18 @@ pub fn claim(
             ))
         })
         .optional()?;
-    Ok(row.and_then(|(id, kind, item_id, submission_id, attempts, max_attempts)| {
-        JobKind::parse(&kind).map(|kind| ClaimedJob {
-            id,
-            kind,
-            item_id,
-            submission_id,
-            attempts,
-            max_attempts,
-        })
-    }))
+    Ok(row.and_then(
+        |(id, kind, item_id, submission_id, attempts, max_attempts)| {
+            JobKind::parse(&kind).map(|kind| ClaimedJob {
+                id,
+                kind,
+                item_id,
+                submission_id,
+                attempts,
+                max_attempts,
+            })
+        },
+    ))
 }
 
 /// Extends a held lease; `false` means the lease was lost (rescued or cancelled).
@@ -230,7 +232,11 @@ pub fn bury(
 }
 
 /// Cancels an item's live grading job (re-crop, or the teacher's cancel); returns its id.
-pub fn cancel_for_item(tx: &Transaction, item_id: i64, now: i64) -> Result<Option<i64>, StoreError> {
+pub fn cancel_for_item(
+    tx: &Transaction,
+    item_id: i64,
+    now: i64,
+) -> Result<Option<i64>, StoreError> {
     Ok(tx
         .prepare_cached(
             "UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL,

@@ -58,7 +58,11 @@ pub struct Pool {
 
 impl Pool {
     /// A pool over a workspace's queue with the given grader.
-    pub fn new(workspace: Arc<Workspace>, grader: Arc<dyn Grader>, config: PoolConfig) -> Arc<Self> {
+    pub fn new(
+        workspace: Arc<Workspace>,
+        grader: Arc<dyn Grader>,
+        config: PoolConfig,
+    ) -> Arc<Self> {
         let owner_prefix = format!(
             "pid{}-{:06x}",
             std::process::id(),
@@ -79,7 +83,11 @@ impl Pool {
     /// Why grading is stopped, if it is.
     pub fn status(&self) -> PoolStatus {
         PoolStatus {
-            halted: self.halted.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            halted: self
+                .halted
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
         }
     }
 
@@ -98,7 +106,10 @@ impl Pool {
     }
 
     fn is_halted(&self) -> bool {
-        self.halted.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+        self.halted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
     }
 
     /// Runs the workers and the lease sweeper until `shutdown` is cancelled. A worker that
@@ -153,7 +164,9 @@ impl Pool {
     async fn sweep_loop(self: Arc<Self>, shutdown: CancellationToken) {
         let mut last_version = self.store.data_version().unwrap_or(0);
         let mut ticks: u64 = 0;
-        let lease_ticks = (self.config.lease.as_millis() / 2 / self.config.sweep_every.as_millis().max(1)).max(1) as u64;
+        let lease_ticks =
+            (self.config.lease.as_millis() / 2 / self.config.sweep_every.as_millis().max(1)).max(1)
+                as u64;
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => return,
@@ -168,7 +181,7 @@ impl Pool {
                     self.workspace.note_external_change();
                 }
             }
-            if ticks % lease_ticks == 0 {
+            if ticks.is_multiple_of(lease_ticks) {
                 if let Err(e) = self.sweep_once().await {
                     warn!(error = %e, "lease sweep failed");
                 }
@@ -209,7 +222,11 @@ impl Pool {
                     }
                 }
             }
-            let sleep_for = if wait.is_zero() { self.until_next_due().await } else { wait };
+            let sleep_for = if wait.is_zero() {
+                self.until_next_due().await
+            } else {
+                wait
+            };
             tokio::select! {
                 _ = shutdown.cancelled() => return index,
                 _ = &mut notified => {}
@@ -297,9 +314,11 @@ impl Pool {
             message: format!("could not load the answer: {e}"),
             retry_after: None,
         })?;
-        let image = tokio::fs::read(&crop_path).await.map_err(|e| GradeError::Permanent {
-            message: format!("the answer's image is missing from the data folder ({e})"),
-        })?;
+        let image = tokio::fs::read(&crop_path)
+            .await
+            .map_err(|e| GradeError::Permanent {
+                message: format!("the answer's image is missing from the data folder ({e})"),
+            })?;
         Ok(GradeRequest {
             image,
             mime_type: "image/png".into(),
@@ -364,8 +383,12 @@ impl Pool {
                 self.store
                     .run(move |conn| -> Result<bool, StoreError> {
                         match decision {
-                            Decision::RetryAt(at) => queue::retry_later(conn, id, &owner, now, at, &message),
-                            Decision::Release(at) => queue::release(conn, id, &owner, now, at, Some(&message)),
+                            Decision::RetryAt(at) => {
+                                queue::retry_later(conn, id, &owner, now, at, &message)
+                            }
+                            Decision::Release(at) => {
+                                queue::release(conn, id, &owner, now, at, Some(&message))
+                            }
                             Decision::Bury => queue::bury(conn, id, &owner, now, &message),
                         }
                     })
@@ -383,10 +406,16 @@ impl Pool {
                 self.halt(message);
                 Decision::Release(now)
             }
-            GradeError::RateLimited { retry_after, per_day, message } => {
-                let delay = retry_after.unwrap_or(Duration::from_secs(if *per_day { 3600 } else { 30 }));
+            GradeError::RateLimited {
+                retry_after,
+                per_day,
+                message,
+            } => {
+                let delay =
+                    retry_after.unwrap_or(Duration::from_secs(if *per_day { 3600 } else { 30 }));
                 let until = now + delay.as_millis() as i64;
-                self.cooldown_until_ms.fetch_max(until as u64, Ordering::SeqCst);
+                self.cooldown_until_ms
+                    .fetch_max(until as u64, Ordering::SeqCst);
                 if *per_day {
                     self.halt(message);
                 }
@@ -422,7 +451,13 @@ pub fn backoff(attempt: i64) -> Duration {
     Duration::from_millis((capped * jitter) as u64)
 }
 
-async fn renew_lease(store: Store, id: i64, owner: String, lease: Duration, lost: CancellationToken) {
+async fn renew_lease(
+    store: Store,
+    id: i64,
+    owner: String,
+    lease: Duration,
+    lost: CancellationToken,
+) {
     let every = lease / 3;
     let lease_ms = lease.as_millis() as i64;
     loop {

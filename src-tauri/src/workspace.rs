@@ -109,7 +109,11 @@ impl Workspace {
     }
 
     /// Stores an exam and its questions.
-    pub async fn create_exam(&self, name: String, questions: Vec<QuestionInput>) -> Result<i64, DeskError> {
+    pub async fn create_exam(
+        &self,
+        name: String,
+        questions: Vec<QuestionInput>,
+    ) -> Result<i64, DeskError> {
         let id = self
             .store
             .run(move |conn| -> Result<i64, DeskError> {
@@ -119,7 +123,9 @@ impl Workspace {
                 Ok(id)
             })
             .await?;
-        self.events.emit(EventBody::Changed { what: "exams".into() });
+        self.events.emit(EventBody::Changed {
+            what: "exams".into(),
+        });
         Ok(id)
     }
 
@@ -141,24 +147,37 @@ impl Workspace {
     /// Imports one scan's bytes: checks and decodes it, stores the original and a preview,
     /// then the submission and its pages in one transaction. On any failure nothing of it
     /// stays behind.
-    pub async fn import_bytes(&self, exam_id: i64, file_name: &str, bytes: Vec<u8>) -> Result<ImportResult, DeskError> {
+    pub async fn import_bytes(
+        &self,
+        exam_id: i64,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<ImportResult, DeskError> {
         {
             let conn_store = self.store.clone();
-            conn_store.run(move |conn| exams::require_exam(conn, exam_id)).await?;
+            conn_store
+                .run(move |conn| exams::require_exam(conn, exam_id))
+                .await?;
         }
         let file_name = sanitize_name(file_name);
         let dir = self.data_dir.join("scans").join(random_token());
         let (name, target) = (file_name.clone(), dir.clone());
-        let stored = tokio::task::spawn_blocking(move || -> Result<Vec<imaging::StoredPage>, DeskError> {
-            let pages = imaging::decode_scan(&name, &bytes)?;
-            let mut stored = Vec::with_capacity(pages.len());
-            for (index, page) in pages.iter().enumerate() {
-                stored.push(imaging::store_page(&bytes, page, &target, &format!("page-{}", index + 1))?);
-            }
-            Ok(stored)
-        })
-        .await
-        .map_err(|_| DeskError::Store(StoreError::Join))?;
+        let stored =
+            tokio::task::spawn_blocking(move || -> Result<Vec<imaging::StoredPage>, DeskError> {
+                let pages = imaging::decode_scan(&name, &bytes)?;
+                let mut stored = Vec::with_capacity(pages.len());
+                for (index, page) in pages.iter().enumerate() {
+                    stored.push(imaging::store_page(
+                        &bytes,
+                        page,
+                        &target,
+                        &format!("page-{}", index + 1),
+                    )?);
+                }
+                Ok(stored)
+            })
+            .await
+            .map_err(|_| DeskError::Store(StoreError::Join))?;
         let stored = match stored {
             Ok(stored) => stored,
             Err(e) => {
@@ -193,7 +212,9 @@ impl Workspace {
                 return Err(e);
             }
         };
-        self.events.emit(EventBody::Changed { what: "submissions".into() });
+        self.events.emit(EventBody::Changed {
+            what: "submissions".into(),
+        });
         Ok(ImportResult {
             submission_id,
             file: file_name,
@@ -213,18 +234,20 @@ impl Workspace {
         let label = question_label.to_string();
         let (page, question) = self
             .store
-            .run(move |conn| -> Result<(PageFiles, exams::Question), DeskError> {
-                let page = exams::page_by_number(conn, submission_id, page_number)?;
-                let question = exams::question_for_submission(conn, submission_id, &label)?;
-                Ok((page, question))
-            })
+            .run(
+                move |conn| -> Result<(PageFiles, exams::Question), DeskError> {
+                    let page = exams::page_by_number(conn, submission_id, page_number)?;
+                    let question = exams::question_for_submission(conn, submission_id, &label)?;
+                    Ok((page, question))
+                },
+            )
             .await?;
         imaging::pixel_rect(bbox, page.width, page.height)?;
         let clamped = imaging::clamp_bbox(bbox);
-        let crop_path = self
-            .data_dir
-            .join("crops")
-            .join(format!("s{submission_id}-p{page_number}-{}.png", random_token()));
+        let crop_path = self.data_dir.join("crops").join(format!(
+            "s{submission_id}-p{page_number}-{}.png",
+            random_token()
+        ));
         let (source, target) = (PathBuf::from(&page.path), crop_path.clone());
         tokio::task::spawn_blocking(move || imaging::crop_to_file(&source, clamped, &target))
             .await
@@ -235,8 +258,14 @@ impl Workspace {
             .run(move |conn| -> Result<(CropResult, Vec<i64>), DeskError> {
                 let tx = conn.transaction()?;
                 let now = now_ms();
-                let (item_id, superseded) =
-                    exams::insert_item(&tx, submission_id, page.id, question.id, clamped, &crop_str)?;
+                let (item_id, superseded) = exams::insert_item(
+                    &tx,
+                    submission_id,
+                    page.id,
+                    question.id,
+                    clamped,
+                    &crop_str,
+                )?;
                 for old in &superseded {
                     queue::cancel_for_item(&tx, *old, now)?;
                 }
@@ -262,7 +291,10 @@ impl Workspace {
 
     /// Sends the current view of one answer to every front end.
     pub async fn emit_item(&self, item_id: i64) {
-        let view = self.store.run(move |conn| exams::item_view(conn, item_id)).await;
+        let view = self
+            .store
+            .run(move |conn| exams::item_view(conn, item_id))
+            .await;
         if let Ok(item) = view {
             self.events.emit(EventBody::Item { item });
         }
@@ -291,7 +323,10 @@ impl Workspace {
     }
 
     /// One submission with its pages and answers.
-    pub async fn submission_detail(&self, submission_id: i64) -> Result<SubmissionDetail, DeskError> {
+    pub async fn submission_detail(
+        &self,
+        submission_id: i64,
+    ) -> Result<SubmissionDetail, DeskError> {
         self.store
             .run(move |conn| -> Result<SubmissionDetail, DeskError> {
                 Ok(SubmissionDetail {
@@ -311,7 +346,10 @@ impl Workspace {
 
 /// A short random name for files, so concurrent processes never collide.
 fn random_token() -> String {
-    format!("{:012x}", rand::thread_rng().gen::<u64>() & 0xffff_ffff_ffff)
+    format!(
+        "{:012x}",
+        rand::thread_rng().gen::<u64>() & 0xffff_ffff_ffff
+    )
 }
 
 /// Keeps a file name printable and short: it is shown in lists and written to CSV.

@@ -49,7 +49,11 @@ pub struct ExamCreated {
 }
 
 #[tauri::command]
-pub async fn create_exam(desk: State<'_, Desk>, name: String, questions: Vec<QuestionInput>) -> Reply<ExamCreated> {
+pub async fn create_exam(
+    desk: State<'_, Desk>,
+    name: String,
+    questions: Vec<QuestionInput>,
+) -> Reply<ExamCreated> {
     let exam_id = desk.workspace.create_exam(name, questions).await?;
     Ok(ExamCreated { exam_id })
 }
@@ -66,9 +70,16 @@ pub async fn import_file(desk: State<'_, Desk>, request: Request<'_>) -> Reply<I
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| invalid("choose an exam before importing scans"))?;
     let name = header("x-file-name")
-        .map(|v| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())
+        .map(|v| {
+            percent_encoding::percent_decode_str(v)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
         .unwrap_or_else(|| "scan".into());
-    Ok(desk.workspace.import_bytes(exam_id, &name, bytes.clone()).await?)
+    Ok(desk
+        .workspace
+        .import_bytes(exam_id, &name, bytes.clone())
+        .await?)
 }
 
 #[tauri::command]

@@ -64,9 +64,12 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             workspace: workspace.clone(),
             pool: pool.clone(),
         })
-        .register_asynchronous_uri_scheme_protocol(images::SCHEME, move |_ctx, request, responder| {
-            images::serve(image_workspace.clone(), request, responder);
-        })
+        .register_asynchronous_uri_scheme_protocol(
+            images::SCHEME,
+            move |_ctx, request, responder| {
+                images::serve(image_workspace.clone(), request, responder);
+            },
+        )
         .invoke_handler(tauri::generate_handler![
             commands::snapshot,
             commands::list_exams,

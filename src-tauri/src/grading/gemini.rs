@@ -319,8 +319,11 @@ pub fn parse_success(body: &str, max_points: f64, model: &str) -> Result<GradeOu
         message,
         retry_after: None,
     };
-    let response: GenerateResponse = serde_json::from_str(body)
-        .map_err(|e| invalid(format!("Gemini sent an answer GradeDesk could not read ({e})")))?;
+    let response: GenerateResponse = serde_json::from_str(body).map_err(|e| {
+        invalid(format!(
+            "Gemini sent an answer GradeDesk could not read ({e})"
+        ))
+    })?;
     if let Some(reason) = response.prompt_feedback.and_then(|f| f.block_reason) {
         return Err(GradeError::Refused {
             message: format!("Gemini blocked this answer ({reason}); please grade it by hand"),
@@ -417,10 +420,16 @@ mod tests {
         let parts = &body["contents"][0]["parts"];
         assert_eq!(parts[0]["inlineData"]["data"], "AQID");
         assert_eq!(parts[0]["inlineData"]["mimeType"], "image/png");
-        assert!(parts[1]["text"].as_str().unwrap().contains("Maximum points: 2"));
+        assert!(parts[1]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Maximum points: 2"));
         let config = &body["generationConfig"];
         assert_eq!(config["responseMimeType"], "application/json");
-        assert_eq!(config["responseJsonSchema"]["properties"]["score"]["maximum"], 2.0);
+        assert_eq!(
+            config["responseJsonSchema"]["properties"]["score"]["maximum"],
+            2.0
+        );
         assert_eq!(config["thinkingConfig"]["thinkingBudget"], 1024);
         assert!(config["thinkingConfig"].get("thinkingLevel").is_none());
         let keys: Vec<_> = config["responseJsonSchema"]["properties"]
@@ -431,7 +440,10 @@ mod tests {
             .collect();
         assert_eq!(keys[0], "transcription");
         let v3 = request_body("gemini-3-flash-preview", &request);
-        assert_eq!(v3["generationConfig"]["thinkingConfig"], json!({"thinkingLevel": "low"}));
+        assert_eq!(
+            v3["generationConfig"]["thinkingConfig"],
+            json!({"thinkingLevel": "low"})
+        );
     }
 
     #[test]
@@ -439,7 +451,11 @@ mod tests {
         let rate = r#"{"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED",
           "details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"45.837s"}]}}"#;
         match classify_error(429, rate, "m") {
-            GradeError::RateLimited { retry_after, per_day, .. } => {
+            GradeError::RateLimited {
+                retry_after,
+                per_day,
+                ..
+            } => {
                 assert_eq!(retry_after, Some(Duration::from_millis(45_837)));
                 assert!(!per_day);
             }
@@ -447,13 +463,28 @@ mod tests {
         }
         let daily = r#"{"error":{"code":429,"message":"quota","status":"RESOURCE_EXHAUSTED","details":[
           {"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaId":"GenerateRequestsPerDayPerProjectPerModel-FreeTier"}]}]}}"#;
-        assert!(matches!(classify_error(429, daily, "m"), GradeError::RateLimited { per_day: true, .. }));
+        assert!(matches!(
+            classify_error(429, daily, "m"),
+            GradeError::RateLimited { per_day: true, .. }
+        ));
         let key = r#"{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT",
           "details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID","domain":"googleapis.com"}]}}"#;
-        assert!(matches!(classify_error(400, key, "m"), GradeError::NeedsTeacher { .. }));
-        assert!(matches!(classify_error(404, "{}", "m"), GradeError::NeedsTeacher { .. }));
-        assert!(matches!(classify_error(503, "not json", "m"), GradeError::Transient { .. }));
-        assert!(matches!(classify_error(400, "{}", "m"), GradeError::Permanent { .. }));
+        assert!(matches!(
+            classify_error(400, key, "m"),
+            GradeError::NeedsTeacher { .. }
+        ));
+        assert!(matches!(
+            classify_error(404, "{}", "m"),
+            GradeError::NeedsTeacher { .. }
+        ));
+        assert!(matches!(
+            classify_error(503, "not json", "m"),
+            GradeError::Transient { .. }
+        ));
+        assert!(matches!(
+            classify_error(400, "{}", "m"),
+            GradeError::Permanent { .. }
+        ));
     }
 
     #[test]
@@ -467,14 +498,29 @@ mod tests {
         assert_eq!(grade.transcription, "2+2=5");
         assert_eq!(grade.usage.thoughts_tokens, Some(12));
         let too_high = ok.replace("\\\"score\\\":0.5", "\\\"score\\\":3");
-        assert!(matches!(parse_success(&too_high, 2.0, "m"), Err(GradeError::Transient { .. })));
+        assert!(matches!(
+            parse_success(&too_high, 2.0, "m"),
+            Err(GradeError::Transient { .. })
+        ));
         let blocked = r#"{"promptFeedback":{"blockReason":"SAFETY"}}"#;
-        assert!(matches!(parse_success(blocked, 2.0, "m"), Err(GradeError::Refused { .. })));
+        assert!(matches!(
+            parse_success(blocked, 2.0, "m"),
+            Err(GradeError::Refused { .. })
+        ));
         let safety = r#"{"candidates":[{"finishReason":"SAFETY"}]}"#;
-        assert!(matches!(parse_success(safety, 2.0, "m"), Err(GradeError::Refused { .. })));
+        assert!(matches!(
+            parse_success(safety, 2.0, "m"),
+            Err(GradeError::Refused { .. })
+        ));
         let empty = r#"{"candidates":[{"content":{"parts":[]},"finishReason":"STOP"}]}"#;
-        assert!(matches!(parse_success(empty, 2.0, "m"), Err(GradeError::Transient { .. })));
+        assert!(matches!(
+            parse_success(empty, 2.0, "m"),
+            Err(GradeError::Transient { .. })
+        ));
         let odd = r#"{"candidates":[{"finishReason":"SOMETHING_NEW"}]}"#;
-        assert!(matches!(parse_success(odd, 2.0, "m"), Err(GradeError::Transient { .. })));
+        assert!(matches!(
+            parse_success(odd, 2.0, "m"),
+            Err(GradeError::Transient { .. })
+        ));
     }
 }
