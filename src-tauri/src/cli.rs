@@ -13,7 +13,10 @@ use tokio_util::sync::CancellationToken;
 use crate::exams::{self, Bbox, ItemState, QuestionInput};
 use crate::export;
 use crate::grading::gemini::{GeminiConfig, GeminiGrader};
-use crate::worker::{Pool, PoolConfig};
+use crate::pacing::RateLimits;
+use crate::queue::{self, PauseScope};
+use crate::store::now_ms;
+use crate::worker::{GradingRunner, Pool, PoolConfig};
 use crate::workspace::{DeskError, Workspace};
 
 /// GradeDesk: grade scanned, handwritten exams. With no subcommand, opens the window.
@@ -68,6 +71,42 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Stop starting new grading jobs (all, or one exam's) in every process until resumed.
+    Pause {
+        #[arg(long)]
+        exam: Option<i64>,
+        #[arg(long, default_value = "paused by the teacher")]
+        reason: String,
+    },
+    /// Lift a pause.
+    Resume {
+        #[arg(long)]
+        exam: Option<i64>,
+    },
+    /// Cancel an answer's grading (queued or running).
+    Cancel {
+        #[arg(long, conflicts_with = "job", required_unless_present = "job")]
+        item: Option<i64>,
+        #[arg(long)]
+        job: Option<i64>,
+    },
+    /// Grade this answer next, ahead of the queue.
+    Prioritize {
+        #[arg(long)]
+        item: i64,
+    },
+    /// List the jobs given up on, with their reasons.
+    Dead {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give dead jobs a fresh set of attempts.
+    Retry {
+        #[arg(long, conflicts_with = "all", required_unless_present = "all")]
+        job: Option<i64>,
+        #[arg(long)]
+        all: bool,
+    },
     /// Write an exam's gradebook as CSV.
     Export {
         #[arg(long)]
@@ -94,6 +133,12 @@ pub struct PoolArgs {
     /// How many answers are graded at once.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
+    /// The provider's requests-per-minute limit (0: none; 429s are honoured either way).
+    #[arg(long, env = "GRADEDESK_RPM", default_value_t = 0)]
+    pub rpm: u32,
+    /// The provider's tokens-per-minute limit (0: none).
+    #[arg(long, env = "GRADEDESK_TPM", default_value_t = 0)]
+    pub tpm: u32,
 }
 
 fn parse_bbox(text: &str) -> Result<Bbox, String> {
@@ -141,6 +186,28 @@ pub async fn run(data_dir: &Path, command: Command) -> ExitCode {
         }
         Command::Grade { pool, .. } => return grade(&workspace, pool).await,
         Command::Status { json } => status(&workspace, json).await,
+        Command::Pause { exam, reason } => {
+            let scope = exam.map_or(PauseScope::All, PauseScope::Exam);
+            workspace
+                .store
+                .run(move |conn| queue::pause(conn, scope, &reason, None, now_ms()))
+                .await
+                .map_err(DeskError::from)
+                .map(|()| eprintln!("paused; running answers finish, no new ones start"))
+        }
+        Command::Resume { exam } => {
+            let scope = exam.map_or(PauseScope::All, PauseScope::Exam);
+            workspace
+                .store
+                .run(move |conn| queue::resume(conn, scope))
+                .await
+                .map_err(DeskError::from)
+                .map(|was| eprintln!("{}", if was { "resumed" } else { "nothing was paused" }))
+        }
+        Command::Cancel { item, job } => cancel(&workspace, item, job).await,
+        Command::Prioritize { item } => prioritize(&workspace, item).await,
+        Command::Dead { json } => dead(&workspace, json).await,
+        Command::Retry { job, all } => retry(&workspace, job, all).await,
         Command::Export { exam, out } => {
             export::export_csv(&workspace, exam, &out)
                 .await
@@ -213,9 +280,110 @@ fn start_pool(workspace: &Arc<Workspace>, args: &PoolArgs) -> Result<Arc<Pool>, 
     })?;
     let config = PoolConfig {
         concurrency: usize::from(args.concurrency),
+        limits: RateLimits {
+            requests_per_minute: args.rpm,
+            tokens_per_minute: args.tpm,
+        },
         ..PoolConfig::default()
     };
-    Ok(Pool::new(workspace.clone(), Arc::new(grader), config))
+    let runner = GradingRunner::new(workspace, Arc::new(grader));
+    Ok(Pool::new(workspace.clone(), Arc::new(runner), config))
+}
+
+async fn cancel(
+    workspace: &Workspace,
+    item: Option<i64>,
+    job: Option<i64>,
+) -> Result<(), DeskError> {
+    let cancelled = workspace
+        .store
+        .run(move |conn| -> Result<bool, DeskError> {
+            let job = match (job, item) {
+                (Some(job), _) => Some(job),
+                (None, Some(item)) => queue::active_job_for_item(conn, item)?,
+                (None, None) => None,
+            };
+            Ok(match job {
+                Some(job) => queue::cancel(conn, job, now_ms())?,
+                None => false,
+            })
+        })
+        .await?;
+    if cancelled {
+        eprintln!("cancelled");
+        Ok(())
+    } else {
+        Err(DeskError::Invalid(
+            "nothing to cancel: that answer is not queued or grading".into(),
+        ))
+    }
+}
+
+async fn prioritize(workspace: &Workspace, item: i64) -> Result<(), DeskError> {
+    let moved = workspace
+        .store
+        .run(move |conn| -> Result<bool, DeskError> {
+            match queue::active_job_for_item(conn, item)? {
+                Some(job) => Ok(queue::prioritize(conn, job, 100, now_ms())?),
+                None => Ok(false),
+            }
+        })
+        .await?;
+    if moved {
+        eprintln!("answer {item} is next");
+        Ok(())
+    } else {
+        Err(DeskError::Invalid(format!(
+            "answer {item} is not waiting in the queue"
+        )))
+    }
+}
+
+async fn dead(workspace: &Workspace, as_json: bool) -> Result<(), DeskError> {
+    let jobs = workspace.store.run(|conn| queue::dead_jobs(conn)).await?;
+    if as_json {
+        print_json(&jobs);
+    } else if jobs.is_empty() {
+        println!("no failed jobs");
+    } else {
+        for job in &jobs {
+            println!(
+                "job {:>6}  item {:>6}  after {} attempt(s): {}",
+                job.job_id,
+                job.item_id.map(|i| i.to_string()).unwrap_or_default(),
+                job.attempts,
+                job.error
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn retry(workspace: &Workspace, job: Option<i64>, all: bool) -> Result<(), DeskError> {
+    let retried = workspace
+        .store
+        .run(move |conn| -> Result<usize, DeskError> {
+            let ids: Vec<i64> = if all {
+                queue::dead_jobs(conn)?
+                    .into_iter()
+                    .map(|j| j.job_id)
+                    .collect()
+            } else {
+                job.into_iter().collect()
+            };
+            let mut n = 0;
+            for id in ids {
+                n += usize::from(queue::retry_dead(conn, id, now_ms())?);
+            }
+            Ok(n)
+        })
+        .await?;
+    workspace.wake.notify_waiters();
+    eprintln!("{retried} job(s) queued again");
+    if retried == 0 && !all {
+        return Err(DeskError::Invalid("that job is not a failed job".into()));
+    }
+    Ok(())
 }
 
 async fn worker(workspace: &Arc<Workspace>, args: PoolArgs) {
@@ -287,7 +455,7 @@ async fn grade(workspace: &Arc<Workspace>, args: PoolArgs) -> ExitCode {
             counts.running,
             counts.dead.saturating_sub(start.dead)
         ));
-        if let Some(reason) = pool.status().halted {
+        if let Some(reason) = pool.halted() {
             halted = Some(reason);
             break;
         }

@@ -17,6 +17,8 @@ use crate::exams::ItemView;
 pub enum EventBody {
     /// An answer changed state (queued, grading, done, failed, …): carries its whole view.
     Item { item: ItemView },
+    /// The queue's progress, pauses and provider state changed (coalesced: a few a second).
+    Queue { status: crate::worker::QueueStatus },
     /// The core is alive; the UI shows "Live" while these keep coming.
     Heartbeat { at_ms: i64 },
     /// Something the UI lists changed in bulk (an import, another process's work): refetch.

@@ -2,6 +2,7 @@
 //! Everything but `desktop` runs the same under the window, the CLI and the tests.
 
 pub mod cli;
+pub mod clock;
 pub mod desktop;
 pub mod events;
 pub mod exams;
@@ -10,6 +11,7 @@ pub mod fake_gemini;
 pub mod grading;
 pub mod imaging;
 pub mod logging;
+pub mod pacing;
 pub mod queue;
 pub mod store;
 pub mod worker;

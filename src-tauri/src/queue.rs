@@ -96,8 +96,11 @@ impl Counts {
 /// Adds a job inside the caller's transaction, so it commits with whatever it is for.
 pub fn enqueue(tx: &Transaction, job: &NewJob, now: i64) -> Result<i64, StoreError> {
     tx.prepare_cached(
-        "INSERT INTO jobs (kind, item_id, submission_id, state, priority, max_attempts, run_at, created_at, updated_at)
-         VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?6, ?6)",
+        "INSERT INTO jobs (kind, item_id, submission_id, exam_id, state, priority, max_attempts, run_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3,
+                 coalesce((SELECT s.exam_id FROM items i JOIN submissions s ON s.id = i.submission_id WHERE i.id = ?2),
+                          (SELECT exam_id FROM submissions WHERE id = ?3)),
+                 'queued', ?4, ?5, ?6, ?6, ?6)",
     )?
     .execute(params![job.kind.as_str(), job.item_id, job.submission_id, job.priority, job.max_attempts, now])?;
     Ok(tx.last_insert_rowid())
@@ -115,6 +118,9 @@ pub fn claim(
             "UPDATE jobs SET state = 'running', lease_owner = ?1, lease_expires_at = ?2 + ?3,
                     attempts = attempts + 1, updated_at = ?2
              WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ?2
+                           AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE scope = 'all' AND (until_ms IS NULL OR until_ms > ?2))
+                           AND (exam_id IS NULL OR exam_id NOT IN
+                                (SELECT exam_id FROM queue_pauses WHERE exam_id IS NOT NULL AND (until_ms IS NULL OR until_ms > ?2)))
                          ORDER BY priority DESC, run_at, id LIMIT 1)
              RETURNING id, kind, item_id, submission_id, attempts, max_attempts",
         )?
@@ -269,11 +275,273 @@ pub fn rescue_expired(conn: &Connection, now: i64) -> Result<Vec<(i64, Option<i6
     Ok(rescued)
 }
 
-/// When the next queued job becomes due: workers sleep until then, not on a fixed tick.
-pub fn next_run_at(conn: &Connection) -> Result<Option<i64>, StoreError> {
+/// When a worker should look again: the next due job outside paused exams, or the end of
+/// a timed pause. `None`: nothing will become due by itself (sleep until woken).
+pub fn next_due(conn: &Connection, now: i64) -> Result<Option<i64>, StoreError> {
+    let global: Option<Option<i64>> = conn
+        .prepare_cached("SELECT until_ms FROM queue_pauses WHERE scope = 'all' AND (until_ms IS NULL OR until_ms > ?1)")?
+        .query_row([now], |r| r.get(0))
+        .optional()?;
+    if let Some(until) = global {
+        return Ok(until);
+    }
+    let job: Option<i64> = conn
+        .prepare_cached(
+            "SELECT min(run_at) FROM jobs WHERE state = 'queued'
+               AND (exam_id IS NULL OR exam_id NOT IN
+                    (SELECT exam_id FROM queue_pauses WHERE exam_id IS NOT NULL AND (until_ms IS NULL OR until_ms > ?1)))",
+        )?
+        .query_row([now], |r| r.get(0))?;
+    let pause_end: Option<i64> = conn
+        .prepare_cached("SELECT min(until_ms) FROM queue_pauses WHERE until_ms > ?1")?
+        .query_row([now], |r| r.get(0))?;
+    Ok(match (job, pause_end) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    })
+}
+
+/// What a pause covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "scope", content = "exam_id", rename_all = "snake_case")]
+pub enum PauseScope {
+    All,
+    Exam(i64),
+}
+
+impl PauseScope {
+    fn key(self) -> String {
+        match self {
+            PauseScope::All => "all".into(),
+            PauseScope::Exam(id) => format!("exam:{id}"),
+        }
+    }
+}
+
+/// A pause in force, as every process sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pause {
+    pub scope: PauseScope,
+    pub reason: String,
+    pub until_ms: Option<i64>,
+}
+
+/// Stops workers in every process from starting jobs of `scope` (running ones finish).
+/// `until_ms` makes it lift by itself (a daily quota's reset).
+pub fn pause(
+    conn: &Connection,
+    scope: PauseScope,
+    reason: &str,
+    until_ms: Option<i64>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let exam_id = match scope {
+        PauseScope::All => None,
+        PauseScope::Exam(id) => Some(id),
+    };
+    conn.prepare_cached(
+        "INSERT INTO queue_pauses (scope, exam_id, reason, until_ms, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (scope) DO UPDATE SET reason = excluded.reason, until_ms = excluded.until_ms",
+    )?
+    .execute(params![scope.key(), exam_id, reason, until_ms, now])?;
+    Ok(())
+}
+
+/// Lifts a pause; returns whether there was one.
+pub fn resume(conn: &Connection, scope: PauseScope) -> Result<bool, StoreError> {
     Ok(conn
-        .prepare_cached("SELECT min(run_at) FROM jobs WHERE state = 'queued'")?
-        .query_row([], |r| r.get(0))?)
+        .prepare_cached("DELETE FROM queue_pauses WHERE scope = ?1")?
+        .execute([scope.key()])?
+        > 0)
+}
+
+/// Pauses in force now.
+pub fn pauses(conn: &Connection, now: i64) -> Result<Vec<Pause>, StoreError> {
+    let rows = conn
+        .prepare_cached("SELECT exam_id, reason, until_ms FROM queue_pauses WHERE until_ms IS NULL OR until_ms > ?1 ORDER BY scope")?
+        .query_map([now], |r| {
+            let exam: Option<i64> = r.get(0)?;
+            Ok(Pause {
+                scope: exam.map_or(PauseScope::All, PauseScope::Exam),
+                reason: r.get(1)?,
+                until_ms: r.get(2)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Cancels a queued or running job; a running one's worker notices and aborts its call.
+pub fn cancel(conn: &Connection, job_id: i64, now: i64) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL,
+                    last_error = 'cancelled by the teacher', updated_at = ?2, finished_at = ?2
+             WHERE id = ?1 AND state IN ('queued', 'running')",
+        )?
+        .execute(params![job_id, now])?
+        == 1)
+}
+
+/// "Grade this one now": moves a queued job ahead of the others, and due at once.
+pub fn prioritize(
+    conn: &Connection,
+    job_id: i64,
+    priority: i64,
+    now: i64,
+) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("UPDATE jobs SET priority = ?2, run_at = min(run_at, ?3), updated_at = ?3 WHERE id = ?1 AND state = 'queued'")?
+        .execute(params![job_id, priority, now])?
+        == 1)
+}
+
+/// The live job of an answer, if any (for cancel and "grade now" by item).
+pub fn active_job_for_item(conn: &Connection, item_id: i64) -> Result<Option<i64>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM jobs WHERE item_id = ?1 AND kind = 'GRADE_ITEM' AND state IN ('queued', 'running')")?
+        .query_row([item_id], |r| r.get(0))
+        .optional()?)
+}
+
+/// A job given up on, with why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeadJob {
+    pub job_id: i64,
+    pub kind: JobKind,
+    pub item_id: Option<i64>,
+    pub submission_id: Option<i64>,
+    pub attempts: i64,
+    pub error: String,
+    pub finished_at: Option<i64>,
+}
+
+/// Dead jobs whose answer is still current, newest first.
+pub fn dead_jobs(conn: &Connection) -> Result<Vec<DeadJob>, StoreError> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT j.id, j.kind, j.item_id, j.submission_id, j.attempts, coalesce(j.last_error, ''), j.finished_at
+             FROM jobs j LEFT JOIN items i ON i.id = j.item_id
+             WHERE j.state = 'dead' AND (j.item_id IS NULL OR i.superseded_at IS NULL)
+             ORDER BY j.finished_at DESC, j.id DESC",
+        )?
+        .query_map([], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+        })?
+        .filter_map(|row| {
+            row.map(|(job_id, kind, item_id, submission_id, attempts, error, finished_at)| {
+                JobKind::parse(&kind).map(|kind| DeadJob { job_id, kind, item_id, submission_id, attempts, error, finished_at })
+            })
+            .transpose()
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Gives a dead job a fresh set of attempts (the teacher's "Retry").
+pub fn retry_dead(conn: &Connection, job_id: i64, now: i64) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE jobs SET state = 'queued', attempts = 0, run_at = ?2, finished_at = NULL, updated_at = ?2
+             WHERE id = ?1 AND state = 'dead'
+               AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.item_id = jobs.item_id AND o.kind = 'GRADE_ITEM'
+                               AND o.state IN ('queued', 'running') AND o.id <> jobs.id)",
+        )?
+        .execute(params![job_id, now])?
+        == 1)
+}
+
+/// Which of the jobs this worker holds it no longer holds (cancelled, or rescued by another
+/// process): their work must stop.
+pub fn lost_leases(conn: &Connection, held: &[(i64, String)]) -> Result<Vec<i64>, StoreError> {
+    let mut lost = Vec::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT 1 FROM jobs WHERE id = ?1 AND state = 'running' AND lease_owner = ?2",
+    )?;
+    for (id, owner) in held {
+        if !stmt.exists(params![id, owner])? {
+            lost.push(*id);
+        }
+    }
+    Ok(lost)
+}
+
+/// Grading progress of one exam, or of everything (exam_id `None`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Progress {
+    pub exam_id: Option<i64>,
+    pub total: i64,
+    pub done: i64,
+    pub failed: i64,
+    pub queued: i64,
+    pub running: i64,
+    /// Answers finished per minute over the last five minutes.
+    pub per_minute: f64,
+    pub percent: f64,
+    /// Seconds left at the current rate, when there is a rate.
+    pub eta_seconds: Option<i64>,
+}
+
+/// Progress per exam plus the overall line, from the current answers' jobs.
+pub fn progress(conn: &Connection, now: i64) -> Result<Vec<Progress>, StoreError> {
+    let window_start = now - 300_000;
+    let mut stmt = conn.prepare_cached(
+        "SELECT j.exam_id,
+                count(*),
+                sum(j.state = 'succeeded'), sum(j.state = 'dead'), sum(j.state = 'queued'), sum(j.state = 'running'),
+                sum(j.state = 'succeeded' AND j.finished_at >= ?1)
+         FROM jobs j JOIN items i ON i.id = j.item_id
+         WHERE j.kind = 'GRADE_ITEM' AND j.state <> 'cancelled' AND i.superseded_at IS NULL
+         GROUP BY j.exam_id ORDER BY j.exam_id",
+    )?;
+    let rows: Vec<(Option<i64>, i64, i64, i64, i64, i64, i64)> = stmt
+        .query_map([window_start], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    let make = |exam_id, total, done, failed, queued, running, recent: i64| {
+        let per_minute = recent as f64 / 5.0;
+        let remaining = queued + running;
+        Progress {
+            exam_id,
+            total,
+            done,
+            failed,
+            queued,
+            running,
+            per_minute,
+            percent: if total > 0 {
+                100.0 * (done + failed) as f64 / total as f64
+            } else {
+                100.0
+            },
+            eta_seconds: (per_minute > 0.0 && remaining > 0)
+                .then(|| (remaining as f64 / per_minute * 60.0).ceil() as i64),
+        }
+    };
+    let mut all = (0, 0, 0, 0, 0, 0);
+    let mut out: Vec<Progress> = Vec::with_capacity(rows.len() + 1);
+    for (exam, total, done, failed, queued, running, recent) in rows {
+        all = (
+            all.0 + total,
+            all.1 + done,
+            all.2 + failed,
+            all.3 + queued,
+            all.4 + running,
+            all.5 + recent,
+        );
+        out.push(make(exam, total, done, failed, queued, running, recent));
+    }
+    out.insert(0, make(None, all.0, all.1, all.2, all.3, all.4, all.5));
+    Ok(out)
 }
 
 /// Job counts by state, for progress and `status`.
@@ -370,7 +638,7 @@ mod tests {
         let job = claim(&conn, "w", 1_000, 60_000).unwrap().unwrap();
         assert!(retry_later(&conn, job.id, "w", 1_001, 5_000, "busy").unwrap());
         assert_eq!(claim(&conn, "w", 4_999, 60_000).unwrap(), None);
-        assert_eq!(next_run_at(&conn).unwrap(), Some(5_000));
+        assert_eq!(next_due(&conn, 4_999).unwrap(), Some(5_000));
         let job = claim(&conn, "w", 5_000, 60_000).unwrap().unwrap();
         assert_eq!((job.id, job.attempts), (ids[0], 2));
         assert!(release(&conn, job.id, "w", 5_001, 5_001, Some("no key")).unwrap());

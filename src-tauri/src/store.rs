@@ -29,7 +29,10 @@ pub enum StoreError {
 
 /// Forward-only migrations: append, never edit, so every data dir upgrades the same way.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("migrations/0001_initial.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("migrations/0001_initial.sql")),
+        M::up(include_str!("migrations/0002_queue_control.sql")),
+    ])
 }
 
 /// The shared handle to one data dir's database.
@@ -139,6 +142,6 @@ mod tests {
             .lock()
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 1);
+        assert_eq!(version, 2);
     }
 }

@@ -1,307 +1,88 @@
 //! The worker pool: N tasks that take jobs from the queue the moment they are added (or come
-//! due), grade them, and record the outcome — all against the shared SQLite queue, so any
-//! number of processes can run pools on one data dir.
+//! due), run them, and record the outcome — all against the shared SQLite queue, so any
+//! number of processes can run pools on one data dir and each job succeeds once.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use async_trait::async_trait;
+use futures::FutureExt;
 use rand::Rng;
+use serde::Serialize;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, info_span, warn, Instrument};
 
+use crate::clock::{self, Clock};
+use crate::events::EventBody;
 use crate::exams::{self, NewGrade};
-use crate::grading::{GradeError, GradeOutcome, GradeRequest, Grader};
-use crate::queue::{self, ClaimedJob, JobKind};
-use crate::store::{now_ms, Store, StoreError};
+use crate::grading::{GradeError, GradeRequest, Grader};
+use crate::pacing::{Gate, GateStatus, RateLimits};
+use crate::queue::{self, pause, ClaimedJob, JobKind, PauseScope};
+use crate::store::{Store, StoreError};
 use crate::workspace::Workspace;
 
 /// How the pool runs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PoolConfig {
     pub concurrency: usize,
     /// How long a claim holds without renewal; a crashed worker's jobs return after this.
     pub lease: Duration,
-    /// How often expired leases are looked for and other processes' enqueues noticed.
-    pub sweep_every: Duration,
+    /// How often other processes' commits are looked for (enqueues, cancels).
+    pub watch_every: Duration,
+    pub limits: RateLimits,
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Default for PoolConfig {
     fn default() -> Self {
+        let lease_ms = std::env::var("GRADEDESK_LEASE_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|ms: &u64| *ms >= 100)
+            .unwrap_or(30_000);
         Self {
             concurrency: 4,
-            lease: Duration::from_secs(30),
-            sweep_every: Duration::from_millis(250),
+            lease: Duration::from_millis(lease_ms),
+            watch_every: Duration::from_millis(200),
+            limits: RateLimits::default(),
+            clock: clock::system(),
         }
     }
 }
 
-/// Why the pool stopped taking jobs while work remains: the teacher must act.
-#[derive(Debug, Clone, Default)]
-pub struct PoolStatus {
-    pub halted: Option<String>,
+/// What a finished job leaves behind, written in the transaction that completes it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Completion {
+    /// A grade for an answer: stored with the job's success, or not at all.
+    Graded { item_id: i64, grade: NewGrade },
+    /// The job's effects are already in place (an idempotent page upscale, a no-op).
+    Done,
 }
 
-/// Shared state of one process's pool.
-pub struct Pool {
+/// Runs one kind of work; the pool owns claiming, leases, retries and recording.
+#[async_trait]
+pub trait JobRunner: Send + Sync {
+    /// Runs a claimed job. Calls to the provider must first pass `gate`.
+    async fn run(&self, job: &ClaimedJob, gate: &Gate) -> Result<Completion, GradeError>;
+}
+
+/// The production runner: grades answers through the configured grader.
+pub struct GradingRunner {
     store: Store,
-    workspace: Arc<Workspace>,
     grader: Arc<dyn Grader>,
-    config: PoolConfig,
-    wake: Arc<Notify>,
-    halted: Mutex<Option<String>>,
-    cooldown_until_ms: AtomicU64,
-    owner_prefix: String,
 }
 
-impl Pool {
-    /// A pool over a workspace's queue with the given grader.
-    pub fn new(
-        workspace: Arc<Workspace>,
-        grader: Arc<dyn Grader>,
-        config: PoolConfig,
-    ) -> Arc<Self> {
-        let owner_prefix = format!(
-            "pid{}-{:06x}",
-            std::process::id(),
-            rand::thread_rng().gen::<u32>() & 0xff_ffff
-        );
-        Arc::new(Self {
+impl GradingRunner {
+    /// A runner over a workspace's data with the given grader.
+    pub fn new(workspace: &Workspace, grader: Arc<dyn Grader>) -> Self {
+        Self {
             store: workspace.store.clone(),
-            wake: workspace.wake.clone(),
-            workspace,
             grader,
-            config,
-            halted: Mutex::new(None),
-            cooldown_until_ms: AtomicU64::new(0),
-            owner_prefix,
-        })
-    }
-
-    /// Why grading is stopped, if it is.
-    pub fn status(&self) -> PoolStatus {
-        PoolStatus {
-            halted: self
-                .halted
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone(),
-        }
-    }
-
-    /// Lets a halted pool take jobs again (after the teacher fixed the key, say).
-    pub fn resume(&self) {
-        *self.halted.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        self.wake.notify_waiters();
-    }
-
-    fn halt(&self, reason: &str) {
-        let mut halted = self.halted.lock().unwrap_or_else(|p| p.into_inner());
-        if halted.is_none() {
-            warn!(reason, "grading halted until the teacher acts");
-            *halted = Some(reason.to_string());
-        }
-    }
-
-    fn is_halted(&self) -> bool {
-        self.halted
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_some()
-    }
-
-    /// Runs the workers and the lease sweeper until `shutdown` is cancelled. A worker that
-    /// panics is replaced; its job's lease expires and the sweeper rescues it.
-    pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
-        let rescued = self.sweep_once().await;
-        if let Err(e) = rescued {
-            warn!(error = %e, "could not rescue expired jobs at start-up");
-        }
-        let mut tasks = JoinSet::new();
-        for index in 0..self.config.concurrency.max(1) {
-            tasks.spawn(self.clone().worker_loop(index, shutdown.clone()));
-        }
-        let sweeper = tokio::spawn(self.clone().sweep_loop(shutdown.clone()));
-        while let Some(joined) = tasks.join_next().await {
-            match joined {
-                Ok(index) => {
-                    if !shutdown.is_cancelled() {
-                        tasks.spawn(self.clone().worker_loop(index, shutdown.clone()));
-                    }
-                }
-                Err(e) if e.is_panic() => {
-                    warn!("a worker task panicked; starting a replacement");
-                    if !shutdown.is_cancelled() {
-                        let index = self.config.concurrency;
-                        tasks.spawn(self.clone().worker_loop(index, shutdown.clone()));
-                    }
-                }
-                Err(_) => {}
-            }
-        }
-        let _ = sweeper.await;
-    }
-
-    async fn sweep_once(&self) -> Result<(), StoreError> {
-        let rescued = self
-            .store
-            .run(move |conn| queue::rescue_expired(conn, now_ms()))
-            .await?;
-        if !rescued.is_empty() {
-            info!(count = rescued.len(), "rescued jobs whose worker stopped");
-            for (_, item_id) in &rescued {
-                if let Some(item_id) = item_id {
-                    self.workspace.emit_item(*item_id).await;
-                }
-            }
-            self.wake.notify_waiters();
-        }
-        Ok(())
-    }
-
-    async fn sweep_loop(self: Arc<Self>, shutdown: CancellationToken) {
-        let mut last_version = self.store.data_version().unwrap_or(0);
-        let mut ticks: u64 = 0;
-        let lease_ticks =
-            (self.config.lease.as_millis() / 2 / self.config.sweep_every.as_millis().max(1)).max(1)
-                as u64;
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = tokio::time::sleep(self.config.sweep_every) => {}
-            }
-            ticks += 1;
-            // Another process committed (an enqueue from the CLI, a finished job): look again.
-            if let Ok(version) = self.store.data_version() {
-                if version != last_version {
-                    last_version = version;
-                    self.wake.notify_waiters();
-                    self.workspace.note_external_change();
-                }
-            }
-            if ticks.is_multiple_of(lease_ticks) {
-                if let Err(e) = self.sweep_once().await {
-                    warn!(error = %e, "lease sweep failed");
-                }
-            }
-        }
-    }
-
-    async fn worker_loop(self: Arc<Self>, index: usize, shutdown: CancellationToken) -> usize {
-        let owner = format!("{}-w{index}", self.owner_prefix);
-        loop {
-            // Register for wake-ups before looking, so an enqueue in between is not missed.
-            let notified = self.wake.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if shutdown.is_cancelled() {
-                return index;
-            }
-            let wait = self.wait_before_claim();
-            if wait.is_zero() {
-                let claimed = {
-                    let owner = owner.clone();
-                    let lease = self.config.lease.as_millis() as i64;
-                    self.store
-                        .run(move |conn| queue::claim(conn, &owner, now_ms(), lease))
-                        .await
-                };
-                match claimed {
-                    Ok(Some(job)) => {
-                        let span = info_span!("job", id = job.id, kind = ?job.kind, attempt = job.attempts);
-                        self.process(job, &owner, &shutdown).instrument(span).await;
-                        continue;
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        warn!(error = %e, "could not claim a job");
-                        tokio::time::sleep(Duration::from_millis(500)).await;
-                        continue;
-                    }
-                }
-            }
-            let sleep_for = if wait.is_zero() {
-                self.until_next_due().await
-            } else {
-                wait
-            };
-            tokio::select! {
-                _ = shutdown.cancelled() => return index,
-                _ = &mut notified => {}
-                _ = tokio::time::sleep(sleep_for) => {}
-            }
-        }
-    }
-
-    /// How long this worker must hold off: halted (until woken), or a pool-wide cool-down.
-    fn wait_before_claim(&self) -> Duration {
-        if self.is_halted() {
-            return Duration::from_secs(3600);
-        }
-        let until = self.cooldown_until_ms.load(Ordering::SeqCst) as i64;
-        Duration::from_millis((until - now_ms()).max(0) as u64)
-    }
-
-    async fn until_next_due(&self) -> Duration {
-        let next = self.store.run(|conn| queue::next_run_at(conn)).await;
-        match next {
-            Ok(Some(at)) => Duration::from_millis((at - now_ms()).clamp(1, 60_000) as u64),
-            _ => Duration::from_secs(60),
-        }
-    }
-
-    async fn process(&self, job: ClaimedJob, owner: &str, shutdown: &CancellationToken) {
-        if let Some(item_id) = job.item_id {
-            self.workspace.emit_item(item_id).await;
-        }
-        let lost = CancellationToken::new();
-        let renewer = tokio::spawn(renew_lease(
-            self.store.clone(),
-            job.id,
-            owner.to_string(),
-            self.config.lease,
-            lost.clone(),
-        ));
-        let outcome = tokio::select! {
-            outcome = self.run_job(&job) => Some(outcome),
-            _ = lost.cancelled() => None,
-            _ = shutdown.cancelled() => {
-                renewer.abort();
-                let (id, owner) = (job.id, owner.to_string());
-                let released = self.store.run(move |c| queue::release(c, id, &owner, now_ms(), now_ms(), None)).await;
-                if let Err(e) = released { warn!(error = %e, "could not release the job at shutdown"); }
-                info!("released at shutdown");
-                if let Some(item_id) = job.item_id { self.workspace.emit_item(item_id).await; }
-                return;
-            }
-        };
-        renewer.abort();
-        let Some(outcome) = outcome else {
-            warn!("lease lost (cancelled or rescued); dropping this attempt");
-            return;
-        };
-        if let Err(e) = self.record(&job, owner, outcome).await {
-            warn!(error = %e, "could not record the job's outcome; its lease will expire and it will run again");
-        }
-        if let Some(item_id) = job.item_id {
-            self.workspace.emit_item(item_id).await;
-        }
-    }
-
-    async fn run_job(&self, job: &ClaimedJob) -> Result<GradeOutcome, GradeError> {
-        match job.kind {
-            JobKind::GradeItem => {
-                let item_id = job.item_id.ok_or_else(|| GradeError::Permanent {
-                    message: "this grading job names no answer".into(),
-                })?;
-                let request = self.load_request(item_id).await?;
-                self.grader.grade(&request).await
-            }
-            JobKind::UpscaleSubmission => Err(GradeError::Permanent {
-                message: "this version of GradeDesk cannot upscale pages yet".into(),
-            }),
         }
     }
 
@@ -325,42 +106,412 @@ impl Pool {
             question,
         })
     }
+}
+
+/// A rough token count for one grading request (image tiles, prompt, thinking and answer),
+/// used only to pace requests under a tokens-per-minute limit.
+const TOKENS_PER_REQUEST_ESTIMATE: u32 = 2_000;
+
+#[async_trait]
+impl JobRunner for GradingRunner {
+    async fn run(&self, job: &ClaimedJob, gate: &Gate) -> Result<Completion, GradeError> {
+        match job.kind {
+            JobKind::GradeItem => {
+                let item_id = job.item_id.ok_or_else(|| GradeError::Permanent {
+                    message: "this grading job names no answer".into(),
+                })?;
+                let request = self.load_request(item_id).await?;
+                let probe = gate.wait_turn(TOKENS_PER_REQUEST_ESTIMATE).await;
+                let result = self.grader.grade(&request).await;
+                match &result {
+                    Err(GradeError::Transient { .. }) => gate.record_failure(probe),
+                    Err(GradeError::Offline { .. }) => gate.record_offline(probe),
+                    Err(GradeError::RateLimited { retry_after, .. }) => {
+                        gate.record_rate_limited(retry_after.unwrap_or(Duration::from_secs(30)))
+                    }
+                    _ => gate.record_success(),
+                }
+                let grade = result?;
+                Ok(Completion::Graded {
+                    item_id,
+                    grade: NewGrade {
+                        score: grade.score,
+                        max_points: request.question.max_points,
+                        feedback: grade.feedback,
+                        transcription: grade.transcription,
+                        confidence: grade.confidence,
+                        needs_review: grade.needs_review,
+                        review_reason: grade.review_reason,
+                        model: grade.model,
+                        prompt_tokens: grade.usage.prompt_tokens,
+                        output_tokens: grade.usage.output_tokens,
+                        thoughts_tokens: grade.usage.thoughts_tokens,
+                    },
+                })
+            }
+            JobKind::UpscaleSubmission => Err(GradeError::Permanent {
+                message: "this version of GradeDesk cannot upscale pages yet".into(),
+            }),
+        }
+    }
+}
+
+/// Everything the UI shows about the queue beyond the answers themselves.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct QueueStatus {
+    pub progress: Vec<queue::Progress>,
+    pub pauses: Vec<queue::Pause>,
+    pub provider: GateStatus,
+    /// Why grading stopped until the teacher acts (no key, key rejected, model missing).
+    pub halted: Option<String>,
+}
+
+/// One process's pool.
+pub struct Pool {
+    store: Store,
+    workspace: Arc<Workspace>,
+    runner: Arc<dyn JobRunner>,
+    gate: Gate,
+    config: PoolConfig,
+    wake: Arc<Notify>,
+    halted: Mutex<Option<String>>,
+    owner_prefix: String,
+    held: Mutex<HashMap<i64, (String, CancellationToken)>>,
+    progress_dirty: AtomicBool,
+}
+
+impl Pool {
+    /// A pool over a workspace's queue.
+    pub fn new(
+        workspace: Arc<Workspace>,
+        runner: Arc<dyn JobRunner>,
+        config: PoolConfig,
+    ) -> Arc<Self> {
+        let owner_prefix = format!(
+            "pid{}-{:06x}",
+            std::process::id(),
+            rand::thread_rng().gen::<u32>() & 0xff_ffff
+        );
+        Arc::new(Self {
+            store: workspace.store.clone(),
+            wake: workspace.wake.clone(),
+            gate: Gate::new(config.clock.clone(), config.limits),
+            workspace,
+            runner,
+            config,
+            halted: Mutex::new(None),
+            owner_prefix,
+            held: Mutex::new(HashMap::new()),
+            progress_dirty: AtomicBool::new(true),
+        })
+    }
+
+    fn now(&self) -> i64 {
+        self.config.clock.now_ms()
+    }
+
+    /// Why grading is stopped until the teacher acts, if it is.
+    pub fn halted(&self) -> Option<String> {
+        self.halted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Lets a halted pool take jobs again (the teacher fixed the key, say).
+    pub fn resume(&self) {
+        *self.halted.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.mark_progress();
+        self.wake.notify_waiters();
+    }
+
+    fn halt(&self, reason: &str) {
+        let mut halted = self.halted.lock().unwrap_or_else(|p| p.into_inner());
+        if halted.is_none() {
+            warn!(reason, "grading halted until the teacher acts");
+            *halted = Some(reason.to_string());
+        }
+    }
+
+    fn mark_progress(&self) {
+        self.progress_dirty.store(true, Ordering::SeqCst);
+    }
+
+    /// The queue's state for displays.
+    pub async fn status(&self) -> Result<QueueStatus, StoreError> {
+        let now = self.now();
+        let (progress, pauses) = self
+            .store
+            .run(move |conn| -> Result<_, StoreError> {
+                Ok((queue::progress(conn, now)?, queue::pauses(conn, now)?))
+            })
+            .await?;
+        Ok(QueueStatus {
+            progress,
+            pauses,
+            provider: self.gate.status(),
+            halted: self.halted(),
+        })
+    }
+
+    /// Cancels a job; if this process runs it, its provider call is aborted at once.
+    pub async fn cancel(&self, job_id: i64) -> Result<bool, StoreError> {
+        let now = self.now();
+        let cancelled = self
+            .store
+            .run(move |conn| queue::cancel(conn, job_id, now))
+            .await?;
+        if let Some((_, token)) = self
+            .held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&job_id)
+        {
+            token.cancel();
+        }
+        self.mark_progress();
+        Ok(cancelled)
+    }
+
+    /// Runs the workers and the watcher until `shutdown` is cancelled. A worker that panics
+    /// releases its job and carries on; a task that dies all the same is replaced.
+    pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        if let Err(e) = self.rescue().await {
+            warn!(error = %e, "could not rescue expired jobs at start-up");
+        }
+        let mut tasks = JoinSet::new();
+        for index in 0..self.config.concurrency.max(1) {
+            tasks.spawn(self.clone().worker_loop(index, shutdown.clone()));
+        }
+        let watcher = tokio::spawn(self.clone().watch_loop(shutdown.clone()));
+        while let Some(joined) = tasks.join_next().await {
+            if shutdown.is_cancelled() {
+                continue;
+            }
+            let index = match joined {
+                Ok(index) => index,
+                Err(_) => {
+                    warn!("a worker task died; starting a replacement");
+                    self.config.concurrency
+                }
+            };
+            tasks.spawn(self.clone().worker_loop(index, shutdown.clone()));
+        }
+        let _ = watcher.await;
+    }
+
+    async fn rescue(&self) -> Result<(), StoreError> {
+        let now = self.now();
+        let rescued = self
+            .store
+            .run(move |conn| queue::rescue_expired(conn, now))
+            .await?;
+        if !rescued.is_empty() {
+            info!(count = rescued.len(), "rescued jobs whose worker stopped");
+            for item_id in rescued.iter().filter_map(|(_, item)| *item) {
+                self.workspace.emit_item(item_id).await;
+            }
+            self.mark_progress();
+            self.wake.notify_waiters();
+        }
+        Ok(())
+    }
+
+    /// Notices other processes' commits (enqueues, cancels of jobs held here), sweeps
+    /// expired leases, and sends coalesced progress events (at most ~4 a second).
+    async fn watch_loop(self: Arc<Self>, shutdown: CancellationToken) {
+        let mut last_version = self.store.data_version().unwrap_or(0);
+        let sweep_every = (self.config.lease / 2).max(self.config.watch_every);
+        let mut last_sweep = tokio::time::Instant::now();
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(self.config.watch_every) => {}
+            }
+            if let Ok(version) = self.store.data_version() {
+                if version != last_version {
+                    last_version = version;
+                    self.wake.notify_waiters();
+                    self.workspace.note_external_change();
+                    self.mark_progress();
+                    self.stop_lost_jobs().await;
+                }
+            }
+            if last_sweep.elapsed() >= sweep_every {
+                last_sweep = tokio::time::Instant::now();
+                if let Err(e) = self.rescue().await {
+                    warn!(error = %e, "lease sweep failed");
+                }
+            }
+            if self.progress_dirty.swap(false, Ordering::SeqCst) {
+                if let Ok(status) = self.status().await {
+                    self.workspace.events.emit(EventBody::Queue { status });
+                }
+            }
+        }
+    }
+
+    async fn stop_lost_jobs(&self) {
+        let held: Vec<(i64, String)> = self
+            .held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(id, (owner, _))| (*id, owner.clone()))
+            .collect();
+        if held.is_empty() {
+            return;
+        }
+        if let Ok(lost) = self
+            .store
+            .run(move |conn| queue::lost_leases(conn, &held))
+            .await
+        {
+            let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+            for id in lost {
+                if let Some((_, token)) = held.get(&id) {
+                    token.cancel();
+                }
+            }
+        }
+    }
+
+    async fn worker_loop(self: Arc<Self>, index: usize, shutdown: CancellationToken) -> usize {
+        let owner = format!("{}-w{index}", self.owner_prefix);
+        loop {
+            // Register for wake-ups before looking, so an enqueue in between is not missed.
+            let notified = self.wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if shutdown.is_cancelled() {
+                return index;
+            }
+            let sleep_for = if self.halted().is_some() {
+                Duration::from_secs(3600)
+            } else if let Some(hold) = self.gate_hold() {
+                hold
+            } else {
+                let (me, lease, now) = (
+                    owner.clone(),
+                    self.config.lease.as_millis() as i64,
+                    self.now(),
+                );
+                match self
+                    .store
+                    .run(move |conn| queue::claim(conn, &me, now, lease))
+                    .await
+                {
+                    Ok(Some(job)) => {
+                        let span = info_span!("job", id = job.id, kind = ?job.kind, attempt = job.attempts);
+                        self.process(job, &owner, &shutdown).instrument(span).await;
+                        continue;
+                    }
+                    Ok(None) => self.until_next_due().await,
+                    Err(e) => {
+                        warn!(error = %e, "could not claim a job");
+                        Duration::from_millis(500)
+                    }
+                }
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => return index,
+                _ = &mut notified => {}
+                _ = tokio::time::sleep(sleep_for) => {}
+            }
+        }
+    }
+
+    /// Whether the provider is held (cool-down, breaker, offline): then no job is claimed,
+    /// so answers show "queued" with the reason rather than a "grading" that is only waiting.
+    fn gate_hold(&self) -> Option<Duration> {
+        let status = self.gate.status();
+        status.hold?;
+        let until = status.next_try_at_ms?;
+        let wait = until - self.now();
+        (wait > 0).then(|| Duration::from_millis(wait as u64))
+    }
+
+    async fn until_next_due(&self) -> Duration {
+        let now = self.now();
+        match self.store.run(move |conn| queue::next_due(conn, now)).await {
+            Ok(Some(at)) => Duration::from_millis((at - now).clamp(1, 60_000) as u64),
+            _ => Duration::from_secs(60),
+        }
+    }
+
+    async fn process(&self, job: ClaimedJob, owner: &str, shutdown: &CancellationToken) {
+        let lost = CancellationToken::new();
+        self.held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(job.id, (owner.to_string(), lost.clone()));
+        self.mark_progress();
+        if let Some(item_id) = job.item_id {
+            self.workspace.emit_item(item_id).await;
+        }
+        let renewer = tokio::spawn(renew_lease(
+            self.store.clone(),
+            self.config.clock.clone(),
+            job.id,
+            owner.to_string(),
+            self.config.lease,
+            lost.clone(),
+        ));
+        let run = AssertUnwindSafe(self.runner.run(&job, &self.gate)).catch_unwind();
+        let outcome = tokio::select! {
+            outcome = run => Some(outcome.unwrap_or_else(|_| Err(GradeError::Transient {
+                message: "GradeDesk hit an internal error on this answer; trying again".into(),
+                retry_after: None,
+            }))),
+            _ = lost.cancelled() => None,
+            _ = shutdown.cancelled() => {
+                let (id, owner, now) = (job.id, owner.to_string(), self.now());
+                let released = self.store.run(move |c| queue::release(c, id, &owner, now, now, None)).await;
+                if let Err(e) = released { warn!(error = %e, "could not release the job at shutdown"); }
+                info!("released at shutdown");
+                None
+            }
+        };
+        renewer.abort();
+        self.held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&job.id);
+        match outcome {
+            Some(outcome) => {
+                if let Err(e) = self.record(&job, owner, outcome).await {
+                    warn!(error = %e, "could not record the outcome; the lease will expire and the job will run again");
+                }
+            }
+            None if !shutdown.is_cancelled() => {
+                info!("lease lost (cancelled or rescued); attempt dropped")
+            }
+            None => {}
+        }
+        self.mark_progress();
+        if let Some(item_id) = job.item_id {
+            self.workspace.emit_item(item_id).await;
+        }
+    }
 
     async fn record(
         &self,
         job: &ClaimedJob,
         owner: &str,
-        outcome: Result<GradeOutcome, GradeError>,
+        outcome: Result<Completion, GradeError>,
     ) -> Result<(), StoreError> {
-        let (id, owner) = (job.id, owner.to_string());
+        let (id, owner, now) = (job.id, owner.to_string(), self.now());
         match outcome {
-            Ok(grade) => {
-                let item_id = job.item_id;
+            Ok(completion) => {
                 let committed = self
                     .store
                     .run(move |conn| -> Result<bool, StoreError> {
                         let tx = conn.transaction()?;
-                        if !queue::complete(&tx, id, &owner, now_ms())? {
+                        if !queue::complete(&tx, id, &owner, now)? {
                             return Ok(false);
                         }
-                        if let Some(item_id) = item_id {
-                            let max_points = exams::grading_context(&tx, item_id)
-                                .map(|(_, q)| q.max_points)
-                                .unwrap_or(grade.score);
-                            let new = NewGrade {
-                                score: grade.score,
-                                max_points,
-                                feedback: grade.feedback,
-                                transcription: grade.transcription,
-                                confidence: grade.confidence,
-                                needs_review: grade.needs_review,
-                                review_reason: grade.review_reason,
-                                model: grade.model,
-                                prompt_tokens: grade.usage.prompt_tokens,
-                                output_tokens: grade.usage.output_tokens,
-                                thoughts_tokens: grade.usage.thoughts_tokens,
-                            };
-                            if let Err(e) = exams::insert_grade(&tx, item_id, id, &new) {
+                        if let Completion::Graded { item_id, grade } = &completion {
+                            if let Err(e) = exams::insert_grade(&tx, *item_id, id, grade) {
                                 warn!(error = %e, "grade refused by the database; not completing");
                                 return Ok(false);
                             }
@@ -370,16 +521,21 @@ impl Pool {
                     })
                     .await?;
                 if committed {
-                    info!("graded");
+                    info!("succeeded");
                 } else {
-                    warn!("lease lost before the grade was stored; discarded");
+                    warn!("lease lost before the result was stored; discarded");
                 }
             }
             Err(error) => {
                 let message = error.to_string();
-                let now = now_ms();
-                let decision = self.decide(job, &error);
+                let decision = self.decide(job, &error, now);
                 info!(?decision, %message, "attempt failed");
+                if let Decision::PauseAll { until } = decision {
+                    let reason = message.clone();
+                    self.store
+                        .run(move |conn| pause(conn, PauseScope::All, &reason, Some(until), now))
+                        .await?;
+                }
                 self.store
                     .run(move |conn| -> Result<bool, StoreError> {
                         match decision {
@@ -388,6 +544,9 @@ impl Pool {
                             }
                             Decision::Release(at) => {
                                 queue::release(conn, id, &owner, now, at, Some(&message))
+                            }
+                            Decision::PauseAll { until } => {
+                                queue::release(conn, id, &owner, now, until, Some(&message))
                             }
                             Decision::Bury => queue::bury(conn, id, &owner, now, &message),
                         }
@@ -398,9 +557,7 @@ impl Pool {
         Ok(())
     }
 
-    fn decide(&self, job: &ClaimedJob, error: &GradeError) -> Decision {
-        let now = now_ms();
-        let out_of_attempts = job.attempts >= job.max_attempts;
+    fn decide(&self, job: &ClaimedJob, error: &GradeError, now: i64) -> Decision {
         match error {
             GradeError::NeedsTeacher { message } => {
                 self.halt(message);
@@ -408,23 +565,20 @@ impl Pool {
             }
             GradeError::RateLimited {
                 retry_after,
-                per_day,
-                message,
-            } => {
-                let delay =
-                    retry_after.unwrap_or(Duration::from_secs(if *per_day { 3600 } else { 30 }));
-                let until = now + delay.as_millis() as i64;
-                self.cooldown_until_ms
-                    .fetch_max(until as u64, Ordering::SeqCst);
-                if *per_day {
-                    self.halt(message);
-                }
-                // The provider said wait: the job did nothing wrong, so no attempt is spent.
-                Decision::Release(until)
-            }
+                per_day: true,
+                ..
+            } => Decision::PauseAll {
+                until: now
+                    + retry_after.map_or_else(|| until_quota_reset(now), |d| d.as_millis() as i64),
+            },
+            // The provider said wait: the job did nothing wrong, so no attempt is spent.
+            GradeError::RateLimited { retry_after, .. } => Decision::Release(
+                now + retry_after.unwrap_or(Duration::from_secs(30)).as_millis() as i64,
+            ),
+            GradeError::Offline { .. } => Decision::Release(now),
             GradeError::Refused { .. } | GradeError::Permanent { .. } => Decision::Bury,
             GradeError::Transient { retry_after, .. } => {
-                if out_of_attempts {
+                if job.attempts >= job.max_attempts {
                     Decision::Bury
                 } else {
                     let delay = retry_after.unwrap_or_else(|| backoff(job.attempts));
@@ -439,7 +593,18 @@ impl Pool {
 enum Decision {
     RetryAt(i64),
     Release(i64),
+    PauseAll { until: i64 },
     Bury,
+}
+
+/// Gemini's daily quotas reset at midnight Pacific time; without a time-zone database,
+/// take the later of PST and PDT so the pool never resumes early.
+fn until_quota_reset(now_ms: i64) -> i64 {
+    let day = 86_400_000;
+    let pst = 8 * 3_600_000;
+    let local = now_ms - pst;
+    let next_midnight = (local.div_euclid(day) + 1) * day + pst;
+    next_midnight - now_ms
 }
 
 /// Exponential backoff with ±25% jitter: 2 s, 4 s, 8 s, … capped at 5 minutes, so many
@@ -453,6 +618,7 @@ pub fn backoff(attempt: i64) -> Duration {
 
 async fn renew_lease(
     store: Store,
+    clock: Arc<dyn Clock>,
     id: i64,
     owner: String,
     lease: Duration,
@@ -462,11 +628,11 @@ async fn renew_lease(
     let lease_ms = lease.as_millis() as i64;
     loop {
         tokio::time::sleep(every).await;
-        let owner = owner.clone();
-        let renewed = store
-            .run(move |conn| queue::renew(conn, id, &owner, now_ms(), lease_ms))
-            .await;
-        match renewed {
+        let (owner, now) = (owner.clone(), clock.now_ms());
+        match store
+            .run(move |conn| queue::renew(conn, id, &owner, now, lease_ms))
+            .await
+        {
             Ok(true) => {}
             Ok(false) => {
                 lost.cancel();
@@ -488,5 +654,12 @@ mod tests {
         let fourth = backoff(4).as_millis();
         assert!((12_000..=20_000).contains(&fourth), "{fourth}");
         assert!(backoff(40).as_millis() <= 375_000);
+    }
+
+    #[test]
+    fn the_daily_quota_resets_at_pacific_midnight() {
+        // 2026-11-28 20:00 UTC is 12:00 PST: twelve hours to go.
+        let now = 1_795_896_000_000;
+        assert_eq!(until_quota_reset(now), 12 * 3_600_000);
     }
 }

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::events::{Event, EventBody, EventSink};
 use crate::grading::gemini::{GeminiConfig, GeminiGrader};
 use crate::store::now_ms;
-use crate::worker::{Pool, PoolConfig};
+use crate::worker::{GradingRunner, Pool, PoolConfig};
 use crate::workspace::Workspace;
 
 /// The one event name the UI listens to; the payload is a `seq`-numbered [`Event`].
@@ -56,7 +56,8 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let pool = Pool::new(workspace.clone(), Arc::new(grader), PoolConfig::default());
+    let runner = GradingRunner::new(&workspace, Arc::new(grader));
+    let pool = Pool::new(workspace.clone(), Arc::new(runner), PoolConfig::default());
     let shutdown = CancellationToken::new();
     let image_workspace = workspace.clone();
     let app = tauri::Builder::default()

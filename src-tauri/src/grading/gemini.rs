@@ -141,10 +141,13 @@ impl Grader for GeminiGrader {
 }
 
 fn transport_error(error: reqwest::Error) -> GradeError {
+    if error.is_connect() {
+        return GradeError::Offline {
+            message: "waiting for network: Gemini cannot be reached".into(),
+        };
+    }
     let message = if error.is_timeout() {
         "Gemini did not answer in time".to_string()
-    } else if error.is_connect() {
-        "could not reach Gemini (is the network down?)".to_string()
     } else {
         format!("the connection to Gemini failed: {}", without_url(&error))
     };

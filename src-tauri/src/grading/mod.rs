@@ -55,6 +55,10 @@ pub enum GradeError {
         retry_after: Option<Duration>,
         per_day: bool,
     },
+    /// The network or the provider's host cannot be reached: wait for the network without
+    /// spending the job's attempts.
+    #[error("{message}")]
+    Offline { message: String },
     /// The provider will not grade this answer (safety, recitation, a blocked prompt):
     /// retrying changes nothing, so the teacher grades it.
     #[error("{message}")]
