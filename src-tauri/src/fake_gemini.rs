@@ -86,6 +86,8 @@ pub struct RecordedRequest {
     pub body: Value,
     pub status: u16,
     pub response: Value,
+    /// When the request arrived (ms since the epoch), to check pacing.
+    pub received_at_ms: i64,
 }
 
 struct FakeState {
@@ -205,6 +207,7 @@ async fn generate(
     axum::extract::RawQuery(query): axum::extract::RawQuery,
     body: String,
 ) -> Response {
+    let received_at_ms = crate::store::now_ms();
     if !state.config.latency.is_zero() {
         tokio::time::sleep(state.config.latency).await;
     }
@@ -299,6 +302,7 @@ async fn generate(
         body: request,
         status,
         response: response.clone(),
+        received_at_ms,
     });
     (
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),

@@ -179,7 +179,8 @@ pub fn complete(tx: &Transaction, id: i64, owner: &str, now: i64) -> Result<bool
     Ok(n == 1)
 }
 
-/// Puts a held job back for another try at `run_at`, keeping the reason for the UI.
+/// Puts a held job back for another try at `run_at`, keeping the reason for the UI; a job
+/// that has used all its attempts is buried instead (the queue enforces the limit).
 pub fn retry_later(
     conn: &Connection,
     id: i64,
@@ -190,7 +191,9 @@ pub fn retry_later(
 ) -> Result<bool, StoreError> {
     let n = conn
         .prepare_cached(
-            "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL,
+            "UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END,
+                    finished_at = CASE WHEN attempts >= max_attempts THEN ?3 ELSE NULL END,
+                    lease_owner = NULL, lease_expires_at = NULL,
                     run_at = ?4, last_error = ?5, updated_at = ?3
              WHERE id = ?1 AND state = 'running' AND lease_owner = ?2",
         )?

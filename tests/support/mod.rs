@@ -1,0 +1,105 @@
+//! Shared set-up for the integration tests: data dirs with exams, scans and answers made
+//! in-process through the library, and the CLI binary run as a real process.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+use gradedesk::exams::{Bbox, QuestionInput};
+use gradedesk::workspace::Workspace;
+use image::{Rgb, RgbImage};
+
+/// The gradedesk binary built for these tests.
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_gradedesk")
+}
+
+/// A small page with strokes that differ per seed, encoded as PNG bytes.
+pub fn scan_png(seed: u32, width: u32, height: u32) -> Vec<u8> {
+    let mut img = RgbImage::from_pixel(width, height, Rgb([246, 245, 240]));
+    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    for _ in 0..(width * height / 500) {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let x = state % (width - 12);
+        let y = (state / width) % (height - 12);
+        for dx in 0..10 {
+            img.put_pixel(x + dx, y + dx % 3, Rgb([30, 30, 80]));
+        }
+    }
+    let mut bytes = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
+    bytes
+}
+
+/// `students` submissions × `questions` answers, all queued for grading. Returns the
+/// workspace and the item ids.
+pub async fn queued_answers(data: &Path, students: u32, questions: u32) -> (Arc<Workspace>, Vec<i64>) {
+    let ws = Workspace::open(data).unwrap();
+    let qs: Vec<QuestionInput> = (1..=questions)
+        .map(|i| QuestionInput {
+            label: format!("Q{i}"),
+            prompt: format!("Question {i}"),
+            max_points: 2.0 + f64::from(i % 3),
+            rubric: String::new(),
+            reference_answer: String::new(),
+        })
+        .collect();
+    let exam = ws.create_exam("Load".into(), qs).await.unwrap();
+    let mut items = Vec::new();
+    for s in 0..students {
+        let sub = ws.import_bytes(exam, &format!("student-{s}.png"), scan_png(s + 1, 400, 560)).await.unwrap();
+        for q in 0..questions {
+            let y = f64::from(q) / f64::from(questions);
+            let bbox = Bbox { x: 0.05, y, w: 0.9, h: 1.0 / f64::from(questions) };
+            let crop = ws.create_item(sub.submission_id, 1, &format!("Q{}", q + 1), bbox).await.unwrap();
+            items.push(crop.item_id);
+        }
+    }
+    (ws, items)
+}
+
+/// Starts `gradedesk worker` on a data dir against a Gemini base URL.
+pub fn spawn_worker(data: &Path, base_url: &str, concurrency: u32, lease_ms: u64) -> Child {
+    Command::new(binary())
+        .arg("--data-dir")
+        .arg(data)
+        .args(["worker", "--concurrency", &concurrency.to_string()])
+        .env("GEMINI_BASE_URL", base_url)
+        .env("GEMINI_API_KEY", "test-key")
+        .env("GRADEDESK_LEASE_MS", lease_ms.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("worker starts")
+}
+
+/// Sends a signal to a child process by pid.
+pub fn signal(child: &Child, signal: &str) {
+    let status = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+}
+
+/// The database file of a data dir.
+pub fn db(data: &Path) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(data.join("gradedesk.sqlite3")).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(30)).unwrap();
+    conn
+}
+
+/// Each current answer's crop bytes, question max and stored score (None if ungraded).
+pub fn graded(conn: &rusqlite::Connection) -> Vec<(i64, PathBuf, f64, Option<f64>, Option<String>)> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT i.id, i.crop_path, q.max_points, g.score, g.transcription FROM items i
+             JOIN questions q ON q.id = i.question_id LEFT JOIN grades g ON g.item_id = i.id
+             WHERE i.superseded_at IS NULL ORDER BY i.id",
+        )
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, PathBuf::from(r.get::<_, String>(1)?), r.get(2)?, r.get(3)?, r.get(4)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
