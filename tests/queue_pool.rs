@@ -1,0 +1,103 @@
+//! The pool's timing: a 429's RetryInfo delay holds every worker (real HTTP against the
+//! fake Gemini), and retries wait their backoff (on tokio's paused clock, no real sleeping).
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use gradedesk::clock::{Clock, TokioClock};
+use gradedesk::fake_gemini::{FakeConfig, FakeGemini, Fault};
+use gradedesk::grading::gemini::{GeminiConfig, GeminiGrader};
+use gradedesk::grading::GradeError;
+use gradedesk::pacing::Gate;
+use gradedesk::queue::ClaimedJob;
+use gradedesk::worker::{Completion, GradingRunner, JobRunner, Pool, PoolConfig};
+use gradedesk::workspace::Workspace;
+use support::*;
+use tokio_util::sync::CancellationToken;
+
+async fn drain(ws: &Arc<Workspace>, pool: Arc<Pool>, limit: Duration) {
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(pool.run(shutdown.clone()));
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let counts = ws.counts().await.unwrap();
+        if counts.active() == 0 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not drained: {counts:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    shutdown.cancel();
+    running.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_with_retry_info_holds_every_worker_until_the_delay_ends() {
+    let fake = FakeGemini::start(FakeConfig::default(), 0).await.unwrap();
+    fake.script(&[Fault::RateLimited]); // RetryInfo: "2s"
+    let tmp = tempfile::tempdir().unwrap();
+    let (ws, items) = queued_answers(&tmp.path().join("data"), 3, 4).await;
+    let grader = GeminiGrader::new(GeminiConfig {
+        base_url: fake.base_url(),
+        model: "gemini-2.5-flash".into(),
+        api_key: Some("test-key".into()),
+        timeout: Duration::from_secs(10),
+    })
+    .unwrap();
+    let runner = GradingRunner::new(&ws, Arc::new(grader));
+    let pool = Pool::new(ws.clone(), Arc::new(runner), PoolConfig { concurrency: 4, ..PoolConfig::default() });
+    drain(&ws, pool, Duration::from_secs(60)).await;
+
+    let requests = fake.requests();
+    assert_eq!(requests.iter().filter(|r| r.status == 200).count(), items.len(), "every answer graded");
+    let limited = requests.iter().find(|r| r.status == 429).expect("the scripted 429");
+    // Requests already on the wire when the 429 came back may land; nothing is *sent* after.
+    let in_flight = 100;
+    for r in &requests {
+        let after = r.received_at_ms - limited.received_at_ms;
+        assert!(after <= in_flight || after >= 2_000, "a request went out {after} ms after the 429");
+    }
+    let attempts: i64 = db(&tmp.path().join("data")).query_row("SELECT max(attempts) FROM jobs", [], |r| r.get(0)).unwrap();
+    assert_eq!(attempts, 1, "the rate-limited job spent no attempt");
+}
+
+/// Fails the first two attempts of every job with a transient error, recording when each
+/// attempt started.
+struct Flaky {
+    clock: TokioClock,
+    starts: Mutex<Vec<(i64, i64)>>,
+}
+
+#[async_trait]
+impl JobRunner for Flaky {
+    async fn run(&self, job: &ClaimedJob, _gate: &Gate) -> Result<Completion, GradeError> {
+        self.starts.lock().unwrap().push((job.attempts, self.clock.now_ms()));
+        if job.attempts < 3 {
+            Err(GradeError::Transient { message: "overloaded".into(), retry_after: None })
+        } else {
+            Ok(Completion::Done)
+        }
+    }
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn retries_wait_their_backoff_on_a_virtual_clock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ws, _items) = queued_answers(&tmp.path().join("data"), 1, 1).await;
+    let clock = TokioClock::new();
+    let runner = Arc::new(Flaky { clock, starts: Mutex::new(Vec::new()) });
+    let config = PoolConfig { concurrency: 1, clock: Arc::new(clock), lease: Duration::from_secs(3_600), ..PoolConfig::default() };
+    let pool = Pool::new(ws.clone(), runner.clone(), config);
+    let real = std::time::Instant::now();
+    drain(&ws, pool, Duration::from_secs(600)).await;
+    let starts = runner.starts.lock().unwrap().clone();
+    assert_eq!(starts.iter().map(|s| s.0).collect::<Vec<_>>(), vec![1, 2, 3]);
+    let first_wait = starts[1].1 - starts[0].1;
+    let second_wait = starts[2].1 - starts[1].1;
+    assert!((1_500..=4_000).contains(&first_wait), "first backoff {first_wait} ms (2 s ± 25%)");
+    assert!((3_000..=8_000).contains(&second_wait), "second backoff {second_wait} ms (4 s ± 25%)");
+    assert!(real.elapsed() < Duration::from_secs(3), "virtual time, not real sleeping");
+}
