@@ -17,7 +17,11 @@ fn assert_every_answer_graded_once(conn: &rusqlite::Connection, expected: usize)
     for (item, crop, max, score, transcription) in rows {
         let bytes = std::fs::read(&crop).unwrap();
         let (want, want_transcription, _) = expected_grade(&bytes, max);
-        assert_eq!(score, Some(want), "answer {item} has the grade of its own crop");
+        assert_eq!(
+            score,
+            Some(want),
+            "answer {item} has the grade of its own crop"
+        );
         assert_eq!(transcription.as_deref(), Some(want_transcription.as_str()));
     }
     let (jobs, succeeded, grades): (i64, i64, i64) = conn
@@ -28,8 +32,14 @@ fn assert_every_answer_graded_once(conn: &rusqlite::Connection, expected: usize)
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .unwrap();
-    assert_eq!((jobs, succeeded, grades), (expected as i64, expected as i64, expected as i64), "no job lost, none doubled");
-    let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(
+        (jobs, succeeded, grades),
+        (expected as i64, expected as i64, expected as i64),
+        "no job lost, none doubled"
+    );
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(integrity, "ok");
 }
 
@@ -37,19 +47,34 @@ async fn wait_until_drained(conn_path: &std::path::Path, limit: Duration) {
     let start = Instant::now();
     loop {
         let active: i64 = db(conn_path)
-            .query_row("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')", [], |r| r.get(0))
+            .query_row(
+                "SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         if active == 0 {
             return;
         }
-        assert!(start.elapsed() < limit, "{active} jobs still active after {limit:?}");
+        assert!(
+            start.elapsed() < limit,
+            "{active} jobs still active after {limit:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkilled_workers_lose_nothing_and_grade_each_answer_once() {
-    let fake = FakeGemini::start(FakeConfig { latency: Duration::from_millis(40), ..FakeConfig::default() }, 0).await.unwrap();
+    let fake = FakeGemini::start(
+        FakeConfig {
+            latency: Duration::from_millis(40),
+            ..FakeConfig::default()
+        },
+        0,
+    )
+    .await
+    .unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let (_ws, items) = queued_answers(&data, 20, 10).await;
@@ -61,7 +86,9 @@ async fn sigkilled_workers_lose_nothing_and_grade_each_answer_once() {
         tokio::time::sleep(after).await;
         signal(&worker, "KILL");
         worker.wait().unwrap();
-        let done: i64 = db(&data).query_row("SELECT count(*) FROM grades", [], |r| r.get(0)).unwrap();
+        let done: i64 = db(&data)
+            .query_row("SELECT count(*) FROM grades", [], |r| r.get(0))
+            .unwrap();
         eprintln!("round {round}: killed after {after:?}, {done} graded so far");
     }
     // A last worker finishes the batch, rescuing what the killed ones held.
@@ -75,7 +102,15 @@ async fn sigkilled_workers_lose_nothing_and_grade_each_answer_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_worker_processes_never_run_a_job_twice() {
-    let fake = FakeGemini::start(FakeConfig { latency: Duration::from_millis(20), ..FakeConfig::default() }, 0).await.unwrap();
+    let fake = FakeGemini::start(
+        FakeConfig {
+            latency: Duration::from_millis(20),
+            ..FakeConfig::default()
+        },
+        0,
+    )
+    .await
+    .unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let (_ws, items) = queued_answers(&data, 10, 10).await;
@@ -97,6 +132,10 @@ async fn two_worker_processes_never_run_a_job_twice() {
         let sha = hex::encode(Sha256::digest(std::fs::read(crop).unwrap()));
         assert_eq!(sent.get(&sha), Some(&1));
     }
-    let owners: i64 = db(&data).query_row("SELECT count(*) FROM jobs WHERE attempts <> 1", [], |r| r.get(0)).unwrap();
+    let owners: i64 = db(&data)
+        .query_row("SELECT count(*) FROM jobs WHERE attempts <> 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
     assert_eq!(owners, 0, "every job started exactly once");
 }

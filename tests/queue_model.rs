@@ -52,20 +52,60 @@ impl World {
         let exam = exams::create_exam(
             &tx,
             "Model",
-            &[QuestionInput { label: "Q1".into(), prompt: "p".into(), max_points: 2.0, rubric: String::new(), reference_answer: String::new() }],
+            &[QuestionInput {
+                label: "Q1".into(),
+                prompt: "p".into(),
+                max_points: 2.0,
+                rubric: String::new(),
+                reference_answer: String::new(),
+            }],
         )
         .unwrap();
         tx.commit().unwrap();
-        let question = conn.query_row("SELECT id FROM questions", [], |r| r.get(0)).unwrap();
-        Self { conn, jobs: Vec::new(), current: Vec::new(), question, exam, now: 1_000_000, paused: false }
+        let question = conn
+            .query_row("SELECT id FROM questions", [], |r| r.get(0))
+            .unwrap();
+        Self {
+            conn,
+            jobs: Vec::new(),
+            current: Vec::new(),
+            question,
+            exam,
+            now: 1_000_000,
+            paused: false,
+        }
     }
 
     fn new_answer(&mut self) {
         let tx = self.conn.transaction().unwrap();
-        let page = NewPage { path: "p.png".into(), preview_path: "p.jpg".into(), width: 10, height: 10 };
+        let page = NewPage {
+            path: "p.png".into(),
+            preview_path: "p.jpg".into(),
+            width: 10,
+            height: 10,
+        };
         let sub = exams::insert_submission(&tx, self.exam, "s", "s.png", &[page]).unwrap();
-        let page_id: i64 = tx.query_row("SELECT id FROM pages WHERE submission_id = ?1", [sub], |r| r.get(0)).unwrap();
-        let (item, _) = exams::insert_item(&tx, sub, page_id, self.question, Bbox { x: 0.0, y: 0.0, w: 1.0, h: 1.0 }, "c.png").unwrap();
+        let page_id: i64 = tx
+            .query_row(
+                "SELECT id FROM pages WHERE submission_id = ?1",
+                [sub],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let (item, _) = exams::insert_item(
+            &tx,
+            sub,
+            page_id,
+            self.question,
+            Bbox {
+                x: 0.0,
+                y: 0.0,
+                w: 1.0,
+                h: 1.0,
+            },
+            "c.png",
+        )
+        .unwrap();
         let job = queue::enqueue(&tx, &NewJob::grade_item(item), self.now).unwrap();
         tx.commit().unwrap();
         self.current.push((sub, item));
@@ -73,7 +113,16 @@ impl World {
     }
 
     fn push_job(&mut self, id: i64, item: i64) {
-        self.jobs.push(Job { id, item, state: State::Queued, attempts: 0, max_attempts: queue::DEFAULT_MAX_ATTEMPTS, run_at: self.now, priority: 0, lease_until: 0 });
+        self.jobs.push(Job {
+            id,
+            item,
+            state: State::Queued,
+            attempts: 0,
+            max_attempts: queue::DEFAULT_MAX_ATTEMPTS,
+            run_at: self.now,
+            priority: 0,
+            lease_until: 0,
+        });
     }
 
     fn recrop(&mut self, rng: &mut StdRng) {
@@ -83,13 +132,35 @@ impl World {
         let index = rng.gen_range(0..self.current.len());
         let (sub, old_item) = self.current[index];
         let tx = self.conn.transaction().unwrap();
-        let page_id: i64 = tx.query_row("SELECT id FROM pages WHERE submission_id = ?1", [sub], |r| r.get(0)).unwrap();
-        let (item, superseded) = exams::insert_item(&tx, sub, page_id, self.question, Bbox { x: 0.1, y: 0.1, w: 0.5, h: 0.5 }, "c2.png").unwrap();
+        let page_id: i64 = tx
+            .query_row(
+                "SELECT id FROM pages WHERE submission_id = ?1",
+                [sub],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let (item, superseded) = exams::insert_item(
+            &tx,
+            sub,
+            page_id,
+            self.question,
+            Bbox {
+                x: 0.1,
+                y: 0.1,
+                w: 0.5,
+                h: 0.5,
+            },
+            "c2.png",
+        )
+        .unwrap();
         assert_eq!(superseded, vec![old_item]);
         let cancelled = queue::cancel_for_item(&tx, old_item, self.now).unwrap();
         let job = queue::enqueue(&tx, &NewJob::grade_item(item), self.now).unwrap();
         tx.commit().unwrap();
-        let expected = self.jobs.iter_mut().find(|j| j.item == old_item && matches!(j.state, State::Queued | State::Running(_)));
+        let expected = self
+            .jobs
+            .iter_mut()
+            .find(|j| j.item == old_item && matches!(j.state, State::Queued | State::Running(_)));
         assert_eq!(cancelled, expected.as_ref().map(|j| j.id));
         if let Some(j) = expected {
             j.state = State::Cancelled;
@@ -109,7 +180,11 @@ impl World {
                 .min_by_key(|j| (-j.priority, j.run_at, j.id))
                 .map(|j| j.id)
         };
-        assert_eq!(got.as_ref().map(|j| j.id), expected, "claim picks the most urgent due job");
+        assert_eq!(
+            got.as_ref().map(|j| j.id),
+            expected,
+            "claim picks the most urgent due job"
+        );
         if let Some(claimed) = got {
             let now = self.now;
             let job = self.job(claimed.id);
@@ -131,7 +206,10 @@ impl World {
 
     /// A finishing move on a running job, by its owner or (sometimes) by a stale one.
     fn finish(&mut self, rng: &mut StdRng) {
-        let Some(id) = self.pick(rng, |j| matches!(j.state, State::Running(_))).or_else(|| self.pick(rng, |_| true)) else {
+        let Some(id) = self
+            .pick(rng, |j| matches!(j.state, State::Running(_)))
+            .or_else(|| self.pick(rng, |_| true))
+        else {
             return;
         };
         let (owner, running) = match &self.job(id).state {
@@ -139,7 +217,11 @@ impl World {
             _ => ("nobody".to_string(), false),
         };
         let stale = rng.gen_bool(0.2);
-        let who = if stale { "stale-worker".to_string() } else { owner };
+        let who = if stale {
+            "stale-worker".to_string()
+        } else {
+            owner
+        };
         let allowed = running && !stale;
         let now = self.now;
         match rng.gen_range(0..4) {
@@ -148,7 +230,19 @@ impl World {
                 let tx = self.conn.transaction().unwrap();
                 let ok = queue::complete(&tx, id, &who, now).unwrap();
                 if ok {
-                    let grade = NewGrade { score: 1.0, max_points: 2.0, feedback: "f".into(), transcription: "t".into(), confidence: None, needs_review: false, review_reason: None, model: "m".into(), prompt_tokens: None, output_tokens: None, thoughts_tokens: None };
+                    let grade = NewGrade {
+                        score: 1.0,
+                        max_points: 2.0,
+                        feedback: "f".into(),
+                        transcription: "t".into(),
+                        confidence: None,
+                        needs_review: false,
+                        review_reason: None,
+                        model: "m".into(),
+                        prompt_tokens: None,
+                        output_tokens: None,
+                        thoughts_tokens: None,
+                    };
                     exams::insert_grade(&tx, item, id, &grade).unwrap();
                     tx.commit().unwrap();
                 } else {
@@ -161,21 +255,34 @@ impl World {
             }
             1 => {
                 let at = now + rng.gen_range(0..3_000);
-                assert_eq!(queue::retry_later(&self.conn, id, &who, now, at, "busy").unwrap(), allowed);
+                assert_eq!(
+                    queue::retry_later(&self.conn, id, &who, now, at, "busy").unwrap(),
+                    allowed
+                );
                 if allowed {
                     let job = self.job(id);
-                    job.state = if job.attempts >= job.max_attempts { State::Dead } else { State::Queued };
+                    job.state = if job.attempts >= job.max_attempts {
+                        State::Dead
+                    } else {
+                        State::Queued
+                    };
                     job.run_at = at;
                 }
             }
             2 => {
-                assert_eq!(queue::bury(&self.conn, id, &who, now, "gave up").unwrap(), allowed);
+                assert_eq!(
+                    queue::bury(&self.conn, id, &who, now, "gave up").unwrap(),
+                    allowed
+                );
                 if allowed {
                     self.job(id).state = State::Dead;
                 }
             }
             _ => {
-                assert_eq!(queue::release(&self.conn, id, &who, now, now, Some("no key")).unwrap(), allowed);
+                assert_eq!(
+                    queue::release(&self.conn, id, &who, now, now, Some("no key")).unwrap(),
+                    allowed
+                );
                 if allowed {
                     let job = self.job(id);
                     job.state = State::Queued;
@@ -187,7 +294,9 @@ impl World {
     }
 
     fn cancel(&mut self, rng: &mut StdRng) {
-        let Some(id) = self.pick(rng, |_| true) else { return };
+        let Some(id) = self.pick(rng, |_| true) else {
+            return;
+        };
         let active = matches!(self.job(id).state, State::Queued | State::Running(_));
         assert_eq!(queue::cancel(&self.conn, id, self.now).unwrap(), active);
         if active {
@@ -203,7 +312,11 @@ impl World {
         for job in self.jobs.iter_mut() {
             if matches!(job.state, State::Running(_)) && job.lease_until < now {
                 expected.push(job.id);
-                job.state = if job.attempts >= job.max_attempts { State::Dead } else { State::Queued };
+                job.state = if job.attempts >= job.max_attempts {
+                    State::Dead
+                } else {
+                    State::Queued
+                };
             }
         }
         let mut got: Vec<i64> = rescued.iter().map(|(id, _)| *id).collect();
@@ -213,9 +326,14 @@ impl World {
     }
 
     fn prioritize(&mut self, rng: &mut StdRng) {
-        let Some(id) = self.pick(rng, |_| true) else { return };
+        let Some(id) = self.pick(rng, |_| true) else {
+            return;
+        };
         let queued = self.job(id).state == State::Queued;
-        assert_eq!(queue::prioritize(&self.conn, id, 100, self.now).unwrap(), queued);
+        assert_eq!(
+            queue::prioritize(&self.conn, id, 100, self.now).unwrap(),
+            queued
+        );
         if queued {
             let now = self.now;
             let job = self.job(id);
@@ -225,10 +343,17 @@ impl World {
     }
 
     fn retry_dead(&mut self, rng: &mut StdRng) {
-        let Some(id) = self.pick(rng, |j| j.state == State::Dead) else { return };
+        let Some(id) = self.pick(rng, |j| j.state == State::Dead) else {
+            return;
+        };
         let item = self.job(id).item;
-        let other_active = self.jobs.iter().any(|j| j.item == item && j.id != id && matches!(j.state, State::Queued | State::Running(_)));
-        assert_eq!(queue::retry_dead(&self.conn, id, self.now).unwrap(), !other_active);
+        let other_active = self.jobs.iter().any(|j| {
+            j.item == item && j.id != id && matches!(j.state, State::Queued | State::Running(_))
+        });
+        assert_eq!(
+            queue::retry_dead(&self.conn, id, self.now).unwrap(),
+            !other_active
+        );
         if !other_active {
             let now = self.now;
             let job = self.job(id);
@@ -239,9 +364,15 @@ impl World {
     }
 
     fn check(&self) {
-        let mut stmt = self.conn.prepare("SELECT id, state, lease_owner, attempts FROM jobs ORDER BY id").unwrap();
-        let rows: Vec<(i64, String, Option<String>, i64)> =
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap().map(Result::unwrap).collect();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, state, lease_owner, attempts FROM jobs ORDER BY id")
+            .unwrap();
+        let rows: Vec<(i64, String, Option<String>, i64)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
         assert_eq!(rows.len(), self.jobs.len());
         for ((id, state, owner, attempts), job) in rows.iter().zip(&self.jobs) {
             assert_eq!(*id, job.id);
@@ -252,7 +383,11 @@ impl World {
                 State::Dead => ("dead", None),
                 State::Cancelled => ("cancelled", None),
             };
-            assert_eq!((state.as_str(), owner.clone(), *attempts), (want_state, want_owner, job.attempts), "job {id}");
+            assert_eq!(
+                (state.as_str(), owner.clone(), *attempts),
+                (want_state, want_owner, job.attempts),
+                "job {id}"
+            );
             assert!(*attempts <= job.max_attempts);
         }
         let invariants: (i64, i64, i64) = self
@@ -266,7 +401,11 @@ impl World {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .unwrap();
-        assert_eq!(invariants, (0, 0, 0), "one live job per answer; a grade for each success and only for successes");
+        assert_eq!(
+            invariants,
+            (0, 0, 0),
+            "one live job per answer; a grade for each success and only for successes"
+        );
     }
 }
 
@@ -290,7 +429,8 @@ fn random_operation_sequences_keep_the_queue_invariants() {
                 75..=79 => {
                     world.paused = !world.paused;
                     if world.paused {
-                        queue::pause(&world.conn, PauseScope::All, "test", None, world.now).unwrap();
+                        queue::pause(&world.conn, PauseScope::All, "test", None, world.now)
+                            .unwrap();
                     } else {
                         assert!(queue::resume(&world.conn, PauseScope::All).unwrap());
                     }

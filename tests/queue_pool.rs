@@ -27,7 +27,10 @@ async fn drain(ws: &Arc<Workspace>, pool: Arc<Pool>, limit: Duration) {
         if counts.active() == 0 {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "not drained: {counts:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not drained: {counts:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     shutdown.cancel();
@@ -48,19 +51,38 @@ async fn a_429_with_retry_info_holds_every_worker_until_the_delay_ends() {
     })
     .unwrap();
     let runner = GradingRunner::new(&ws, Arc::new(grader));
-    let pool = Pool::new(ws.clone(), Arc::new(runner), PoolConfig { concurrency: 4, ..PoolConfig::default() });
+    let pool = Pool::new(
+        ws.clone(),
+        Arc::new(runner),
+        PoolConfig {
+            concurrency: 4,
+            ..PoolConfig::default()
+        },
+    );
     drain(&ws, pool, Duration::from_secs(60)).await;
 
     let requests = fake.requests();
-    assert_eq!(requests.iter().filter(|r| r.status == 200).count(), items.len(), "every answer graded");
-    let limited = requests.iter().find(|r| r.status == 429).expect("the scripted 429");
+    assert_eq!(
+        requests.iter().filter(|r| r.status == 200).count(),
+        items.len(),
+        "every answer graded"
+    );
+    let limited = requests
+        .iter()
+        .find(|r| r.status == 429)
+        .expect("the scripted 429");
     // Requests already on the wire when the 429 came back may land; nothing is *sent* after.
     let in_flight = 100;
     for r in &requests {
         let after = r.received_at_ms - limited.received_at_ms;
-        assert!(after <= in_flight || after >= 2_000, "a request went out {after} ms after the 429");
+        assert!(
+            after <= in_flight || after >= 2_000,
+            "a request went out {after} ms after the 429"
+        );
     }
-    let attempts: i64 = db(&tmp.path().join("data")).query_row("SELECT max(attempts) FROM jobs", [], |r| r.get(0)).unwrap();
+    let attempts: i64 = db(&tmp.path().join("data"))
+        .query_row("SELECT max(attempts) FROM jobs", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(attempts, 1, "the rate-limited job spent no attempt");
 }
 
@@ -74,9 +96,15 @@ struct Flaky {
 #[async_trait]
 impl JobRunner for Flaky {
     async fn run(&self, job: &ClaimedJob, _gate: &Gate) -> Result<Completion, GradeError> {
-        self.starts.lock().unwrap().push((job.attempts, self.clock.now_ms()));
+        self.starts
+            .lock()
+            .unwrap()
+            .push((job.attempts, self.clock.now_ms()));
         if job.attempts < 3 {
-            Err(GradeError::Transient { message: "overloaded".into(), retry_after: None })
+            Err(GradeError::Transient {
+                message: "overloaded".into(),
+                retry_after: None,
+            })
         } else {
             Ok(Completion::Done)
         }
@@ -88,16 +116,36 @@ async fn retries_wait_their_backoff_on_a_virtual_clock() {
     let tmp = tempfile::tempdir().unwrap();
     let (ws, _items) = queued_answers(&tmp.path().join("data"), 1, 1).await;
     let clock = TokioClock::new();
-    let runner = Arc::new(Flaky { clock, starts: Mutex::new(Vec::new()) });
-    let config = PoolConfig { concurrency: 1, clock: Arc::new(clock), lease: Duration::from_secs(3_600), ..PoolConfig::default() };
+    let runner = Arc::new(Flaky {
+        clock,
+        starts: Mutex::new(Vec::new()),
+    });
+    let config = PoolConfig {
+        concurrency: 1,
+        clock: Arc::new(clock),
+        lease: Duration::from_secs(3_600),
+        ..PoolConfig::default()
+    };
     let pool = Pool::new(ws.clone(), runner.clone(), config);
     let real = std::time::Instant::now();
     drain(&ws, pool, Duration::from_secs(600)).await;
     let starts = runner.starts.lock().unwrap().clone();
-    assert_eq!(starts.iter().map(|s| s.0).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(
+        starts.iter().map(|s| s.0).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
     let first_wait = starts[1].1 - starts[0].1;
     let second_wait = starts[2].1 - starts[1].1;
-    assert!((1_500..=4_000).contains(&first_wait), "first backoff {first_wait} ms (2 s ± 25%)");
-    assert!((3_000..=8_000).contains(&second_wait), "second backoff {second_wait} ms (4 s ± 25%)");
-    assert!(real.elapsed() < Duration::from_secs(3), "virtual time, not real sleeping");
+    assert!(
+        (1_500..=4_000).contains(&first_wait),
+        "first backoff {first_wait} ms (2 s ± 25%)"
+    );
+    assert!(
+        (3_000..=8_000).contains(&second_wait),
+        "second backoff {second_wait} ms (4 s ± 25%)"
+    );
+    assert!(
+        real.elapsed() < Duration::from_secs(3),
+        "virtual time, not real sleeping"
+    );
 }

@@ -62,6 +62,9 @@ pub struct FakeConfig {
     pub latency: Duration,
     /// Probability of a random transient fault (503 or 429) on an unscripted request.
     pub fault_rate: f64,
+    /// Requests allowed in any rolling minute; beyond it, 429 with the RetryInfo delay until
+    /// the oldest request leaves the window (as the real API enforces its RPM quota).
+    pub rpm_limit: Option<u32>,
 }
 
 impl Default for FakeConfig {
@@ -70,6 +73,7 @@ impl Default for FakeConfig {
             api_key: "test-key".into(),
             latency: Duration::ZERO,
             fault_rate: 0.0,
+            rpm_limit: None,
         }
     }
 }
@@ -92,6 +96,7 @@ pub struct RecordedRequest {
 
 struct FakeState {
     config: FakeConfig,
+    window: Mutex<VecDeque<i64>>,
     script: Mutex<VecDeque<Fault>>,
     requests: Mutex<Vec<RecordedRequest>>,
 }
@@ -110,6 +115,7 @@ impl FakeGemini {
             config,
             script: Mutex::new(VecDeque::new()),
             requests: Mutex::new(Vec::new()),
+            window: Mutex::new(VecDeque::new()),
         });
         let app = Router::new()
             .route("/v1beta/models/{target}", post(generate))
@@ -234,6 +240,23 @@ async fn generate(
         .as_f64()
         .unwrap_or(1.0);
 
+    let over_quota = state.config.rpm_limit.and_then(|limit| {
+        let mut window = lock(&state.window);
+        while window
+            .front()
+            .is_some_and(|t| *t <= received_at_ms - 60_000)
+        {
+            window.pop_front();
+        }
+        if window.len() >= limit as usize {
+            window
+                .front()
+                .map(|oldest| oldest + 60_000 - received_at_ms)
+        } else {
+            window.push_back(received_at_ms);
+            None
+        }
+    });
     let scripted = lock(&state.script).pop_front();
     let random = if scripted.is_none()
         && state.config.fault_rate > 0.0
@@ -267,6 +290,20 @@ async fn generate(
                 json!([
                     {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com",
                      "metadata": {"service": "generativelanguage.googleapis.com"}}
+                ]),
+            ),
+        )
+    } else if let Some(wait_ms) = over_quota {
+        (
+            429,
+            error_body(
+                429,
+                "RESOURCE_EXHAUSTED",
+                "Resource has been exhausted (e.g. check quota).",
+                json!([
+                    {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [
+                        {"quotaMetric": "generativelanguage.googleapis.com/generate_content_requests", "quotaId": "GenerateRequestsPerMinutePerProjectPerModel"}]},
+                    {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": format!("{:.3}s", wait_ms.max(1) as f64 / 1000.0)}
                 ]),
             ),
         )

@@ -106,6 +106,12 @@ pub fn enqueue(tx: &Transaction, job: &NewJob, now: i64) -> Result<i64, StoreErr
     Ok(tx.last_insert_rowid())
 }
 
+/// Adds many jobs in the caller's transaction: one commit for a whole batch (an import of
+/// a class, a "regrade all").
+pub fn enqueue_many(tx: &Transaction, jobs: &[NewJob], now: i64) -> Result<Vec<i64>, StoreError> {
+    jobs.iter().map(|job| enqueue(tx, job, now)).collect()
+}
+
 /// Takes the most urgent due job, if any, with a lease until `now + lease_ms`.
 pub fn claim(
     conn: &Connection,

@@ -30,13 +30,21 @@ pub fn scan_png(seed: u32, width: u32, height: u32) -> Vec<u8> {
         }
     }
     let mut bytes = Vec::new();
-    img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
+    img.write_to(
+        &mut std::io::Cursor::new(&mut bytes),
+        image::ImageFormat::Png,
+    )
+    .unwrap();
     bytes
 }
 
 /// `students` submissions × `questions` answers, all queued for grading. Returns the
 /// workspace and the item ids.
-pub async fn queued_answers(data: &Path, students: u32, questions: u32) -> (Arc<Workspace>, Vec<i64>) {
+pub async fn queued_answers(
+    data: &Path,
+    students: u32,
+    questions: u32,
+) -> (Arc<Workspace>, Vec<i64>) {
     let ws = Workspace::open(data).unwrap();
     let qs: Vec<QuestionInput> = (1..=questions)
         .map(|i| QuestionInput {
@@ -50,11 +58,22 @@ pub async fn queued_answers(data: &Path, students: u32, questions: u32) -> (Arc<
     let exam = ws.create_exam("Load".into(), qs).await.unwrap();
     let mut items = Vec::new();
     for s in 0..students {
-        let sub = ws.import_bytes(exam, &format!("student-{s}.png"), scan_png(s + 1, 400, 560)).await.unwrap();
+        let sub = ws
+            .import_bytes(exam, &format!("student-{s}.png"), scan_png(s + 1, 400, 560))
+            .await
+            .unwrap();
         for q in 0..questions {
             let y = f64::from(q) / f64::from(questions);
-            let bbox = Bbox { x: 0.05, y, w: 0.9, h: 1.0 / f64::from(questions) };
-            let crop = ws.create_item(sub.submission_id, 1, &format!("Q{}", q + 1), bbox).await.unwrap();
+            let bbox = Bbox {
+                x: 0.05,
+                y,
+                w: 0.9,
+                h: 1.0 / f64::from(questions),
+            };
+            let crop = ws
+                .create_item(sub.submission_id, 1, &format!("Q{}", q + 1), bbox)
+                .await
+                .unwrap();
             items.push(crop.item_id);
         }
     }
@@ -78,19 +97,25 @@ pub fn spawn_worker(data: &Path, base_url: &str, concurrency: u32, lease_ms: u64
 
 /// Sends a signal to a child process by pid.
 pub fn signal(child: &Child, signal: &str) {
-    let status = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
 }
 
 /// The database file of a data dir.
 pub fn db(data: &Path) -> rusqlite::Connection {
     let conn = rusqlite::Connection::open(data.join("gradedesk.sqlite3")).unwrap();
-    conn.busy_timeout(std::time::Duration::from_secs(30)).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(30))
+        .unwrap();
     conn
 }
 
 /// Each current answer's crop bytes, question max and stored score (None if ungraded).
-pub fn graded(conn: &rusqlite::Connection) -> Vec<(i64, PathBuf, f64, Option<f64>, Option<String>)> {
+pub fn graded(
+    conn: &rusqlite::Connection,
+) -> Vec<(i64, PathBuf, f64, Option<f64>, Option<String>)> {
     let mut stmt = conn
         .prepare(
             "SELECT i.id, i.crop_path, q.max_points, g.score, g.transcription FROM items i
@@ -98,8 +123,16 @@ pub fn graded(conn: &rusqlite::Connection) -> Vec<(i64, PathBuf, f64, Option<f64
              WHERE i.superseded_at IS NULL ORDER BY i.id",
         )
         .unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, PathBuf::from(r.get::<_, String>(1)?), r.get(2)?, r.get(3)?, r.get(4)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    stmt.query_map([], |r| {
+        Ok((
+            r.get(0)?,
+            PathBuf::from(r.get::<_, String>(1)?),
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+        ))
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
 }

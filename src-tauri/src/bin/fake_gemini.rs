@@ -21,6 +21,9 @@ struct Args {
     /// Share of requests answered with a transient fault (0..1).
     #[arg(long, default_value_t = 0.0)]
     fault_rate: f64,
+    /// Requests allowed per rolling minute (429 beyond).
+    #[arg(long)]
+    rpm_limit: Option<u32>,
 }
 
 #[tokio::main]
@@ -30,6 +33,7 @@ async fn main() -> std::io::Result<()> {
         api_key: args.key,
         latency: Duration::from_millis(args.latency_ms),
         fault_rate: args.fault_rate,
+        rpm_limit: args.rpm_limit,
     };
     let fake = FakeGemini::start(config, args.port).await?;
     println!("listening on {}", fake.base_url());
