@@ -186,26 +186,19 @@ pub async fn run(data_dir: &Path, command: Command) -> ExitCode {
         }
         Command::Grade { pool, .. } => return grade(&workspace, pool).await,
         Command::Status { json } => status(&workspace, json).await,
-        Command::Pause { exam, reason } => {
-            let scope = exam.map_or(PauseScope::All, PauseScope::Exam);
-            workspace
-                .store
-                .run(move |conn| queue::pause(conn, scope, &reason, None, now_ms()))
-                .await
-                .map_err(DeskError::from)
-                .map(|()| eprintln!("paused; running answers finish, no new ones start"))
-        }
-        Command::Resume { exam } => {
-            let scope = exam.map_or(PauseScope::All, PauseScope::Exam);
-            workspace
-                .store
-                .run(move |conn| queue::resume(conn, scope))
-                .await
-                .map_err(DeskError::from)
-                .map(|was| eprintln!("{}", if was { "resumed" } else { "nothing was paused" }))
-        }
+        Command::Pause { exam, reason } => workspace
+            .pause(exam.map_or(PauseScope::All, PauseScope::Exam), reason)
+            .await
+            .map(|()| eprintln!("paused; running answers finish, no new ones start")),
+        Command::Resume { exam } => workspace
+            .resume(exam.map_or(PauseScope::All, PauseScope::Exam))
+            .await
+            .map(|was| eprintln!("{}", if was { "resumed" } else { "nothing was paused" })),
         Command::Cancel { item, job } => cancel(&workspace, item, job).await,
-        Command::Prioritize { item } => prioritize(&workspace, item).await,
+        Command::Prioritize { item } => workspace
+            .prioritize_item(item)
+            .await
+            .map(|()| eprintln!("answer {item} is next")),
         Command::Dead { json } => dead(&workspace, json).await,
         Command::Retry { job, all } => retry(&workspace, job, all).await,
         Command::Export { exam, out } => {
@@ -295,52 +288,27 @@ async fn cancel(
     item: Option<i64>,
     job: Option<i64>,
 ) -> Result<(), DeskError> {
-    let cancelled = workspace
-        .store
-        .run(move |conn| -> Result<bool, DeskError> {
-            let job = match (job, item) {
-                (Some(job), _) => Some(job),
-                (None, Some(item)) => queue::active_job_for_item(conn, item)?,
-                (None, None) => None,
-            };
-            Ok(match job {
-                Some(job) => queue::cancel(conn, job, now_ms())?,
-                None => false,
-            })
-        })
-        .await?;
-    if cancelled {
-        eprintln!("cancelled");
-        Ok(())
-    } else {
-        Err(DeskError::Invalid(
-            "nothing to cancel: that answer is not queued or grading".into(),
-        ))
-    }
-}
-
-async fn prioritize(workspace: &Workspace, item: i64) -> Result<(), DeskError> {
-    let moved = workspace
-        .store
-        .run(move |conn| -> Result<bool, DeskError> {
-            match queue::active_job_for_item(conn, item)? {
-                Some(job) => Ok(queue::prioritize(conn, job, 100, now_ms())?),
-                None => Ok(false),
+    match (item, job) {
+        (Some(item), _) => workspace.cancel_item(item).await?,
+        (None, Some(job)) => {
+            let cancelled = workspace
+                .store
+                .run(move |conn| queue::cancel(conn, job, now_ms()))
+                .await?;
+            if !cancelled {
+                return Err(DeskError::Invalid(format!(
+                    "job {job} is not queued or running"
+                )));
             }
-        })
-        .await?;
-    if moved {
-        eprintln!("answer {item} is next");
-        Ok(())
-    } else {
-        Err(DeskError::Invalid(format!(
-            "answer {item} is not waiting in the queue"
-        )))
+        }
+        (None, None) => return Err(DeskError::Invalid("name an --item or a --job".into())),
     }
+    eprintln!("cancelled");
+    Ok(())
 }
 
 async fn dead(workspace: &Workspace, as_json: bool) -> Result<(), DeskError> {
-    let jobs = workspace.store.run(|conn| queue::dead_jobs(conn)).await?;
+    let jobs = workspace.dead_jobs().await?;
     if as_json {
         print_json(&jobs);
     } else if jobs.is_empty() {
@@ -360,25 +328,7 @@ async fn dead(workspace: &Workspace, as_json: bool) -> Result<(), DeskError> {
 }
 
 async fn retry(workspace: &Workspace, job: Option<i64>, all: bool) -> Result<(), DeskError> {
-    let retried = workspace
-        .store
-        .run(move |conn| -> Result<usize, DeskError> {
-            let ids: Vec<i64> = if all {
-                queue::dead_jobs(conn)?
-                    .into_iter()
-                    .map(|j| j.job_id)
-                    .collect()
-            } else {
-                job.into_iter().collect()
-            };
-            let mut n = 0;
-            for id in ids {
-                n += usize::from(queue::retry_dead(conn, id, now_ms())?);
-            }
-            Ok(n)
-        })
-        .await?;
-    workspace.wake.notify_waiters();
+    let retried = workspace.retry_dead(if all { None } else { job }).await?;
     eprintln!("{retried} job(s) queued again");
     if retried == 0 && !all {
         return Err(DeskError::Invalid("that job is not a failed job".into()));
@@ -459,6 +409,20 @@ async fn grade(workspace: &Arc<Workspace>, args: PoolArgs) -> ExitCode {
             halted = Some(reason);
             break;
         }
+        if counts.running == 0 && counts.queued > 0 {
+            let blocking = workspace
+                .store
+                .run(|conn| queue::blocking_pauses(conn, now_ms()))
+                .await
+                .unwrap_or_default();
+            if let Some(pause) = blocking.first() {
+                halted = Some(match pause.until_ms {
+                    Some(until) => format!("{} (until {})", pause.reason, clock_time(until)),
+                    None => format!("{}; `gradedesk resume` lifts the pause", pause.reason),
+                });
+                break;
+            }
+        }
         if counts.active() == 0 || shutdown.is_cancelled() {
             break;
         }
@@ -497,6 +461,13 @@ async fn grade(workspace: &Arc<Workspace>, args: PoolArgs) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// A time of day in UTC for messages ("14:05 UTC"): the CLI has no time-zone database.
+fn clock_time(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let day_secs = secs.rem_euclid(86_400);
+    format!("{:02}:{:02} UTC", day_secs / 3600, (day_secs % 3600) / 60)
 }
 
 async fn status(workspace: &Workspace, as_json: bool) -> Result<(), DeskError> {

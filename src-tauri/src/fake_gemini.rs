@@ -25,6 +25,8 @@ use sha2::{Digest, Sha256};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Fault {
+    /// No fault: answer normally (lets a script skip requests).
+    None,
     /// 429 RESOURCE_EXHAUSTED with a RetryInfo delay of 2 s.
     RateLimited,
     /// 429 with a per-day QuotaFailure.
@@ -307,7 +309,7 @@ async fn generate(
                 ]),
             ),
         )
-    } else if let Some(fault) = scripted.or(random) {
+    } else if let Some(fault) = scripted.or(random).filter(|f| *f != Fault::None) {
         fault_response(fault, model, max_points)
     } else if let Some(image) = image.as_ref() {
         let (score, transcription, feedback) = expected_grade(image, max_points);
@@ -362,7 +364,7 @@ fn fault_response(fault: Fault, model: &str, max_points: f64) -> (u16, Value) {
         ]))),
         Fault::Overloaded => (503, error_body(503, "UNAVAILABLE", "The model is overloaded. Please try again later.", json!([]))),
         Fault::Internal => (500, error_body(500, "INTERNAL", "An internal error has occurred.", json!([]))),
-        Fault::BadKey => unreachable_bad_key(),
+        Fault::BadKey | Fault::None => unreachable_bad_key(),
         Fault::ModelNotFound => (404, error_body(404, "NOT_FOUND",
             &format!("models/{model} is not found for API version v1beta, or is not supported for generateContent."), json!([]))),
         Fault::Safety => (200, json!({"candidates": [{"finishReason": "SAFETY", "index": 0, "safetyRatings": [

@@ -310,6 +310,23 @@ pub fn next_due(conn: &Connection, now: i64) -> Result<Option<i64>, StoreError> 
     })
 }
 
+/// Why nothing can start although answers are queued: the pauses holding every queued job
+/// (empty when some queued job may run, now or later by itself).
+pub fn blocking_pauses(conn: &Connection, now: i64) -> Result<Vec<Pause>, StoreError> {
+    let eligible: i64 = conn
+        .prepare_cached(
+            "SELECT count(*) FROM jobs WHERE state = 'queued'
+               AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE scope = 'all' AND (until_ms IS NULL OR until_ms > ?1))
+               AND (exam_id IS NULL OR exam_id NOT IN
+                    (SELECT exam_id FROM queue_pauses WHERE exam_id IS NOT NULL AND (until_ms IS NULL OR until_ms > ?1)))",
+        )?
+        .query_row([now], |r| r.get(0))?;
+    if eligible > 0 {
+        return Ok(Vec::new());
+    }
+    pauses(conn, now)
+}
+
 /// What a pause covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "scope", content = "exam_id", rename_all = "snake_case")]
@@ -503,20 +520,8 @@ pub fn progress(conn: &Connection, now: i64) -> Result<Vec<Progress>, StoreError
          WHERE j.kind = 'GRADE_ITEM' AND j.state <> 'cancelled' AND i.superseded_at IS NULL
          GROUP BY j.exam_id ORDER BY j.exam_id",
     )?;
-    let rows: Vec<(Option<i64>, i64, i64, i64, i64, i64, i64)> = stmt
-        .query_map([window_start], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-            ))
-        })?
-        .collect::<Result<_, _>>()?;
-    let make = |exam_id, total, done, failed, queued, running, recent: i64| {
+    let make = |exam_id, counts: [i64; 6]| {
+        let [total, done, failed, queued, running, recent] = counts;
         let per_minute = recent as f64 / 5.0;
         let remaining = queued + running;
         Progress {
@@ -536,20 +541,30 @@ pub fn progress(conn: &Connection, now: i64) -> Result<Vec<Progress>, StoreError
                 .then(|| (remaining as f64 / per_minute * 60.0).ceil() as i64),
         }
     };
-    let mut all = (0, 0, 0, 0, 0, 0);
+    let rows: Vec<(Option<i64>, [i64; 6])> = stmt
+        .query_map([window_start], |r| {
+            Ok((
+                r.get(0)?,
+                [
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ],
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut all = [0i64; 6];
     let mut out: Vec<Progress> = Vec::with_capacity(rows.len() + 1);
-    for (exam, total, done, failed, queued, running, recent) in rows {
-        all = (
-            all.0 + total,
-            all.1 + done,
-            all.2 + failed,
-            all.3 + queued,
-            all.4 + running,
-            all.5 + recent,
-        );
-        out.push(make(exam, total, done, failed, queued, running, recent));
+    for (exam, counts) in rows {
+        for (sum, n) in all.iter_mut().zip(counts) {
+            *sum += n;
+        }
+        out.push(make(exam, counts));
     }
-    out.insert(0, make(None, all.0, all.1, all.2, all.3, all.4, all.5));
+    out.insert(0, make(None, all));
     Ok(out)
 }
 

@@ -13,7 +13,7 @@ use crate::exams::{
     self, Bbox, Exam, ExamError, ItemView, PageFiles, PageInfo, QuestionInput, SubmissionSummary,
 };
 use crate::imaging::{self, ImagingError};
-use crate::queue::{self, Counts, NewJob};
+use crate::queue::{self, Counts, NewJob, PauseScope};
 use crate::store::{now_ms, Store, StoreError};
 
 /// Every error a front end may show, with a stable code for the UI.
@@ -336,6 +336,96 @@ impl Workspace {
                 })
             })
             .await
+    }
+
+    /// Stops new grading (all, or one exam's) in every process until resumed.
+    pub async fn pause(&self, scope: PauseScope, reason: String) -> Result<(), DeskError> {
+        self.store
+            .run(move |conn| queue::pause(conn, scope, &reason, None, now_ms()))
+            .await?;
+        self.events.emit(EventBody::Changed {
+            what: "queue".into(),
+        });
+        Ok(())
+    }
+
+    /// Lifts a pause; returns whether there was one.
+    pub async fn resume(&self, scope: PauseScope) -> Result<bool, DeskError> {
+        let was = self
+            .store
+            .run(move |conn| queue::resume(conn, scope))
+            .await?;
+        self.wake.notify_waiters();
+        self.events.emit(EventBody::Changed {
+            what: "queue".into(),
+        });
+        Ok(was)
+    }
+
+    /// The live job of an answer, or a clear error when it has none.
+    pub async fn active_job(&self, item_id: i64) -> Result<i64, DeskError> {
+        self.store
+            .run(move |conn| queue::active_job_for_item(conn, item_id))
+            .await?
+            .ok_or_else(|| DeskError::Invalid(format!("answer {item_id} is not queued or grading")))
+    }
+
+    /// Cancels an answer's grading from a process without a pool (the CLI); a running
+    /// worker elsewhere notices and aborts.
+    pub async fn cancel_item(&self, item_id: i64) -> Result<(), DeskError> {
+        let job = self.active_job(item_id).await?;
+        self.store
+            .run(move |conn| queue::cancel(conn, job, now_ms()))
+            .await?;
+        self.emit_item(item_id).await;
+        Ok(())
+    }
+
+    /// "Grade this one now": the answer's job jumps the queue.
+    pub async fn prioritize_item(&self, item_id: i64) -> Result<(), DeskError> {
+        let job = self.active_job(item_id).await?;
+        let moved = self
+            .store
+            .run(move |conn| queue::prioritize(conn, job, 100, now_ms()))
+            .await?;
+        if !moved {
+            return Err(DeskError::Invalid(format!(
+                "answer {item_id} is already being graded"
+            )));
+        }
+        self.wake.notify_waiters();
+        Ok(())
+    }
+
+    /// Jobs given up on, with their reasons.
+    pub async fn dead_jobs(&self) -> Result<Vec<queue::DeadJob>, DeskError> {
+        Ok(self.store.run(|conn| queue::dead_jobs(conn)).await?)
+    }
+
+    /// Gives failed jobs (one, or all when `job_id` is None) a fresh set of attempts;
+    /// returns how many were queued again.
+    pub async fn retry_dead(&self, job_id: Option<i64>) -> Result<usize, DeskError> {
+        let retried = self
+            .store
+            .run(move |conn| -> Result<Vec<Option<i64>>, DeskError> {
+                let jobs = queue::dead_jobs(conn)?;
+                let mut items = Vec::new();
+                for job in jobs
+                    .iter()
+                    .filter(|j| job_id.is_none_or(|id| id == j.job_id))
+                {
+                    if queue::retry_dead(conn, job.job_id, now_ms())? {
+                        items.push(job.item_id);
+                    }
+                }
+                Ok(items)
+            })
+            .await?;
+        self.wake.notify_waiters();
+        for item in retried.iter().flatten() {
+            self.emit_item(*item).await;
+        }
+        Ok(retried.len())
     }
 
     /// Job counts by state.

@@ -6,6 +6,8 @@ use tauri::State;
 
 use super::Desk;
 use crate::exams::{Bbox, Exam, QuestionInput};
+use crate::queue::{DeadJob, PauseScope};
+use crate::worker::QueueStatus;
 use crate::workspace::{CropResult, DeskError, ImportResult, Snapshot, SubmissionDetail};
 
 /// What the UI receives on failure: a stable code and a sentence for the teacher.
@@ -99,4 +101,68 @@ pub async fn create_item(
         .workspace
         .create_item(submission_id, page_number, &question_label, bbox)
         .await?)
+}
+
+/// The snapshot plus the queue's state (progress, pauses, provider, halt).
+#[derive(Serialize)]
+pub struct DeskSnapshot {
+    #[serde(flatten)]
+    snapshot: Snapshot,
+    queue: QueueStatus,
+}
+
+#[tauri::command]
+pub async fn desk_snapshot(desk: State<'_, Desk>) -> Reply<DeskSnapshot> {
+    let snapshot = desk.workspace.snapshot().await?;
+    let queue = desk.pool.status().await.map_err(DeskError::from)?;
+    Ok(DeskSnapshot { snapshot, queue })
+}
+
+#[tauri::command]
+pub async fn queue_status(desk: State<'_, Desk>) -> Reply<QueueStatus> {
+    Ok(desk.pool.status().await.map_err(DeskError::from)?)
+}
+
+fn scope(exam_id: Option<i64>) -> PauseScope {
+    exam_id.map_or(PauseScope::All, PauseScope::Exam)
+}
+
+#[tauri::command]
+pub async fn pause_grading(desk: State<'_, Desk>, exam_id: Option<i64>) -> Reply<()> {
+    Ok(desk
+        .workspace
+        .pause(scope(exam_id), "paused by the teacher".into())
+        .await?)
+}
+
+/// Also clears a halt (no key, key rejected) so the pool tries again.
+#[tauri::command]
+pub async fn resume_grading(desk: State<'_, Desk>, exam_id: Option<i64>) -> Reply<bool> {
+    let was = desk.workspace.resume(scope(exam_id)).await?;
+    desk.pool.resume();
+    Ok(was)
+}
+
+#[tauri::command]
+pub async fn cancel_item(desk: State<'_, Desk>, item_id: i64) -> Reply<()> {
+    let job = desk.workspace.active_job(item_id).await?;
+    desk.pool.cancel(job).await.map_err(DeskError::from)?;
+    desk.workspace.emit_item(item_id).await;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn prioritize_item(desk: State<'_, Desk>, item_id: i64) -> Reply<()> {
+    Ok(desk.workspace.prioritize_item(item_id).await?)
+}
+
+#[tauri::command]
+pub async fn dead_jobs(desk: State<'_, Desk>) -> Reply<Vec<DeadJob>> {
+    Ok(desk.workspace.dead_jobs().await?)
+}
+
+/// Retries one failed job, or all of them when `job_id` is absent.
+#[tauri::command]
+pub async fn retry_failed(desk: State<'_, Desk>, job_id: Option<i64>) -> Reply<usize> {
+    Ok(desk.workspace.retry_dead(job_id).await?)
 }

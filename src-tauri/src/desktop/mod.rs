@@ -78,6 +78,14 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             commands::import_file,
             commands::get_submission,
             commands::create_item,
+            commands::desk_snapshot,
+            commands::queue_status,
+            commands::pause_grading,
+            commands::resume_grading,
+            commands::cancel_item,
+            commands::prioritize_item,
+            commands::dead_jobs,
+            commands::retry_failed,
         ])
         .setup({
             let shutdown = shutdown.clone();

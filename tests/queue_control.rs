@@ -1,0 +1,151 @@
+//! The teacher's controls over the queue, through the CLI as real processes: pause and
+//! resume (all and one exam), cancel, "grade this one now", dead jobs with reasons, retry.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use gradedesk::fake_gemini::{FakeConfig, FakeGemini, Fault};
+use sha2::{Digest, Sha256};
+use support::*;
+
+async fn cli(data: &Path, base: &str, args: &[&str]) -> Output {
+    let (data, base) = (data.to_path_buf(), base.to_string());
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        Command::new(binary())
+            .arg("--data-dir")
+            .arg(&data)
+            .args(&args)
+            .env("GEMINI_BASE_URL", &base)
+            .env("GEMINI_API_KEY", "test-key")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn crop_sha(data: &Path, item: i64) -> String {
+    let path: String = db(data)
+        .query_row("SELECT crop_path FROM items WHERE id = ?1", [item], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_cancel_prioritize_dead_and_retry() {
+    let fake = FakeGemini::start(FakeConfig::default(), 0).await.unwrap();
+    let base = fake.base_url();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let (_ws, items) = queued_answers(&data, 2, 3).await;
+
+    // Paused: nothing is sent, and grade --wait says why instead of waiting forever.
+    assert!(cli(&data, &base, &["pause"]).await.status.success());
+    let waited = cli(&data, &base, &["grade", "--wait"]).await;
+    assert_eq!(waited.status.code(), Some(3), "{}", stderr(&waited));
+    assert!(
+        stderr(&waited).contains("paused by the teacher"),
+        "{}",
+        stderr(&waited)
+    );
+    assert!(fake.requests().is_empty());
+    assert!(cli(&data, &base, &["resume"]).await.status.success());
+
+    // One exam paused holds its answers the same way.
+    assert!(cli(
+        &data,
+        &base,
+        &["pause", "--exam", "1", "--reason", "rubric under review"]
+    )
+    .await
+    .status
+    .success());
+    let waited = cli(&data, &base, &["grade", "--wait"]).await;
+    assert!(
+        stderr(&waited).contains("rubric under review"),
+        "{}",
+        stderr(&waited)
+    );
+    assert!(cli(&data, &base, &["resume", "--exam", "1"])
+        .await
+        .status
+        .success());
+
+    // Cancel one, move the last to the front, and make another fail for good (SAFETY).
+    let cancelled = items[1];
+    assert!(
+        cli(&data, &base, &["cancel", "--item", &cancelled.to_string()])
+            .await
+            .status
+            .success()
+    );
+    let urgent = *items.last().unwrap();
+    assert!(
+        cli(&data, &base, &["prioritize", "--item", &urgent.to_string()])
+            .await
+            .status
+            .success()
+    );
+    fake.script(&[Fault::None, Fault::Safety]);
+    let graded = cli(&data, &base, &["grade", "--wait", "--concurrency", "1"]).await;
+    assert_eq!(
+        graded.status.code(),
+        Some(1),
+        "a failed answer makes grade exit 1: {}",
+        stderr(&graded)
+    );
+    assert!(
+        stderr(&graded).contains("please grade it by hand"),
+        "{}",
+        stderr(&graded)
+    );
+    let requests = fake.requests();
+    assert_eq!(
+        requests[0].image_sha256.as_deref(),
+        Some(crop_sha(&data, urgent).as_str()),
+        "the prioritized answer went first"
+    );
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.image_sha256.as_deref() != Some(crop_sha(&data, cancelled).as_str())),
+        "the cancelled answer was never sent"
+    );
+    assert_eq!(requests.len(), items.len() - 1);
+
+    let dead: serde_json::Value =
+        serde_json::from_slice(&cli(&data, &base, &["dead", "--json"]).await.stdout).unwrap();
+    let dead = dead.as_array().unwrap();
+    assert_eq!(dead.len(), 1);
+    assert!(dead[0]["error"].as_str().unwrap().contains("SAFETY"));
+    let status: serde_json::Value =
+        serde_json::from_slice(&cli(&data, &base, &["status", "--json"]).await.stdout).unwrap();
+    let states: Vec<&str> = status["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states.iter().filter(|s| **s == "cancelled").count(), 1);
+    assert_eq!(states.iter().filter(|s| **s == "failed").count(), 1);
+
+    // Retry: the failed answer is graded this time.
+    assert!(cli(&data, &base, &["retry", "--all"])
+        .await
+        .status
+        .success());
+    let graded = cli(&data, &base, &["grade", "--wait"]).await;
+    assert!(graded.status.success(), "{}", stderr(&graded));
+    let status: serde_json::Value =
+        serde_json::from_slice(&cli(&data, &base, &["status", "--json"]).await.stdout).unwrap();
+    assert_eq!(status["counts"]["succeeded"], items.len() - 1);
+}
