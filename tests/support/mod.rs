@@ -112,10 +112,11 @@ pub fn db(data: &Path) -> rusqlite::Connection {
     conn
 }
 
-/// Each current answer's crop bytes, question max and stored score (None if ungraded).
-pub fn graded(
-    conn: &rusqlite::Connection,
-) -> Vec<(i64, PathBuf, f64, Option<f64>, Option<String>)> {
+/// A current answer: item id, crop file, question max, stored score and transcription.
+pub type GradedRow = (i64, PathBuf, f64, Option<f64>, Option<String>);
+
+/// Each current answer with its grade (None if ungraded).
+pub fn graded(conn: &rusqlite::Connection) -> Vec<GradedRow> {
     let mut stmt = conn
         .prepare(
             "SELECT i.id, i.crop_path, q.max_points, g.score, g.transcription FROM items i
