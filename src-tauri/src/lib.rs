@@ -11,6 +11,7 @@ pub mod grading;
 pub mod imaging;
 pub mod logging;
 pub mod queue;
+pub mod settings;
 pub mod store;
 pub mod worker;
 pub mod workspace;

@@ -29,7 +29,11 @@ pub enum StoreError {
 
 /// Forward-only migrations: append, never edit, so every data dir upgrades the same way.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("migrations/0001_initial.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("migrations/0001_initial.sql")),
+        // 0002 is reserved for the queue; the lead fixes the order at merge.
+        M::up(include_str!("migrations/0003_grading.sql")),
+    ])
 }
 
 /// The shared handle to one data dir's database.
@@ -139,6 +143,7 @@ mod tests {
             .lock()
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 1);
+        // One version per migration in the vec (0001 and 0003 on this branch).
+        assert_eq!(version, 2);
     }
 }
