@@ -186,12 +186,16 @@ async fn the_whole_flow_grades_every_crop_with_what_gemini_answered() {
             .unwrap();
         let crop = std::fs::read(&crop_path).unwrap();
         assert!(crop.starts_with(b"\x89PNG"), "crops are stored as PNG");
-        let (want_score, want_transcription, want_feedback) = expected_grade(&crop, max_points);
+        // What was sent is the crop prepared for the model (sized, greyed); the file stays.
+        let sent = gradedesk::grading::image_prep::prepare(&crop)
+            .unwrap()
+            .bytes;
+        let (want_score, want_transcription, want_feedback) = expected_grade(&sent, max_points);
         assert_eq!(
             (score, &transcription, &feedback),
             (want_score, &want_transcription, &want_feedback)
         );
-        let sha = hex::encode(Sha256::digest(&crop));
+        let sha = hex::encode(Sha256::digest(&sent));
         let request = requests
             .iter()
             .find(|r| r.image_sha256.as_deref() == Some(sha.as_str()))

@@ -123,7 +123,15 @@ pub fn line_pitch(gray: &GrayImage) -> Option<f64> {
         _ => {
             let mut steps: Vec<usize> = bands.windows(2).map(|b| b[1].0 - b[0].0).collect();
             steps.sort_unstable();
-            Some(steps[steps.len() / 2] as f64)
+            let median = steps[steps.len() / 2] as f64;
+            let (q1, q3) = (
+                steps[steps.len() / 4] as f64,
+                steps[steps.len() * 3 / 4] as f64,
+            );
+            let tallest = bands.iter().map(|(s, e)| e - s + 1).max().unwrap_or(0) as f64;
+            // Written lines are evenly spaced and no taller than their spacing; scattered
+            // marks are neither, and are not shrunk on a guess.
+            (q3 - q1 <= 0.5 * median && tallest <= 1.3 * median).then_some(median)
         }
     }
 }
