@@ -379,15 +379,11 @@ async fn generate(
         body["modelVersion"] = json!(model);
         (200, body)
     } else {
-        (
-            400,
-            error_body(
-                400,
-                "INVALID_ARGUMENT",
-                "Request contains no image.",
-                json!([]),
-            ),
-        )
+        // A text-only request (Settings' "test key"): a short plain answer.
+        let mut body = success_body("OK", "STOP");
+        body["usageMetadata"] = usage(&request, model, None, "OK", 0);
+        body["modelVersion"] = json!(model);
+        (200, body)
     };
     record(
         &state,

@@ -90,20 +90,26 @@ pub fn line_pitch(gray: &GrayImage) -> Option<f64> {
         }
     }
     let threshold = (f64::from(paper) * 0.6) as u8;
-    let min_ink = (w as usize / 200).max(2);
-    let rows: Vec<bool> = (0..h)
+    // Frame lines at the crop's sides would mark every row: leave a margin out.
+    let margin = w / 33;
+    let counts: Vec<usize> = (0..h)
         .map(|y| {
-            (0..w)
+            (margin..w - margin)
                 .filter(|&x| gray.get_pixel(x, y).0[0] < threshold)
                 .count()
-                >= min_ink
         })
         .collect();
-    let inked = rows.iter().filter(|&&r| r).count();
-    if inked == 0 || inked * 10 > rows.len() * 9 {
+    if counts.iter().all(|&c| c == 0) {
         return None;
     }
-    // Bands of inked rows; small gaps inside a line (between ascender and body) are merged.
+    let min_ink = (w as usize / 200).max(2);
+    let rows: Vec<bool> = counts.iter().map(|&c| c >= min_ink).collect();
+    // Rows with ink or without: a long frame line weighs no more than a line of writing.
+    let profile: Vec<usize> = rows.iter().map(|&r| usize::from(r)).collect();
+    if let Some(pitch) = periodic_pitch(&profile) {
+        return Some(pitch);
+    }
+    // No repeating lines: a single line of writing is measured by its own height.
     let merge_gap = (h as usize / 100).max(2);
     let mut bands: Vec<(usize, usize)> = Vec::new();
     for (y, &ink) in rows.iter().enumerate() {
@@ -116,24 +122,44 @@ pub fn line_pitch(gray: &GrayImage) -> Option<f64> {
         }
     }
     let bands: Vec<(usize, usize)> = bands.into_iter().filter(|(s, e)| e - s >= 3).collect();
-    match bands.len() {
-        0 => None,
+    match bands[..] {
         // One line: its inked height plus the usual interline space.
-        1 => Some((bands[0].1 - bands[0].0 + 1) as f64 * 1.5),
-        _ => {
-            let mut steps: Vec<usize> = bands.windows(2).map(|b| b[1].0 - b[0].0).collect();
-            steps.sort_unstable();
-            let median = steps[steps.len() / 2] as f64;
-            let (q1, q3) = (
-                steps[steps.len() / 4] as f64,
-                steps[steps.len() * 3 / 4] as f64,
-            );
-            let tallest = bands.iter().map(|(s, e)| e - s + 1).max().unwrap_or(0) as f64;
-            // Written lines are evenly spaced and no taller than their spacing; scattered
-            // marks are neither, and are not shrunk on a guess.
-            (q3 - q1 <= 0.5 * median && tallest <= 1.3 * median).then_some(median)
+        [(start, end)] if (end - start + 1) * 10 < h as usize * 9 => {
+            Some((end - start + 1) as f64 * 1.5)
         }
+        _ => None,
     }
+}
+
+/// The line pitch as the period of the rows' ink profile (autocorrelation): written and
+/// ruled lines repeat, scattered marks and noise do not. Prefers the fundamental period
+/// over its multiples.
+fn periodic_pitch(counts: &[usize]) -> Option<f64> {
+    let n = counts.len();
+    let mean = counts.iter().sum::<usize>() as f64 / n as f64;
+    let p: Vec<f64> = counts.iter().map(|&c| c as f64 - mean).collect();
+    let r0: f64 = p.iter().map(|v| v * v).sum();
+    if r0 <= 0.0 {
+        return None;
+    }
+    let (min_lag, max_lag) = (12, n / 2);
+    if max_lag <= min_lag {
+        return None;
+    }
+    let r: Vec<f64> = (min_lag..=max_lag)
+        .map(|lag| {
+            let sum: f64 = (0..n - lag).map(|i| p[i] * p[i + lag]).sum();
+            sum / r0 * n as f64 / (n - lag) as f64
+        })
+        .collect();
+    let best = r.iter().cloned().fold(f64::MIN, f64::max);
+    if best < 0.3 {
+        return None;
+    }
+    // The first local peak close to the best one is the fundamental period.
+    (1..r.len().saturating_sub(1))
+        .find(|&i| r[i] >= 0.8 * best && r[i] >= r[i - 1] && r[i] >= r[i + 1])
+        .map(|i| (i + min_lag) as f64)
 }
 
 /// The scale (at most 1) that gives the fewest tiles while each line keeps `MIN_LINE_PX`,
@@ -169,7 +195,10 @@ pub fn prepare(bytes: &[u8]) -> Result<PreparedImage, PrepError> {
         image::ColorType::L8 | image::ColorType::L16 | image::ColorType::La8
     );
     let to_gray = gray_page && !already_gray;
-    if !resized && !to_gray {
+    // Large files are re-encoded too: bytes are upload time and count toward the 20 MB
+    // request limit, though not toward tokens.
+    let large = bytes.len() > 512 * 1024;
+    if !resized && !to_gray && !large {
         return Ok(PreparedImage {
             bytes: bytes.to_vec(),
             mime_type: sniff_mime(bytes).into(),
@@ -190,15 +219,15 @@ pub fn prepare(bytes: &[u8]) -> Result<PreparedImage, PrepError> {
         } else {
             gray
         }
-    } else {
+    } else if resized {
         DynamicImage::ImageRgb8(image.to_rgb8()).resize_exact(new_w, new_h, FilterType::CatmullRom)
+    } else {
+        DynamicImage::ImageRgb8(image.to_rgb8())
     };
-    let mut encoded = Cursor::new(Vec::new());
-    out.write_to(&mut encoded, ImageFormat::Png)
-        .map_err(|e| PrepError::Encode(e.to_string()))?;
+    let (encoded, mime_type) = smallest_encoding(&out)?;
     Ok(PreparedImage {
-        bytes: encoded.into_inner(),
-        mime_type: "image/png".into(),
+        bytes: encoded,
+        mime_type: mime_type.into(),
         width: new_w,
         height: new_h,
         original_width: width,
@@ -207,6 +236,26 @@ pub fn prepare(bytes: &[u8]) -> Result<PreparedImage, PrepError> {
         line_pitch: pitch,
         grayscale: gray_page,
         reencoded: true,
+    })
+}
+
+/// PNG, or JPEG at quality 90 when that is smaller (scanner noise makes PNGs of photos of
+/// paper large); either keeps handwriting at 30 px a line legible.
+fn smallest_encoding(image: &DynamicImage) -> Result<(Vec<u8>, &'static str), PrepError> {
+    let mut png = Cursor::new(Vec::new());
+    image
+        .write_to(&mut png, ImageFormat::Png)
+        .map_err(|e| PrepError::Encode(e.to_string()))?;
+    let mut jpeg = Vec::new();
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90);
+    image
+        .write_with_encoder(encoder)
+        .map_err(|e| PrepError::Encode(e.to_string()))?;
+    let png = png.into_inner();
+    Ok(if jpeg.len() < png.len() {
+        (jpeg, "image/jpeg")
+    } else {
+        (png, "image/png")
     })
 }
 
@@ -278,5 +327,30 @@ mod tests {
         }
         assert_eq!(line_pitch(&noise), None);
         assert_eq!(choose_scale(1600, 1600, None), 1.0);
+    }
+}
+
+/// Prints what preparation does to the crops listed in `GD_CROPS` (for the figures):
+/// `GD_CROPS="a.png b.png" cargo test --lib report_crops -- --ignored --nocapture`.
+#[cfg(test)]
+#[test]
+#[ignore]
+fn report_crops() {
+    let paths = std::env::var("GD_CROPS").unwrap_or_default();
+    for path in paths.split_whitespace() {
+        let bytes = std::fs::read(path).unwrap();
+        let p = prepare(&bytes).unwrap();
+        let (before, after) = token_saving(&p);
+        eprintln!(
+            "{}x{} -> {}x{} pitch {:?} gray {} tokens {before} -> {after} bytes {} -> {}",
+            p.original_width,
+            p.original_height,
+            p.width,
+            p.height,
+            p.line_pitch,
+            p.grayscale,
+            p.original_bytes,
+            p.bytes.len()
+        );
     }
 }
