@@ -72,7 +72,7 @@ lint: deps ui
 	cd ui && npm run typecheck && npm run lint
 
 rust-test: build
-	cargo test --all-targets
+	cargo test
 
 ui-test: ui-deps
 	cd ui && npm test

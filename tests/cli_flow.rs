@@ -186,12 +186,15 @@ async fn the_whole_flow_grades_every_crop_with_what_gemini_answered() {
             .unwrap();
         let crop = std::fs::read(&crop_path).unwrap();
         assert!(crop.starts_with(b"\x89PNG"), "crops are stored as PNG");
-        let (want_score, want_transcription, want_feedback) = expected_grade(&crop, max_points);
+        // What was sent is the crop prepared for the model (sized, greyed); the file stays.
+        let prepared = gradedesk::grading::image_prep::prepare(&crop).unwrap();
+        let sent = prepared.bytes.clone();
+        let (want_score, want_transcription, want_feedback) = expected_grade(&sent, max_points);
         assert_eq!(
             (score, &transcription, &feedback),
             (want_score, &want_transcription, &want_feedback)
         );
-        let sha = hex::encode(Sha256::digest(&crop));
+        let sha = hex::encode(Sha256::digest(&sent));
         let request = requests
             .iter()
             .find(|r| r.image_sha256.as_deref() == Some(sha.as_str()))
@@ -201,7 +204,10 @@ async fn the_whole_flow_grades_every_crop_with_what_gemini_answered() {
             "the request carries the question"
         );
         assert!(request.question_text.contains("Maximum points"));
-        assert_eq!(request.image_mime_type.as_deref(), Some("image/png"));
+        assert_eq!(
+            request.image_mime_type.as_deref(),
+            Some(prepared.mime_type.as_str())
+        );
         assert!(request.key_accepted && !request.key_in_url);
         let answered: serde_json::Value = serde_json::from_str(
             request.response["candidates"][0]["content"]["parts"][0]["text"]

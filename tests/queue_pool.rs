@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use gradedesk::clock::{Clock, TokioClock};
 use gradedesk::fake_gemini::{FakeConfig, FakeGemini, Fault};
 use gradedesk::grading::gemini::{GeminiConfig, GeminiGrader};
-use gradedesk::grading::GradeError;
+use gradedesk::grading::{ApiKey, GradeError};
 use gradedesk::pacing::Gate;
 use gradedesk::queue::ClaimedJob;
 use gradedesk::worker::{Completion, GradingRunner, JobRunner, Pool, PoolConfig};
@@ -44,10 +44,12 @@ async fn a_429_with_retry_info_holds_every_worker_until_the_delay_ends() {
     let tmp = tempfile::tempdir().unwrap();
     let (ws, items) = queued_answers(&tmp.path().join("data"), 3, 4).await;
     let grader = GeminiGrader::new(GeminiConfig {
-        base_url: fake.base_url(),
-        model: "gemini-2.5-flash".into(),
-        api_key: Some("test-key".into()),
         timeout: Duration::from_secs(10),
+        ..GeminiConfig::new(
+            fake.base_url(),
+            "gemini-2.5-flash",
+            ApiKey::new(Some("test-key".into())),
+        )
     })
     .unwrap();
     let runner = GradingRunner::new(&ws, Arc::new(grader));

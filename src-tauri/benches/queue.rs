@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use gradedesk::exams::{self, NewPage, QuestionInput};
 use gradedesk::fake_gemini::{FakeConfig, FakeGemini};
 use gradedesk::grading::gemini::{GeminiConfig, GeminiGrader};
-use gradedesk::grading::GradeError;
+use gradedesk::grading::{ApiKey, GradeError};
 use gradedesk::pacing::{Gate, RateLimits};
 use gradedesk::queue::{self, ClaimedJob, JobKind, NewJob};
 use gradedesk::store::now_ms;
@@ -308,10 +308,12 @@ async fn bench_e() {
         }
     }
     let grader = GeminiGrader::new(GeminiConfig {
-        base_url: fake.base_url(),
-        model: "gemini-2.5-flash".into(),
-        api_key: Some("test-key".into()),
         timeout: Duration::from_secs(30),
+        ..GeminiConfig::new(
+            fake.base_url(),
+            "gemini-2.5-flash",
+            ApiKey::new(Some("test-key".into())),
+        )
     })
     .unwrap();
     let runner = Arc::new(GradingRunner::new(&ws, Arc::new(grader)));

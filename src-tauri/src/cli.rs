@@ -12,7 +12,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::exams::{self, Bbox, ItemState, QuestionInput};
 use crate::export;
-use crate::grading::gemini::{GeminiConfig, GeminiGrader};
 use crate::pacing::RateLimits;
 use crate::queue::{self, PauseScope};
 use crate::store::now_ms;
@@ -114,6 +113,43 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    // --- Grading settings, key and cost (issue #4) ---
+    /// Show or change the grading settings and prices.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+    /// Store, test or forget the Gemini API key (kept in the OS keyring or a private file).
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Estimate the tokens and cost of the answers still to grade, and show what graded
+    /// answers actually cost.
+    Estimate {
+        #[arg(long)]
+        exam: Option<i64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettingsCommand {
+    /// Print the settings, the prices and where the key comes from (masked) as JSON.
+    Show,
+    /// Change one setting, e.g. `settings set model gemini-2.5-flash`.
+    Set { name: String, value: String },
+    /// Set the price per million tokens for models starting with PREFIX.
+    Price {
+        prefix: String,
+        input_per_mtok: f64,
+        output_per_mtok: f64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Read the key from standard input (never from the command line, where `ps` shows it).
+    Set,
+    /// Ask Gemini whether the key and the model work.
+    Test,
+    /// Forget the stored key.
+    Clear,
 }
 
 #[derive(Debug, Subcommand)]
@@ -201,6 +237,9 @@ pub async fn run(data_dir: &Path, command: Command) -> ExitCode {
             .map(|()| eprintln!("answer {item} is next")),
         Command::Dead { json } => dead(&workspace, json).await,
         Command::Retry { job, all } => retry(&workspace, job, all).await,
+        Command::Settings(command) => return grading_cli::settings(&workspace, command).await,
+        Command::Key(command) => return grading_cli::key(&workspace, command).await,
+        Command::Estimate { exam } => return grading_cli::estimate(&workspace, exam).await,
         Command::Export { exam, out } => {
             export::export_csv(&workspace, exam, &out)
                 .await
@@ -268,18 +307,20 @@ async fn import(workspace: &Workspace, exam: i64, files: &[PathBuf]) -> ExitCode
 }
 
 fn start_pool(workspace: &Arc<Workspace>, args: &PoolArgs) -> Result<Arc<Pool>, DeskError> {
-    let grader = GeminiGrader::new(GeminiConfig::from_env()).map_err(|e| {
-        DeskError::Invalid(format!("could not set up the connection to Gemini: {e}"))
-    })?;
+    let grader = grading_cli::grader_from_settings(workspace)?;
+    // The command line's limit wins; else the one in the settings.
+    let saved_rpm = crate::settings::Settings::load(&workspace.store.lock())
+        .map(|s| s.requests_per_minute)
+        .unwrap_or(0);
     let config = PoolConfig {
         concurrency: usize::from(args.concurrency),
         limits: RateLimits {
-            requests_per_minute: args.rpm,
+            requests_per_minute: if args.rpm > 0 { args.rpm } else { saved_rpm },
             tokens_per_minute: args.tpm,
         },
         ..PoolConfig::default()
     };
-    let runner = GradingRunner::new(workspace, Arc::new(grader));
+    let runner = GradingRunner::new(workspace, grader);
     Ok(Pool::new(workspace.clone(), Arc::new(runner), config))
 }
 
@@ -498,4 +539,185 @@ async fn status(workspace: &Workspace, as_json: bool) -> Result<(), DeskError> {
         }
     }
     Ok(())
+}
+
+/// The grading subcommands (issue #4): settings, key, estimate, and building the grader.
+mod grading_cli {
+    use std::io::BufRead;
+    use std::process::ExitCode;
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::{print_json, KeyCommand, SettingsCommand};
+    use crate::grading::gemini::GeminiGrader;
+    use crate::grading::{estimate, pricing, ApiKey, Grader};
+    use crate::settings::{self, KeyStore, Settings};
+    use crate::workspace::{DeskError, Workspace};
+
+    fn invalid(e: impl std::fmt::Display) -> DeskError {
+        DeskError::Invalid(e.to_string())
+    }
+
+    fn report(result: Result<(), DeskError>) -> ExitCode {
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+
+    /// The stored settings with the environment's overrides.
+    pub async fn load_settings(workspace: &Workspace) -> Result<Settings, DeskError> {
+        workspace
+            .store
+            .run(|conn| Settings::load(conn).map_err(invalid))
+            .await
+            .map(Settings::with_env_overrides)
+    }
+
+    /// The grader the settings choose, with the key from the environment, keyring or file.
+    pub fn grader_from_settings(workspace: &Workspace) -> Result<Arc<dyn Grader>, DeskError> {
+        let settings = {
+            let conn = workspace.store.lock();
+            Settings::load(&conn).map_err(invalid)?.with_env_overrides()
+        };
+        let (key, _) = KeyStore::default_location().load();
+        settings::build_grader(&settings, ApiKey::new(key)).map_err(invalid)
+    }
+
+    pub async fn settings(workspace: &Workspace, command: SettingsCommand) -> ExitCode {
+        let result = async {
+            match command {
+                SettingsCommand::Show => {
+                    let stored = workspace
+                        .store
+                        .run(|conn| Settings::load(conn).map_err(invalid))
+                        .await?;
+                    let prices = workspace
+                        .store
+                        .run(|conn| pricing::list_prices(conn).map_err(invalid))
+                        .await?;
+                    let (key, source) = KeyStore::default_location().load();
+                    print_json(&json!({
+                        "settings": stored,
+                        "effective": stored.clone().with_env_overrides(),
+                        "prices": prices,
+                        "api_key": settings::mask(key.as_deref()),
+                        "api_key_source": source,
+                    }));
+                    Ok(())
+                }
+                SettingsCommand::Set { name, value } => {
+                    workspace
+                        .store
+                        .run(move |conn| {
+                            let next = Settings::load(conn)
+                                .map_err(invalid)?
+                                .with(&name, &value)
+                                .map_err(invalid)?;
+                            next.save(conn).map_err(invalid)
+                        })
+                        .await
+                }
+                SettingsCommand::Price {
+                    prefix,
+                    input_per_mtok,
+                    output_per_mtok,
+                } => {
+                    if !(input_per_mtok >= 0.0 && output_per_mtok >= 0.0) {
+                        return Err(invalid("prices are dollars per million tokens, 0 or more"));
+                    }
+                    let price = pricing::Price {
+                        model_prefix: prefix,
+                        input_per_mtok,
+                        output_per_mtok,
+                    };
+                    workspace
+                        .store
+                        .run(move |conn| pricing::set_price(conn, &price).map_err(invalid))
+                        .await
+                }
+            }
+        };
+        report(result.await)
+    }
+
+    pub async fn key(workspace: &Workspace, command: KeyCommand) -> ExitCode {
+        let store = KeyStore::default_location();
+        match command {
+            KeyCommand::Set => {
+                let mut line = String::new();
+                if std::io::stdin().lock().read_line(&mut line).is_err() {
+                    return report(Err(invalid("could not read the key from standard input")));
+                }
+                match store.save(&line) {
+                    Ok(source) => {
+                        print_json(
+                            &json!({"stored_in": source, "api_key": settings::mask(Some(line.trim()))}),
+                        );
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => report(Err(invalid(e))),
+                }
+            }
+            KeyCommand::Clear => {
+                store.clear();
+                ExitCode::SUCCESS
+            }
+            KeyCommand::Test => {
+                let settings = match load_settings(workspace).await {
+                    Ok(s) => s,
+                    Err(e) => return report(Err(e)),
+                };
+                let (key, _) = store.load();
+                let grader = match GeminiGrader::new(settings.gemini_config(ApiKey::new(key))) {
+                    Ok(g) => g,
+                    Err(e) => return report(Err(invalid(e))),
+                };
+                match grader.test_key().await {
+                    Ok(()) => {
+                        println!("the API key works with {}", settings.model);
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        ExitCode::from(3)
+                    }
+                }
+            }
+        }
+    }
+
+    pub async fn estimate(workspace: &Workspace, exam: Option<i64>) -> ExitCode {
+        let settings = match load_settings(workspace).await {
+            Ok(s) => s,
+            Err(e) => return report(Err(e)),
+        };
+        let model = settings.active_model().to_string();
+        let result = workspace
+            .store
+            .run(move |conn| {
+                let pending = estimate::estimate_pending(
+                    conn,
+                    exam,
+                    &model,
+                    &settings.media_resolution,
+                    settings.thinking_budget,
+                )
+                .map_err(invalid)?;
+                let graded = estimate::actual(conn, exam).map_err(invalid)?;
+                Ok::<_, DeskError>(json!({"to_grade": pending, "graded": graded}))
+            })
+            .await;
+        match result {
+            Ok(value) => {
+                print_json(&value);
+                ExitCode::SUCCESS
+            }
+            Err(e) => report(Err(e)),
+        }
+    }
 }

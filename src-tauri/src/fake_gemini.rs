@@ -53,6 +53,14 @@ pub enum Fault {
     Malformed,
     /// A score above the question's maximum.
     ScoreOutOfRange,
+    /// 504 DEADLINE_EXCEEDED.
+    DeadlineExceeded,
+    /// 403 PERMISSION_DENIED (a key without access to the API).
+    PermissionDenied,
+    /// No answer until the client gives up (longer than any sane timeout).
+    Hang,
+    /// The connection breaks in the middle of the answer.
+    Reset,
 }
 
 /// How the fake behaves.
@@ -62,11 +70,20 @@ pub struct FakeConfig {
     pub api_key: String,
     /// Delay before each answer, like a real model's latency.
     pub latency: Duration,
-    /// Probability of a random transient fault (503 or 429) on an unscripted request.
+    /// Probability of a random fault on an unscripted request.
     pub fault_rate: f64,
     /// Requests allowed in any rolling minute; beyond it, 429 with the RetryInfo delay until
     /// the oldest request leaves the window (as the real API enforces its RPM quota).
     pub rpm_limit: Option<u32>,
+    /// The faults drawn from (uniformly) at `fault_rate`.
+    pub random_faults: Vec<Fault>,
+    /// The RetryInfo delay of a 429, as Google writes it (e.g. "2s", "45.837s").
+    pub retry_delay: String,
+    /// How long a `Hang` lasts.
+    pub hang: Duration,
+    /// Answer MAX_TOKENS to any request whose maxOutputTokens is below this, like a model
+    /// whose thinking ate the budget.
+    pub min_output_tokens: Option<i64>,
 }
 
 impl Default for FakeConfig {
@@ -76,6 +93,10 @@ impl Default for FakeConfig {
             latency: Duration::ZERO,
             fault_rate: 0.0,
             rpm_limit: None,
+            random_faults: vec![Fault::Overloaded, Fault::RateLimited],
+            retry_delay: "2s".into(),
+            hang: Duration::from_secs(600),
+            min_output_tokens: None,
         }
     }
 }
@@ -121,6 +142,7 @@ impl FakeGemini {
         });
         let app = Router::new()
             .route("/v1beta/models/{target}", post(generate))
+            .route("/v1/chat/completions", post(chat_completions))
             .route("/_fake/requests", get(list_requests))
             .route("/_fake/script", post(push_script))
             .with_state(state.clone());
@@ -264,11 +286,10 @@ async fn generate(
         && state.config.fault_rate > 0.0
         && rand::thread_rng().gen_bool(state.config.fault_rate.min(1.0))
     {
-        Some(if rand::thread_rng().gen_bool(0.5) {
-            Fault::Overloaded
-        } else {
-            Fault::RateLimited
-        })
+        let faults = &state.config.random_faults;
+        faults
+            .get(rand::thread_rng().gen_range(0..faults.len().max(1)))
+            .copied()
     } else {
         None
     };
@@ -309,40 +330,117 @@ async fn generate(
                 ]),
             ),
         )
+    } else if let Some(problem) = schema_problem(&request, model) {
+        (
+            400,
+            error_body(400, "INVALID_ARGUMENT", &problem, json!([])),
+        )
     } else if let Some(fault) = scripted.or(random).filter(|f| *f != Fault::None) {
-        fault_response(fault, model, max_points)
+        match fault {
+            Fault::Hang => {
+                tokio::time::sleep(state.config.hang).await;
+                (
+                    503,
+                    error_body(
+                        503,
+                        "UNAVAILABLE",
+                        "The model is overloaded. Please try again later.",
+                        json!([]),
+                    ),
+                )
+            }
+            Fault::Reset => {
+                record(
+                    &state,
+                    received_at_ms,
+                    model,
+                    key_accepted,
+                    key_in_url,
+                    &image,
+                    &inline,
+                    question_text,
+                    request,
+                    200,
+                    json!("reset"),
+                );
+                return broken_response();
+            }
+            Fault::RateLimited | Fault::DailyQuota => {
+                let (status, mut body) = fault_response(fault, model, max_points);
+                if fault == Fault::RateLimited {
+                    body["error"]["details"][1]["retryDelay"] = json!(state.config.retry_delay);
+                }
+                (status, body)
+            }
+            _ => {
+                let (status, mut body) = fault_response(fault, model, max_points);
+                if status == 200 && body.get("usageMetadata").is_some() {
+                    body["usageMetadata"] = usage(
+                        &request,
+                        model,
+                        image.as_deref(),
+                        "{\"transcription\": \"x = 3 because",
+                        0,
+                    );
+                }
+                (status, body)
+            }
+        }
+    } else if request["generationConfig"]["maxOutputTokens"]
+        .as_i64()
+        .unwrap_or(i64::MAX)
+        < state.config.min_output_tokens.unwrap_or(0)
+    {
+        let mut body = success_body("{\"transcription\": \"x = 3 because", "MAX_TOKENS");
+        let budget = request["generationConfig"]["maxOutputTokens"]
+            .as_i64()
+            .unwrap_or(0);
+        body["usageMetadata"] = usage(
+            &request,
+            model,
+            image.as_deref(),
+            "{\"transcription\": \"x = 3 because",
+            budget - 10,
+        );
+        body["modelVersion"] = json!(model);
+        (200, body)
     } else if let Some(image) = image.as_ref() {
         let (score, transcription, feedback) = expected_grade(image, max_points);
         let text = json!({"transcription": transcription, "score": score, "feedback": feedback,
                           "confidence": 0.8, "needs_review": false})
         .to_string();
-        (200, success_body(&text, "STOP"))
+        let mut body = success_body(&text, "STOP");
+        let digest = Sha256::digest(image);
+        let thinking =
+            match request["generationConfig"]["thinkingConfig"]["thinkingBudget"].as_i64() {
+                Some(budget) if budget > 0 => (200 + i64::from(digest[1]) * 3).min(budget),
+                Some(_) => 0,
+                None if model.starts_with("gemini-3") => 300 + i64::from(digest[1]),
+                None => 0,
+            };
+        body["usageMetadata"] = usage(&request, model, Some(image), &text, thinking);
+        body["modelVersion"] = json!(model);
+        (200, body)
     } else {
-        (
-            400,
-            error_body(
-                400,
-                "INVALID_ARGUMENT",
-                "Request contains no image.",
-                json!([]),
-            ),
-        )
+        // A text-only request (Settings' "test key"): a short plain answer.
+        let mut body = success_body("OK", "STOP");
+        body["usageMetadata"] = usage(&request, model, None, "OK", 0);
+        body["modelVersion"] = json!(model);
+        (200, body)
     };
-    lock(&state.requests).push(RecordedRequest {
-        model: model.to_string(),
+    record(
+        &state,
+        received_at_ms,
+        model,
         key_accepted,
         key_in_url,
-        image_sha256: image.as_ref().map(|i| hex::encode(Sha256::digest(i))),
-        image_mime_type: inline
-            .as_ref()
-            .and_then(|d| d["mimeType"].as_str())
-            .map(str::to_string),
+        &image,
+        &inline,
         question_text,
-        body: request,
+        request,
         status,
-        response: response.clone(),
-        received_at_ms,
-    });
+        response.clone(),
+    );
     (
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         Json(response),
@@ -374,6 +472,9 @@ fn fault_response(fault: Fault, model: &str, max_points: f64) -> (u16, Value) {
         Fault::BlockedPrompt => (200, json!({"promptFeedback": {"blockReason": "OTHER"}, "usageMetadata": {"promptTokenCount": 560, "totalTokenCount": 560}})),
         Fault::EmptyParts => (200, json!({"candidates": [{"content": {"parts": [], "role": "model"}, "finishReason": "STOP", "index": 0}]})),
         Fault::Malformed => (200, success_body("Sure! Here is the grade: 2 points.", "STOP")),
+        Fault::DeadlineExceeded => (504, error_body(504, "DEADLINE_EXCEEDED", "Deadline expired before operation could complete.", json!([]))),
+        Fault::PermissionDenied => (403, error_body(403, "PERMISSION_DENIED", "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.", json!([]))),
+        Fault::Hang | Fault::Reset => (503, error_body(503, "UNAVAILABLE", "The model is overloaded. Please try again later.", json!([]))),
         Fault::ScoreOutOfRange => (200, success_body(&json!({"transcription": "t", "score": max_points + 1.0, "feedback": "f",
             "confidence": 0.5, "needs_review": false}).to_string(), "STOP")),
     }
@@ -390,4 +491,263 @@ fn unreachable_bad_key() -> (u16, Value) {
             json!([]),
         ),
     )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(
+    state: &FakeState,
+    received_at_ms: i64,
+    model: &str,
+    key_accepted: bool,
+    key_in_url: bool,
+    image: &Option<Vec<u8>>,
+    inline: &Option<Value>,
+    question_text: String,
+    body: Value,
+    status: u16,
+    response: Value,
+) {
+    lock(&state.requests).push(RecordedRequest {
+        model: model.to_string(),
+        key_accepted,
+        key_in_url,
+        image_sha256: image.as_ref().map(|i| hex::encode(Sha256::digest(i))),
+        image_mime_type: inline
+            .as_ref()
+            .and_then(|d| d["mimeType"].as_str())
+            .map(str::to_string),
+        question_text,
+        body,
+        status,
+        response,
+        received_at_ms,
+    });
+}
+
+/// A 200 whose body stops half-way: the client sees the connection break while reading.
+fn broken_response() -> Response {
+    let chunks: Vec<Result<&'static str, std::io::Error>> = vec![
+        Ok("{\"candidates\": [{\"content\": "),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "reset by peer",
+        )),
+    ];
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// usageMetadata as Gemini computes it: text at about four characters a token, the image by
+/// Google's rules for the model family (tiles on 2.x, media resolution on 3.x).
+fn usage(request: &Value, model: &str, image: Option<&[u8]>, answer: &str, thinking: i64) -> Value {
+    let mut text_chars = 0usize;
+    for part in request["systemInstruction"]["parts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        text_chars += part["text"].as_str().map_or(0, |t| t.chars().count());
+    }
+    for part in request["contents"][0]["parts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        text_chars += part["text"].as_str().map_or(0, |t| t.chars().count());
+    }
+    let text_tokens = text_chars.div_ceil(4) as i64;
+    let resolution = request["generationConfig"]["mediaResolution"]
+        .as_str()
+        .unwrap_or("");
+    let image_tokens = image
+        .and_then(|bytes| image::load_from_memory(bytes).ok())
+        .map(|img| {
+            crate::grading::pricing::image_tokens(model, img.width(), img.height(), resolution)
+                as i64
+        })
+        .unwrap_or(0);
+    let candidates = answer.chars().count().div_ceil(4) as i64;
+    let prompt = text_tokens + image_tokens;
+    json!({
+        "promptTokenCount": prompt,
+        "candidatesTokenCount": candidates,
+        "thoughtsTokenCount": thinking,
+        "totalTokenCount": prompt + candidates + thinking,
+        "promptTokensDetails": [
+            {"modality": "TEXT", "tokenCount": text_tokens},
+            {"modality": "IMAGE", "tokenCount": image_tokens}
+        ]
+    })
+}
+
+/// What the real API would reject with 400 INVALID_ARGUMENT: unknown (e.g. snake_case)
+/// fields, both thinking settings, thinkingLevel on a 2.x model, a `data:` URL as base64.
+pub fn schema_problem(request: &Value, model: &str) -> Option<String> {
+    fn unknown(object: &Value, allowed: &[&str], at: &str) -> Option<String> {
+        object.as_object()?.keys().find(|k| !allowed.contains(&k.as_str())).map(|k| {
+            format!("Invalid JSON payload received. Unknown name \"{k}\" at '{at}': Cannot find field.")
+        })
+    }
+    let top = [
+        "contents",
+        "systemInstruction",
+        "generationConfig",
+        "safetySettings",
+        "tools",
+        "toolConfig",
+        "cachedContent",
+    ];
+    if let Some(p) = unknown(request, &top, "") {
+        return Some(p);
+    }
+    let config = &request["generationConfig"];
+    let config_fields = [
+        "responseMimeType",
+        "responseSchema",
+        "responseJsonSchema",
+        "maxOutputTokens",
+        "temperature",
+        "topP",
+        "topK",
+        "candidateCount",
+        "stopSequences",
+        "thinkingConfig",
+        "mediaResolution",
+        "seed",
+        "presencePenalty",
+        "frequencyPenalty",
+        "responseLogprobs",
+        "logprobs",
+    ];
+    if let Some(p) = unknown(config, &config_fields, "generation_config") {
+        return Some(p);
+    }
+    if config.get("responseSchema").is_some() && config.get("responseJsonSchema").is_some() {
+        return Some("responseSchema and responseJsonSchema cannot both be set.".into());
+    }
+    let thinking = &config["thinkingConfig"];
+    if let Some(p) = unknown(
+        thinking,
+        &["thinkingBudget", "thinkingLevel", "includeThoughts"],
+        "generation_config.thinking_config",
+    ) {
+        return Some(p);
+    }
+    if thinking.get("thinkingBudget").is_some() && thinking.get("thinkingLevel").is_some() {
+        return Some("You can only set only one of thinking budget and thinking level.".into());
+    }
+    if thinking.get("thinkingLevel").is_some() && !model.starts_with("gemini-3") {
+        return Some("Thinking level is not supported for this model.".into());
+    }
+    for content in request["contents"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(std::iter::once(&request["systemInstruction"]))
+    {
+        if content.is_null() {
+            continue;
+        }
+        if let Some(p) = unknown(content, &["role", "parts"], "contents") {
+            return Some(p);
+        }
+        for part in content["parts"].as_array().into_iter().flatten() {
+            if let Some(p) = unknown(
+                part,
+                &[
+                    "text",
+                    "inlineData",
+                    "fileData",
+                    "thought",
+                    "mediaResolution",
+                ],
+                "contents.parts",
+            ) {
+                return Some(p);
+            }
+            if let Some(data) = part.get("inlineData") {
+                if let Some(p) = unknown(data, &["mimeType", "data"], "contents.parts.inline_data")
+                {
+                    return Some(p);
+                }
+                let ok = data["data"]
+                    .as_str()
+                    .is_some_and(|d| base64::engine::general_purpose::STANDARD.decode(d).is_ok());
+                if !ok {
+                    return Some("Invalid value at 'contents.parts.inline_data.data' (TYPE_BYTES), Base64 decoding failed.".into());
+                }
+            }
+        }
+    }
+    None
+}
+
+/// An OpenAI-compatible chat-completions endpoint grading the same way, for the second provider.
+async fn chat_completions(State(state): State<Arc<FakeState>>, body: String) -> Response {
+    let request: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let model = request["model"].as_str().unwrap_or("").to_string();
+    let parts = request["messages"][1]["content"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let url = parts
+        .iter()
+        .find_map(|p| p["image_url"]["url"].as_str())
+        .unwrap_or("");
+    let image = url
+        .split_once(";base64,")
+        .and_then(|(_, d)| base64::engine::general_purpose::STANDARD.decode(d).ok());
+    let max_points = request["response_format"]["json_schema"]["schema"]["properties"]["score"]
+        ["maximum"]
+        .as_f64()
+        .unwrap_or(1.0);
+    let question_text: String = parts.iter().filter_map(|p| p["text"].as_str()).collect();
+    let (status, response) = if model == "missing-model" {
+        (
+            404,
+            json!({"error": {"message": format!("model \"{model}\" not found, try pulling it first"), "type": "api_error"}}),
+        )
+    } else if let Some(image) = image.as_ref() {
+        let (score, transcription, feedback) = expected_grade(image, max_points);
+        let text = json!({"transcription": transcription, "score": score, "feedback": feedback,
+                          "confidence": 0.8, "needs_review": false})
+        .to_string();
+        (
+            200,
+            json!({"id": "chatcmpl-fake", "object": "chat.completion", "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 600, "completion_tokens": 60, "total_tokens": 660}}),
+        )
+    } else {
+        (
+            400,
+            json!({"error": {"message": "no image in the request", "type": "invalid_request_error"}}),
+        )
+    };
+    let inline = image.as_ref().map(
+        |_| json!({"mimeType": url.split(';').next().unwrap_or("").trim_start_matches("data:")}),
+    );
+    record(
+        &state,
+        crate::store::now_ms(),
+        &model,
+        true,
+        false,
+        &image,
+        &inline,
+        question_text,
+        request,
+        status,
+        response.clone(),
+    );
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        Json(response),
+    )
+        .into_response()
 }

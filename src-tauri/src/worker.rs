@@ -100,9 +100,20 @@ impl GradingRunner {
             .map_err(|e| GradeError::Permanent {
                 message: format!("the answer's image is missing from the data folder ({e})"),
             })?;
+        // Sized for the fewest tiles that keep the writing legible; the crop file is untouched.
+        let prepared =
+            tokio::task::spawn_blocking(move || crate::grading::image_prep::prepare(&image))
+                .await
+                .map_err(|_| GradeError::Transient {
+                    message: "could not prepare the answer's image".into(),
+                    retry_after: None,
+                })?
+                .map_err(|e| GradeError::Permanent {
+                    message: e.to_string(),
+                })?;
         Ok(GradeRequest {
-            image,
-            mime_type: "image/png".into(),
+            image: prepared.bytes,
+            mime_type: prepared.mime_type,
             question,
         })
     }

@@ -166,3 +166,130 @@ pub async fn dead_jobs(desk: State<'_, Desk>) -> Reply<Vec<DeadJob>> {
 pub async fn retry_failed(desk: State<'_, Desk>, job_id: Option<i64>) -> Reply<usize> {
     Ok(desk.workspace.retry_dead(job_id).await?)
 }
+
+// --- Grading settings, key and cost (issue #4). The key only ever travels UI -> core;
+// replies carry the masked form.
+
+/// The settings page's view: no key, only its masked tail and where it is kept.
+#[derive(Serialize)]
+pub struct SettingsView {
+    settings: crate::settings::Settings,
+    prices: Vec<crate::grading::pricing::Price>,
+    api_key: Option<String>,
+    api_key_source: crate::settings::KeySource,
+}
+
+fn settings_error(e: impl std::fmt::Display) -> CommandError {
+    invalid(e.to_string())
+}
+
+async fn settings_view(desk: &Desk) -> Reply<SettingsView> {
+    let (settings, prices) = desk
+        .workspace
+        .store
+        .run(|conn| {
+            let settings = crate::settings::Settings::load(conn).map_err(settings_error)?;
+            let prices = crate::grading::pricing::list_prices(conn).map_err(settings_error)?;
+            Ok::<_, CommandError>((settings, prices))
+        })
+        .await?;
+    let (key, source) = desk.key_store.load();
+    Ok(SettingsView {
+        settings,
+        prices,
+        api_key: crate::settings::mask(key.as_deref()),
+        api_key_source: source,
+    })
+}
+
+impl From<crate::store::StoreError> for CommandError {
+    fn from(e: crate::store::StoreError) -> Self {
+        DeskError::from(e).into()
+    }
+}
+
+#[tauri::command]
+pub async fn get_settings(desk: State<'_, Desk>) -> Reply<SettingsView> {
+    settings_view(&desk).await
+}
+
+/// Saves the settings and prices, swaps in a grader built from them and lets a halted pool
+/// try again (the teacher may just have fixed the model).
+#[tauri::command]
+pub async fn save_settings(
+    desk: State<'_, Desk>,
+    settings: crate::settings::Settings,
+    prices: Vec<crate::grading::pricing::Price>,
+) -> Reply<SettingsView> {
+    let saved = settings.clone();
+    desk.workspace
+        .store
+        .run(move |conn| {
+            saved.save(conn).map_err(settings_error)?;
+            for price in &prices {
+                crate::grading::pricing::set_price(conn, price).map_err(settings_error)?;
+            }
+            Ok::<_, CommandError>(())
+        })
+        .await?;
+    let grader =
+        crate::settings::build_grader(&settings.with_env_overrides(), desk.api_key.clone())
+            .map_err(settings_error)?;
+    desk.grader.replace(grader);
+    desk.pool.resume();
+    settings_view(&desk).await
+}
+
+/// Stores the key (keyring, else a private file) and resumes grading halted for want of it.
+#[tauri::command]
+pub async fn set_api_key(desk: State<'_, Desk>, key: String) -> Reply<SettingsView> {
+    desk.key_store.save(&key).map_err(settings_error)?;
+    desk.api_key.set(Some(key.trim().to_string()));
+    desk.pool.resume();
+    settings_view(&desk).await
+}
+
+/// Asks Gemini whether the stored key and model work; the error says what to fix.
+#[tauri::command]
+pub async fn test_api_key(desk: State<'_, Desk>) -> Reply<String> {
+    let settings = desk
+        .workspace
+        .store
+        .run(|conn| crate::settings::Settings::load(conn).map_err(settings_error))
+        .await?
+        .with_env_overrides();
+    let grader =
+        crate::grading::gemini::GeminiGrader::new(settings.gemini_config(desk.api_key.clone()))
+            .map_err(settings_error)?;
+    grader
+        .test_key()
+        .await
+        .map(|()| format!("the API key works with {}", settings.model))
+        .map_err(|e| CommandError {
+            code: "api_key".into(),
+            message: e.to_string(),
+        })
+}
+
+/// The estimate for the answers still to grade (one exam or all) and the actual cost so far.
+#[tauri::command]
+pub async fn estimate(desk: State<'_, Desk>, exam_id: Option<i64>) -> Reply<serde_json::Value> {
+    desk.workspace
+        .store
+        .run(move |conn| {
+            let settings = crate::settings::Settings::load(conn)
+                .map_err(settings_error)?
+                .with_env_overrides();
+            let pending = crate::grading::estimate::estimate_pending(
+                conn,
+                exam_id,
+                settings.active_model(),
+                &settings.media_resolution,
+                settings.thinking_budget,
+            )
+            .map_err(settings_error)?;
+            let graded = crate::grading::estimate::actual(conn, exam_id).map_err(settings_error)?;
+            Ok(serde_json::json!({"to_grade": pending, "graded": graded}))
+        })
+        .await
+}

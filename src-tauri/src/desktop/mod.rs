@@ -13,7 +13,8 @@ use tauri::{AppHandle, Emitter, Manager, RunEvent};
 use tokio_util::sync::CancellationToken;
 
 use crate::events::{Event, EventBody, EventSink};
-use crate::grading::gemini::{GeminiConfig, GeminiGrader};
+use crate::grading::{ApiKey, SwappableGrader};
+use crate::settings::{KeyStore, Settings};
 use crate::store::now_ms;
 use crate::worker::{GradingRunner, Pool, PoolConfig};
 use crate::workspace::Workspace;
@@ -27,6 +28,10 @@ pub const HEARTBEAT: Duration = Duration::from_secs(2);
 pub struct Desk {
     pub workspace: Arc<Workspace>,
     pub pool: Arc<Pool>,
+    /// The grader in use (replaced when the settings change) and the key it reads.
+    pub grader: Arc<SwappableGrader>,
+    pub api_key: ApiKey,
+    pub key_store: KeyStore,
 }
 
 struct TauriSink(AppHandle);
@@ -49,21 +54,40 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let grader = match GeminiGrader::new(GeminiConfig::from_env()) {
-        Ok(g) => g,
+    let settings = {
+        let conn = workspace.store.lock();
+        Settings::load(&conn)
+            .unwrap_or_default()
+            .with_env_overrides()
+    };
+    let key_store = KeyStore::default_location();
+    let api_key = ApiKey::new(key_store.load().0);
+    let grader = match crate::settings::build_grader(&settings, api_key.clone()) {
+        Ok(g) => Arc::new(SwappableGrader::new(g)),
         Err(e) => {
-            eprintln!("error: could not set up the connection to Gemini: {e}");
+            eprintln!("error: could not set up grading: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let runner = GradingRunner::new(&workspace, Arc::new(grader));
-    let pool = Pool::new(workspace.clone(), Arc::new(runner), PoolConfig::default());
+    let pool_config = PoolConfig {
+        concurrency: usize::from(settings.concurrency),
+        limits: crate::pacing::RateLimits {
+            requests_per_minute: settings.requests_per_minute,
+            tokens_per_minute: 0,
+        },
+        ..PoolConfig::default()
+    };
+    let runner = GradingRunner::new(&workspace, grader.clone());
+    let pool = Pool::new(workspace.clone(), Arc::new(runner), pool_config);
     let shutdown = CancellationToken::new();
     let image_workspace = workspace.clone();
     let app = tauri::Builder::default()
         .manage(Desk {
             workspace: workspace.clone(),
             pool: pool.clone(),
+            grader,
+            api_key,
+            key_store,
         })
         .register_asynchronous_uri_scheme_protocol(
             images::SCHEME,
@@ -86,6 +110,11 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             commands::prioritize_item,
             commands::dead_jobs,
             commands::retry_failed,
+            commands::get_settings,
+            commands::save_settings,
+            commands::set_api_key,
+            commands::test_api_key,
+            commands::estimate,
         ])
         .setup({
             let shutdown = shutdown.clone();

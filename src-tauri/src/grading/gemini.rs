@@ -8,43 +8,71 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::pricing::Family;
 use super::prompt::{question_text, response_schema, SYSTEM_INSTRUCTION};
-use super::{GradeError, GradeOutcome, GradeRequest, Grader, Usage};
+use super::response::{answer_to_grade, invalid};
+use super::{ApiKey, GradeError, GradeOutcome, GradeRequest, Grader, Usage};
 
 /// The public endpoint; a proxy or the test fake replaces it through `GEMINI_BASE_URL`.
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
 /// A current, inexpensive Flash model that reads handwriting well.
 pub const DEFAULT_MODEL: &str = "gemini-2.5-flash";
 
-/// Where and how to reach Gemini. The key is held here only, never logged or stored.
-#[derive(Clone)]
+/// Where and how to reach Gemini, and how to ask it. The key lives in an [`ApiKey`] whose
+/// `Debug` is redacted, so printing the config never shows it.
+#[derive(Clone, Debug)]
 pub struct GeminiConfig {
     pub base_url: String,
     pub model: String,
-    pub api_key: Option<String>,
+    pub api_key: ApiKey,
     pub timeout: Duration,
-}
-
-impl std::fmt::Debug for GeminiConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GeminiConfig")
-            .field("base_url", &self.base_url)
-            .field("model", &self.model)
-            .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
-            .finish()
-    }
+    /// Gemini 2.x thinking budget in tokens (counted inside `maxOutputTokens`).
+    pub thinking_budget: i64,
+    /// Gemini 3.x thinking level (`low` suits grading against a rubric).
+    pub thinking_level: String,
+    /// Gemini 3.x media resolution: `low`, `medium` or `high` (handwriting needs high).
+    pub media_resolution: String,
+    /// Output tokens reserved for the answer itself, on top of thinking.
+    pub answer_tokens: i64,
 }
 
 impl GeminiConfig {
-    /// Reads `GEMINI_API_KEY`, `GEMINI_BASE_URL` and `GRADEDESK_MODEL`.
+    /// The defaults for `model` at `base_url`.
+    pub fn new(base_url: impl Into<String>, model: impl Into<String>, api_key: ApiKey) -> Self {
+        Self {
+            base_url: base_url.into(),
+            model: model.into(),
+            api_key,
+            timeout: Duration::from_secs(120),
+            thinking_budget: 1024,
+            thinking_level: "low".into(),
+            media_resolution: "high".into(),
+            answer_tokens: 2048,
+        }
+    }
+
+    /// Reads `GEMINI_API_KEY`, `GEMINI_BASE_URL` and `GRADEDESK_MODEL` (tests and scripts).
     pub fn from_env() -> Self {
         let non_empty = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        Self {
-            base_url: non_empty("GEMINI_BASE_URL").unwrap_or_else(|| DEFAULT_BASE_URL.into()),
-            model: non_empty("GRADEDESK_MODEL").unwrap_or_else(|| DEFAULT_MODEL.into()),
-            api_key: non_empty("GEMINI_API_KEY"),
-            timeout: Duration::from_secs(120),
+        Self::new(
+            non_empty("GEMINI_BASE_URL").unwrap_or_else(|| DEFAULT_BASE_URL.into()),
+            non_empty("GRADEDESK_MODEL").unwrap_or_else(|| DEFAULT_MODEL.into()),
+            ApiKey::new(non_empty("GEMINI_API_KEY")),
+        )
+    }
+
+    /// `maxOutputTokens` for the first request: thinking plus room for the answer (on 2.5
+    /// thinking is counted inside this limit, so a tight limit yields half a JSON object).
+    pub fn first_output_budget(&self) -> i64 {
+        match Family::of(&self.model) {
+            Family::Gemini3 => self.answer_tokens + 4096,
+            _ => self.answer_tokens + self.thinking_budget.max(0),
         }
+    }
+
+    /// `maxOutputTokens` for the one re-ask after a MAX_TOKENS cut.
+    pub fn second_output_budget(&self) -> i64 {
+        (self.first_output_budget() * 4).min(65_536)
     }
 }
 
@@ -68,38 +96,103 @@ impl GeminiGrader {
         format!(
             "{}/v1beta/models/{}:generateContent",
             self.config.base_url.trim_end_matches('/'),
-            self.config.model
+            self.config.model.trim_start_matches("models/")
         )
+    }
+
+    async fn call(
+        &self,
+        key: &str,
+        request: &GradeRequest,
+        max_output_tokens: i64,
+    ) -> Result<Parsed, GradeError> {
+        let response = self
+            .http
+            .post(self.url())
+            .header("x-goog-api-key", key)
+            .json(&request_body(&self.config, request, max_output_tokens))
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status().as_u16();
+        let text = response.text().await.map_err(transport_error)?;
+        if !(200..300).contains(&status) {
+            return Err(classify_error(status, &text, &self.config.model));
+        }
+        parse_response(&text, request.question.max_points, &self.config.model)
+    }
+
+    /// Asks Gemini for one small answer to check the key and the model (Settings' "test
+    /// key"). Uses the same classification as grading, so the message is the same.
+    pub async fn test_key(&self) -> Result<(), GradeError> {
+        let key = self.config.api_key.get().ok_or_else(no_key)?;
+        let body = json!({
+            "contents": [{"role": "user", "parts": [{"text": "Reply with the word OK."}]}],
+            "generationConfig": {"maxOutputTokens": self.config.first_output_budget()}
+        });
+        let response = self
+            .http
+            .post(self.url())
+            .header("x-goog-api-key", key)
+            .json(&body)
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status().as_u16();
+        let text = response.text().await.map_err(transport_error)?;
+        if (200..300).contains(&status) {
+            Ok(())
+        } else {
+            Err(classify_error(status, &text, &self.config.model))
+        }
     }
 }
 
-/// The thinking settings differ by model family: 2.5 takes a token budget, 3.x a level.
-/// Sending both is an error, so exactly one is chosen.
-fn thinking_config(model: &str) -> Option<Value> {
-    if model.starts_with("gemini-3") {
-        Some(json!({"thinkingLevel": "low"}))
-    } else if model.starts_with("gemini-2.5") {
-        Some(json!({"thinkingBudget": 1024}))
-    } else {
-        None
+fn no_key() -> GradeError {
+    GradeError::NeedsTeacher {
+        message: "no API key: add your Gemini API key in Settings (or `gradedesk key set`, or GEMINI_API_KEY)"
+            .into(),
+    }
+}
+
+/// The thinking settings differ by model family: 2.x takes a token budget, 3.x a level.
+/// Sending both is a 400, so exactly one is chosen.
+fn thinking_config(config: &GeminiConfig) -> Option<Value> {
+    match Family::of(&config.model) {
+        Family::Gemini3 => Some(json!({"thinkingLevel": config.thinking_level})),
+        Family::Gemini2 if config.model.contains("2.5") => {
+            Some(json!({"thinkingBudget": config.thinking_budget}))
+        }
+        _ => None,
     }
 }
 
 /// The `generateContent` body for one answer.
-pub fn request_body(model: &str, request: &GradeRequest) -> Value {
+pub fn request_body(
+    config: &GeminiConfig,
+    request: &GradeRequest,
+    max_output_tokens: i64,
+) -> Value {
     let image = base64::engine::general_purpose::STANDARD.encode(&request.image);
     let mut generation_config = json!({
         "responseMimeType": "application/json",
         "responseJsonSchema": response_schema(request.question.max_points),
-        // Room for thinking plus a long transcription.
-        "maxOutputTokens": 8192
+        "maxOutputTokens": max_output_tokens
     });
-    if let Some(thinking) = thinking_config(model) {
+    if let Some(thinking) = thinking_config(config) {
         generation_config["thinkingConfig"] = thinking;
     }
-    // Gemini 3 is tuned for its default temperature (1.0); lower it only for older models.
-    if !model.starts_with("gemini-3") {
-        generation_config["temperature"] = json!(0.2);
+    match Family::of(&config.model) {
+        // Google advises leaving Gemini 3 at its default temperature (1.0): lower values can
+        // make it loop. Its image cost is set by the media resolution instead of tiles.
+        Family::Gemini3 => {
+            generation_config["mediaResolution"] = json!(format!(
+                "MEDIA_RESOLUTION_{}",
+                config.media_resolution.trim().to_ascii_uppercase()
+            ));
+        }
+        // Older models: low temperature for consistent marks between similar answers.
+        _ => generation_config["temperature"] = json!(0.2),
     }
     json!({
         "systemInstruction": {"parts": [{"text": SYSTEM_INSTRUCTION}]},
@@ -114,29 +207,45 @@ pub fn request_body(model: &str, request: &GradeRequest) -> Value {
     })
 }
 
+fn add_usage(a: &Usage, b: &Usage) -> Usage {
+    let sum = |x: Option<i64>, y: Option<i64>| match (x, y) {
+        (None, None) => None,
+        (x, y) => Some(x.unwrap_or(0) + y.unwrap_or(0)),
+    };
+    Usage {
+        prompt_tokens: sum(a.prompt_tokens, b.prompt_tokens),
+        output_tokens: sum(a.output_tokens, b.output_tokens),
+        thoughts_tokens: sum(a.thoughts_tokens, b.thoughts_tokens),
+    }
+}
+
 #[async_trait]
 impl Grader for GeminiGrader {
     async fn grade(&self, request: &GradeRequest) -> Result<GradeOutcome, GradeError> {
-        let Some(key) = self.config.api_key.as_deref() else {
-            return Err(GradeError::NeedsTeacher {
-                message: "waiting for an API key: set GEMINI_API_KEY (or add a key in Settings)"
-                    .into(),
-            });
+        let key = self.config.api_key.get().ok_or_else(no_key)?;
+        let first = self.config.first_output_budget();
+        let spent = match self.call(&key, request, first).await? {
+            Parsed::Grade(grade) => return Ok(grade),
+            Parsed::MaxTokens(usage) => usage,
         };
-        let response = self
-            .http
-            .post(self.url())
-            .header("x-goog-api-key", key)
-            .json(&request_body(&self.config.model, request))
-            .send()
-            .await
-            .map_err(transport_error)?;
-        let status = response.status().as_u16();
-        let text = response.text().await.map_err(transport_error)?;
-        if !(200..300).contains(&status) {
-            return Err(classify_error(status, &text, &self.config.model));
+        let second = self.config.second_output_budget();
+        tracing::info!(
+            first,
+            second,
+            "Gemini ran out of output tokens; asking once more with a larger budget"
+        );
+        match self.call(&key, request, second).await? {
+            Parsed::Grade(mut grade) => {
+                // The cut answer was billed too: the grade's cost includes it.
+                grade.usage = add_usage(&grade.usage, &spent);
+                Ok(grade)
+            }
+            Parsed::MaxTokens(_) => Err(GradeError::Permanent {
+                message: format!(
+                    "Gemini ran out of output tokens twice ({first}, then {second}) before finishing the grade; the answer may be very long. Grade it by hand, or lower the thinking budget in Settings and grade it again"
+                ),
+            }),
         }
-        parse_success(&text, request.question.max_points, &self.config.model)
     }
 }
 
@@ -189,6 +298,55 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
 }
 
+/// How long until Gemini's per-day quotas reset: midnight Pacific time (Google's
+/// documented reset), plus a minute of margin. US daylight saving time is applied.
+pub fn until_daily_reset(now_ms: i64) -> Duration {
+    let now = now_ms.div_euclid(1000);
+    let offset_hours = if pacific_dst(now) { 7 } else { 8 };
+    let local = now - offset_hours * 3600;
+    let next_midnight_local = (local.div_euclid(86_400) + 1) * 86_400;
+    Duration::from_secs((next_midnight_local - local + 60) as u64)
+}
+
+/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// US daylight saving time: from the second Sunday of March, 2:00 PST (10:00 UTC), to the
+/// first Sunday of November, 2:00 PDT (09:00 UTC).
+fn pacific_dst(unix_seconds: i64) -> bool {
+    let (year, _, _) = civil_from_days(unix_seconds.div_euclid(86_400));
+    let nth_sunday = |month: u32, n: i64| {
+        let first = days_from_civil(year, month, 1);
+        // 1970-01-01 was a Thursday (weekday 4, Sunday = 0).
+        let weekday = (first + 4).rem_euclid(7);
+        first + (7 - weekday) % 7 + 7 * (n - 1)
+    };
+    let start = nth_sunday(3, 2) * 86_400 + 10 * 3600;
+    let end = nth_sunday(11, 1) * 86_400 + 9 * 3600;
+    (start..end).contains(&unix_seconds)
+}
+
 /// Turns an HTTP error answer into what the queue should do about it.
 pub fn classify_error(status: u16, body: &str, model: &str) -> GradeError {
     let error = serde_json::from_str::<ErrorEnvelope>(body)
@@ -211,22 +369,26 @@ pub fn classify_error(status: u16, body: &str, model: &str) -> GradeError {
     } else {
         error.message.chars().take(300).collect()
     };
+    let key_rejected = |detail: &str| {
+        GradeError::NeedsTeacher {
+        message: format!(
+            "API key rejected by Gemini ({detail}): check the key in Settings (`gradedesk key set`) or GEMINI_API_KEY"
+        ),
+    }
+    };
     match status {
         400 if reason == "API_KEY_INVALID" || error.message.contains("API key not valid") => {
-            GradeError::NeedsTeacher {
-                message: "API key rejected by Gemini: check the key in Settings or GEMINI_API_KEY"
-                    .into(),
-            }
+            key_rejected("not a valid key")
         }
-        401 | 403 => GradeError::NeedsTeacher {
-            message: format!(
-                "API key rejected by Gemini ({}): check the key in Settings or GEMINI_API_KEY",
-                short
-            ),
+        400 if error.message.contains("API key expired") => key_rejected("the key has expired"),
+        // e.g. "User location is not supported for the API use", or billing required.
+        400 if error.status == "FAILED_PRECONDITION" => GradeError::NeedsTeacher {
+            message: format!("Gemini cannot be used with this key as it is set up ({short}); check billing and region for the key in Google AI Studio"),
         },
+        401 | 403 => key_rejected(&short),
         404 => GradeError::NeedsTeacher {
             message: format!(
-                "model not available: Gemini does not offer \"{model}\" to this key; pick another model in Settings (GRADEDESK_MODEL)"
+                "model not available: Gemini does not offer \"{model}\" to this key; pick another model in Settings (`gradedesk settings set model ...`)"
             ),
         },
         429 => {
@@ -236,18 +398,28 @@ pub fn classify_error(status: u16, body: &str, model: &str) -> GradeError {
                     v.iter()
                         .any(|q| q["quotaId"].as_str().is_some_and(|id| id.contains("PerDay")))
                 });
-            GradeError::RateLimited {
-                message: if per_day {
-                    "Gemini's daily quota is used up; grading resumes when it resets".into()
-                } else {
-                    "Gemini's rate limit was reached; waiting before the next request".into()
-                },
-                retry_after,
-                per_day,
+            if per_day {
+                let wait = until_daily_reset(crate::store::now_ms());
+                GradeError::RateLimited {
+                    message: format!(
+                        "Gemini's daily quota for this key is used up; it resets at midnight Pacific time (in {} h {} min), when grading can go on",
+                        wait.as_secs() / 3600,
+                        wait.as_secs() % 3600 / 60
+                    ),
+                    retry_after: Some(wait),
+                    per_day: true,
+                }
+            } else {
+                GradeError::RateLimited {
+                    message: "Gemini's rate limit was reached; waiting before the next request"
+                        .into(),
+                    retry_after,
+                    per_day: false,
+                }
             }
         }
-        500 | 502 | 503 | 504 => GradeError::Transient {
-            message: format!("Gemini is unavailable for now ({short})"),
+        408 | 499 | 500 | 502 | 503 | 504 => GradeError::Transient {
+            message: format!("Gemini is unavailable for now ({short}); trying again later"),
             retry_after,
         },
         _ if error.status == "RESOURCE_EXHAUSTED" => GradeError::RateLimited {
@@ -256,7 +428,7 @@ pub fn classify_error(status: u16, body: &str, model: &str) -> GradeError {
             per_day: false,
         },
         _ => GradeError::Permanent {
-            message: format!("Gemini refused the request (HTTP {status}): {short}"),
+            message: format!("Gemini refused the request for this answer (HTTP {status}): {short}"),
         },
     }
 }
@@ -275,7 +447,9 @@ struct GenerateResponse {
 #[serde(rename_all = "camelCase")]
 struct Candidate {
     content: Option<Content>,
+    // A string, not an enum: values Google adds later must not fail the whole answer.
     finish_reason: Option<String>,
+    finish_message: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -295,6 +469,7 @@ struct Part {
 #[serde(rename_all = "camelCase")]
 struct PromptFeedback {
     block_reason: Option<String>,
+    block_reason_message: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -305,57 +480,78 @@ struct UsageMetadata {
     thoughts_token_count: Option<i64>,
 }
 
-#[derive(Deserialize)]
-struct ModelAnswer {
-    transcription: String,
-    score: f64,
-    feedback: String,
-    confidence: Option<f64>,
-    #[serde(default)]
-    needs_review: bool,
-    review_reason: Option<String>,
+/// A 200 answer, read: a grade, or a cut that deserves one larger re-ask.
+#[derive(Debug, PartialEq)]
+pub enum Parsed {
+    Grade(GradeOutcome),
+    /// finishReason MAX_TOKENS: the tokens it spent, to add to the final grade's cost.
+    MaxTokens(Usage),
 }
 
-/// Turns a 200 answer into a grade, or into the reason it is not one.
-pub fn parse_success(body: &str, max_points: f64, model: &str) -> Result<GradeOutcome, GradeError> {
-    let invalid = |message: String| GradeError::Transient {
-        message,
-        retry_after: None,
-    };
+fn reason_words(reason: &str) -> &'static str {
+    match reason {
+        "SAFETY" | "IMAGE_SAFETY" => "its safety filter",
+        "RECITATION" => "its recitation filter (the answer may quote a textbook)",
+        "BLOCKLIST" => "a blocked term",
+        "PROHIBITED_CONTENT" => "its prohibited-content filter",
+        "SPII" => "its personal-information filter",
+        _ => "its content filter",
+    }
+}
+
+/// Reads a 200 answer into a grade, a MAX_TOKENS cut, or the reason it is neither.
+pub fn parse_response(body: &str, max_points: f64, model: &str) -> Result<Parsed, GradeError> {
     let response: GenerateResponse = serde_json::from_str(body).map_err(|e| {
         invalid(format!(
             "Gemini sent an answer GradeDesk could not read ({e})"
         ))
     })?;
-    if let Some(reason) = response.prompt_feedback.and_then(|f| f.block_reason) {
-        return Err(GradeError::Refused {
-            message: format!("Gemini blocked this answer ({reason}); please grade it by hand"),
-        });
+    let usage = response
+        .usage_metadata
+        .map(|u| Usage {
+            prompt_tokens: u.prompt_token_count,
+            output_tokens: u.candidates_token_count,
+            thoughts_tokens: u.thoughts_token_count,
+        })
+        .unwrap_or_default();
+    if let Some(feedback) = response.prompt_feedback {
+        if let Some(reason) = feedback
+            .block_reason
+            .filter(|r| !r.is_empty() && r != "BLOCK_REASON_UNSPECIFIED")
+        {
+            let detail = feedback
+                .block_reason_message
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
+            return Err(GradeError::Refused {
+                message: format!(
+                    "Gemini blocked this answer before reading it ({reason}{detail}); please grade it by hand"
+                ),
+            });
+        }
     }
     let candidate = response
         .candidates
         .into_iter()
         .next()
-        .ok_or_else(|| invalid("Gemini sent no answer".into()))?;
+        .ok_or_else(|| invalid("Gemini sent no answer; asking again"))?;
     let finish = candidate.finish_reason.unwrap_or_default();
     match finish.as_str() {
-        "" | "STOP" => {}
-        "MAX_TOKENS" => {
-            return Err(invalid(
-                "Gemini ran out of output tokens before finishing the grade".into(),
-            ))
-        }
+        "" | "STOP" | "FINISH_REASON_UNSPECIFIED" => {}
+        "MAX_TOKENS" => return Ok(Parsed::MaxTokens(usage)),
         "SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII" | "IMAGE_SAFETY" => {
             return Err(GradeError::Refused {
                 message: format!(
-                    "Gemini would not grade this answer ({finish}); please grade it by hand"
+                    "Gemini would not grade this answer: it was stopped by {} ({finish}); please grade it by hand",
+                    reason_words(&finish)
                 ),
             })
         }
         other => {
+            let detail = candidate.finish_message.map(|m| format!(": {m}")).unwrap_or_default();
             return Err(invalid(format!(
-                "Gemini stopped early ({other}); trying again"
-            )))
+                "Gemini stopped early ({other}{detail}); asking again"
+            )));
         }
     }
     let text: String = candidate
@@ -369,31 +565,20 @@ pub fn parse_success(body: &str, max_points: f64, model: &str) -> Result<GradeOu
         })
         .unwrap_or_default();
     if text.trim().is_empty() {
-        return Err(invalid("Gemini sent an empty answer".into()));
+        return Err(invalid("Gemini sent an answer with no text; asking again"));
     }
-    let answer: ModelAnswer = serde_json::from_str(text.trim())
-        .map_err(|e| invalid(format!("Gemini's grade was not valid JSON ({e})")))?;
-    if !(answer.score.is_finite() && answer.score >= 0.0 && answer.score <= max_points) {
-        return Err(invalid(format!(
-            "Gemini gave a score of {} outside 0..{max_points}",
-            answer.score
-        )));
+    let model = response.model_version.unwrap_or_else(|| model.to_string());
+    answer_to_grade(&text, max_points, model, usage, "Gemini").map(Parsed::Grade)
+}
+
+/// Turns a 200 answer into a grade, or the reason it is not one (MAX_TOKENS included).
+pub fn parse_success(body: &str, max_points: f64, model: &str) -> Result<GradeOutcome, GradeError> {
+    match parse_response(body, max_points, model)? {
+        Parsed::Grade(grade) => Ok(grade),
+        Parsed::MaxTokens(_) => Err(invalid(
+            "Gemini ran out of output tokens before finishing the grade",
+        )),
     }
-    let usage = response.usage_metadata.map(|u| Usage {
-        prompt_tokens: u.prompt_token_count,
-        output_tokens: u.candidates_token_count,
-        thoughts_tokens: u.thoughts_token_count,
-    });
-    Ok(GradeOutcome {
-        transcription: answer.transcription,
-        score: answer.score,
-        feedback: answer.feedback,
-        confidence: answer.confidence.filter(|c| (0.0..=1.0).contains(c)),
-        needs_review: answer.needs_review,
-        review_reason: answer.review_reason.filter(|r| !r.trim().is_empty()),
-        model: response.model_version.unwrap_or_else(|| model.to_string()),
-        usage: usage.unwrap_or_default(),
-    })
 }
 
 #[cfg(test)]
@@ -419,7 +604,9 @@ mod tests {
             mime_type: "image/png".into(),
             question: question(),
         };
-        let body = request_body("gemini-2.5-flash", &request);
+        let config = GeminiConfig::new("http://x", "gemini-2.5-flash", ApiKey::default());
+        let body = request_body(&config, &request, config.first_output_budget());
+        assert_eq!(body["generationConfig"]["maxOutputTokens"], 3072);
         let parts = &body["contents"][0]["parts"];
         assert_eq!(parts[0]["inlineData"]["data"], "AQID");
         assert_eq!(parts[0]["inlineData"]["mimeType"], "image/png");
@@ -442,11 +629,28 @@ mod tests {
             .cloned()
             .collect();
         assert_eq!(keys[0], "transcription");
-        let v3 = request_body("gemini-3-flash-preview", &request);
+        let v3config = GeminiConfig::new("http://x", "gemini-3-flash-preview", ApiKey::default());
+        let v3 = request_body(&v3config, &request, 6144);
+        assert!(v3["generationConfig"].get("temperature").is_none());
+        assert_eq!(
+            v3["generationConfig"]["mediaResolution"],
+            "MEDIA_RESOLUTION_HIGH"
+        );
         assert_eq!(
             v3["generationConfig"]["thinkingConfig"],
             json!({"thinkingLevel": "low"})
         );
+    }
+
+    #[test]
+    fn daily_reset_is_next_pacific_midnight() {
+        // 2025-01-15 12:00 UTC = 04:00 PST: reset in 20 h (+1 min margin).
+        let winter = days_from_civil(2025, 1, 15) * 86_400_000 + 12 * 3_600_000;
+        assert_eq!(until_daily_reset(winter).as_secs(), 20 * 3600 + 60);
+        // 2025-07-15 12:00 UTC = 05:00 PDT: reset in 19 h.
+        let summer = days_from_civil(2025, 7, 15) * 86_400_000 + 12 * 3_600_000;
+        assert_eq!(until_daily_reset(summer).as_secs(), 19 * 3600 + 60);
+        assert_eq!(civil_from_days(days_from_civil(2024, 2, 29)), (2024, 2, 29));
     }
 
     #[test]
@@ -520,6 +724,11 @@ mod tests {
             parse_success(empty, 2.0, "m"),
             Err(GradeError::Transient { .. })
         ));
+        let cut = r#"{"candidates":[{"content":{"parts":[{"text":"{\"transcription\": \"x ="}]},"finishReason":"MAX_TOKENS"}],
+            "usageMetadata":{"promptTokenCount":300,"candidatesTokenCount":10,"thoughtsTokenCount":3062}}"#;
+        assert!(
+            matches!(parse_response(cut, 2.0, "m"), Ok(Parsed::MaxTokens(u)) if u.thoughts_tokens == Some(3062))
+        );
         let odd = r#"{"candidates":[{"finishReason":"SOMETHING_NEW"}]}"#;
         assert!(matches!(
             parse_success(odd, 2.0, "m"),

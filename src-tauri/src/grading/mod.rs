@@ -1,9 +1,15 @@
 //! Grading an answer crop: the `Grader` trait, the request it takes, and how failures are
 //! classified so the queue knows whether to retry, wait, stop, or hand the answer to the teacher.
 
+pub mod estimate;
 pub mod gemini;
+pub mod image_prep;
+pub mod openai;
+pub mod pricing;
 pub mod prompt;
+pub mod response;
 
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -75,6 +81,65 @@ pub enum GradeError {
 /// A model that grades one answer crop.
 #[async_trait]
 pub trait Grader: Send + Sync {
-    /// Grades one answer; never retries by itself (the queue owns retries).
+    /// Grades one answer. Never retries a failed call by itself (the queue owns retries and
+    /// their backoff); the one exception is a MAX_TOKENS cut, which is re-asked once at once
+    /// with a larger output budget, because that is a different request, not a retry.
     async fn grade(&self, request: &GradeRequest) -> Result<GradeOutcome, GradeError>;
+}
+
+/// The API key, shared between the settings (which change it) and the grader (which reads
+/// it on every request), so a key entered while grading is halted is used at once. Its
+/// `Debug` never shows the key, so it cannot leak through a `{:?}` in a log or a panic.
+#[derive(Clone, Default)]
+pub struct ApiKey(Arc<RwLock<Option<String>>>);
+
+impl ApiKey {
+    /// A key cell holding `key` (blank counts as none).
+    pub fn new(key: Option<String>) -> Self {
+        Self(Arc::new(RwLock::new(key.filter(|k| !k.trim().is_empty()))))
+    }
+
+    /// The current key, if any.
+    pub fn get(&self) -> Option<String> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Replaces the key.
+    pub fn set(&self, key: Option<String>) {
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = key.filter(|k| !k.trim().is_empty());
+    }
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.get().is_some() {
+            "ApiKey(<set>)"
+        } else {
+            "ApiKey(<none>)"
+        })
+    }
+}
+
+/// A grader that can be replaced while the pool runs, so a change of model, provider or base
+/// URL in Settings applies to the next answer without restarting the window.
+pub struct SwappableGrader(RwLock<Arc<dyn Grader>>);
+
+impl SwappableGrader {
+    /// Wraps the first grader.
+    pub fn new(inner: Arc<dyn Grader>) -> Self {
+        Self(RwLock::new(inner))
+    }
+
+    /// Replaces the grader; answers already being graded finish with the old one.
+    pub fn replace(&self, inner: Arc<dyn Grader>) {
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = inner;
+    }
+}
+
+#[async_trait]
+impl Grader for SwappableGrader {
+    async fn grade(&self, request: &GradeRequest) -> Result<GradeOutcome, GradeError> {
+        let inner = self.0.read().unwrap_or_else(|p| p.into_inner()).clone();
+        inner.grade(request).await
+    }
 }
