@@ -91,11 +91,25 @@ pub fn decode_single(
     bytes: &[u8],
     format: ImageFormat,
 ) -> Result<DecodedPage, ImagingError> {
+    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+        // The JPEG decoder pads a cut-short file with grey; refuse it instead.
+        return Err(bad(
+            name,
+            "is damaged or cut short (the JPEG ends before its last marker)",
+        ));
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(decoder_limits());
-    let mut decoder = reader
-        .into_decoder()
-        .map_err(|e| bad(name, format!("is damaged or not really an image ({e})")))?;
+    let mut decoder = reader.into_decoder().map_err(|e| match e {
+        image::ImageError::Limits(_) => bad(
+            name,
+            format!(
+                "declares a page larger than the {} megapixels GradeDesk accepts (a decompression bomb, or a scan at a needlessly high resolution)",
+                MAX_PIXELS / 1_000_000
+            ),
+        ),
+        e => bad(name, format!("is damaged or not really an image ({e})")),
+    })?;
     let (w, h) = decoder.dimensions();
     check_dimensions(name, w, h)?;
     let orientation = decoder.orientation().ok();
@@ -113,6 +127,15 @@ pub fn decode_single(
         format,
         original_is_page: !changed && matches!(format, ImageFormat::Jpeg | ImageFormat::Png),
     })
+}
+
+/// True when a JPEG's end-of-image marker follows its image data. Inside entropy-coded data
+/// 0xFF is always followed by 0x00 or a restart marker, so an `FF D9` after the last
+/// start-of-scan is the real end.
+pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let last_sos = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    let eoi = bytes.windows(2).rposition(|w| w == [0xFF, 0xD9]);
+    matches!((last_sos, eoi), (Some(s), Some(e)) if e > s)
 }
 
 /// Brings any colour model to 8-bit grey or RGB; transparency is composited on white, as
@@ -253,12 +276,14 @@ fn tiff_to_image(
                 .collect();
             DynamicImage::ImageRgb8(buffer(w, h, rgb).ok_or_else(short)?)
         }
-        (other, _) => return Err(bad(
-            name,
-            format!(
+        (other, _) => {
+            return Err(bad(
+                name,
+                format!(
                 "uses a TIFF colour model GradeDesk cannot read ({other:?}); save it as PNG or PDF"
             ),
-        )),
+            ))
+        }
     };
     Ok(if white_is_zero {
         let mut image = image;

@@ -89,33 +89,49 @@ fn import_into(
     source: ScanSource,
     dir: &Path,
 ) -> Result<Vec<ImportedPage>, ImagingError> {
-    let (bytes, path) = match source {
+    // Only raster files are read whole; PDFs and HEIC photos are read from disk by their
+    // parsers, so a 200-page PDF is never held twice.
+    let (head, mut bytes, path) = match source {
         ScanSource::Path(path) => {
             let len = std::fs::metadata(&path)
                 .map_err(|e| bad(name, format!("could not be opened ({e})")))?
                 .len();
             check_file_size(name, len)?;
-            let bytes =
-                std::fs::read(&path).map_err(|e| bad(name, format!("could not be read ({e})")))?;
-            (bytes, Some(path))
+            let mut head = Vec::with_capacity(4096);
+            std::fs::File::open(&path)
+                .and_then(|f| {
+                    std::io::Read::read_to_end(&mut std::io::Read::take(f, 4096), &mut head)
+                })
+                .map_err(|e| bad(name, format!("could not be read ({e})")))?;
+            (head, None, Some(path))
         }
         ScanSource::Bytes(bytes) => {
             check_file_size(name, bytes.len() as u64)?;
-            (bytes, None)
+            (bytes[..bytes.len().min(4096)].to_vec(), Some(bytes), None)
         }
     };
-    let kind = sniff(name, &bytes)?;
-    // Helper programs read files: give them one when the bytes came from the window.
-    let on_disk = |bytes: &[u8]| -> Result<PathBuf, ImagingError> {
-        match &path {
-            Some(p) => Ok(p.clone()),
-            None => {
+    let kind = sniff(name, &head)?;
+    let whole = |bytes: Option<Vec<u8>>| -> Result<Vec<u8>, ImagingError> {
+        match (bytes, &path) {
+            (Some(b), _) => Ok(b),
+            (None, Some(p)) => {
+                std::fs::read(p).map_err(|e| bad(name, format!("could not be read ({e})")))
+            }
+            (None, None) => Err(bad(name, "has no content")),
+        }
+    };
+    // Helper programs and the PDF parser read files: give them one for window uploads.
+    let on_disk = |bytes: Option<Vec<u8>>| -> Result<PathBuf, ImagingError> {
+        match (&path, bytes) {
+            (Some(p), _) => Ok(p.clone()),
+            (None, Some(bytes)) => {
                 let scratch = dir.join(SCRATCH);
                 std::fs::create_dir_all(&scratch).map_err(io(&scratch))?;
                 let p = scratch.join("upload");
-                std::fs::write(&p, bytes).map_err(io(&p))?;
+                std::fs::write(&p, &bytes).map_err(io(&p))?;
                 Ok(p)
             }
+            (None, None) => Err(bad(name, "has no content")),
         }
     };
     let mut pages = Vec::new();
@@ -154,20 +170,22 @@ fn import_into(
                 Kind::Png => ImageFormat::Png,
                 _ => ImageFormat::WebP,
             };
+            let bytes = whole(bytes.take())?;
             let page = decode_single(name, &bytes, format)?;
             keep(page, Some(&bytes), None)?;
         }
         Kind::Tiff => {
+            let bytes = whole(bytes.take())?;
             for_each_tiff_page(name, &bytes, |page| keep(page, None, None))?;
         }
         Kind::Heif => {
-            let file = on_disk(&bytes)?;
+            let file = on_disk(bytes.take())?;
             let page = heif::decode(name, &file, &dir.join(SCRATCH))?;
             keep(page, None, None)?;
         }
         Kind::Pdf => {
-            let file = on_disk(&bytes)?;
-            let scan = PdfScan::open(name, &bytes, &file)?;
+            let file = on_disk(bytes.take())?;
+            let scan = PdfScan::open(name, &file)?;
             for (index, source) in scan.pages.iter().enumerate() {
                 let number = index as u32 + 1;
                 let page_name = format!("{name} (page {number})");
@@ -189,7 +207,6 @@ fn import_into(
             }
         }
     }
-    drop(bytes);
     if pages.is_empty() {
         return Err(bad(name, "has no pages"));
     }

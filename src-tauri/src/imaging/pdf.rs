@@ -38,8 +38,8 @@ pub struct PdfScan {
 impl PdfScan {
     /// Reads the page tree (lopdf) and decides page by page; falls back to poppler's
     /// `pdfinfo` for files lopdf cannot parse, rendering every page then.
-    pub fn open(name: &str, bytes: &[u8], path: &Path) -> Result<Self, ImagingError> {
-        match Document::load_mem(bytes) {
+    pub fn open(name: &str, path: &Path) -> Result<Self, ImagingError> {
+        match Document::load(path) {
             Ok(doc) => {
                 let numbered = doc.get_pages();
                 if numbered.is_empty() {
