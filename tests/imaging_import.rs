@@ -199,12 +199,13 @@ async fn every_format_imports_one_page_per_page_and_crops_exactly() {
             x: 0.0,
             y: 0.0,
             w: 1.0,
-            h: 0.5,
+            h: 1.0,
         },
     )
     .await;
     // The vector page's blue rectangle and black strokes are really drawn.
     assert!(rendered.pixels().any(|p| p.0[2] > 150 && p.0[0] < 100));
+    assert!(rendered.pixels().any(|p| p.0.iter().all(|&c| c < 60)));
 
     // A box partly off the page is clamped; an empty or wholly-off box is refused.
     let got = crop(
