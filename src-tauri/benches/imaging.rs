@@ -71,7 +71,8 @@ fn copier_page(seed: u32) -> Vec<u8> {
             state ^= state << 5;
             let word = 40 + state % 160;
             for dx in 0..word {
-                let dy = (dx * 7 + state) % 30;
+                // A smooth pen stroke: a slow wave through the word.
+                let dy = ((f64::from(dx) / 9.0 + f64::from(state % 7)).sin() * 12.0 + 15.0) as u32;
                 img.put_pixel(x + dx, y - 35 + dy, Luma([40]));
                 img.put_pixel(x + dx, y - 34 + dy, Luma([40]));
             }

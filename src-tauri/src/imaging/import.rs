@@ -191,11 +191,28 @@ fn import_into(
                 let page_name = format!("{name} (page {number})");
                 match source {
                     PageSource::Embedded { image, dpi } => {
-                        let jpeg = scan
-                            .embedded_jpeg(*image)
+                        let head = scan
+                            .embedded_head(*image)
                             .ok_or_else(|| bad(&page_name, "has an unreadable image"))?;
-                        let page = decode_single(&page_name, jpeg, ImageFormat::Jpeg)?;
-                        keep(page, Some(jpeg), Some(*dpi))?;
+                        let scratch = dir.join(SCRATCH);
+                        match super::pdf::extract_jpeg(name, &file, number, head, &scratch)? {
+                            Some(jpeg) => {
+                                let page = decode_single(&page_name, &jpeg, ImageFormat::Jpeg)?;
+                                keep(page, Some(&jpeg), Some(*dpi))?;
+                            }
+                            None => {
+                                tracing::info!(
+                                    file = name,
+                                    number,
+                                    "embedded image not extractable as is; rendering"
+                                );
+                                let dpi = super::pdf::RENDER_DPI;
+                                let png =
+                                    super::pdf::render_page(name, &file, number, dpi, &scratch)?;
+                                let page = decode_single(&page_name, &png, ImageFormat::Png)?;
+                                keep(page, Some(&png), Some(f64::from(dpi)))?;
+                            }
+                        }
                     }
                     PageSource::Render { dpi } => {
                         let png =

@@ -4,7 +4,7 @@
 //! time limit.
 
 use std::ffi::OsStr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use lopdf::{Document, Object, ObjectId};
@@ -39,7 +39,9 @@ impl PdfScan {
     /// Reads the page tree (lopdf) and decides page by page; falls back to poppler's
     /// `pdfinfo` for files lopdf cannot parse, rendering every page then.
     pub fn open(name: &str, path: &Path) -> Result<Self, ImagingError> {
-        match Document::load(path) {
+        // Image streams are cut to their headers while loading: the structure of a 200-page
+        // PDF stays small, and each page's JPEG is read from disk by `pdfimages` in turn.
+        match Document::load_filtered(path, keep_image_headers) {
             Ok(doc) => {
                 let numbered = doc.get_pages();
                 if numbered.is_empty() {
@@ -78,17 +80,82 @@ impl PdfScan {
         }
     }
 
-    /// The JPEG bytes of an embedded page image (borrowed from the parsed file).
-    pub fn embedded_jpeg(&self, image: ObjectId) -> Option<&[u8]> {
-        let stream = self
-            .doc
-            .as_ref()?
-            .get_object(image)
-            .ok()?
-            .as_stream()
-            .ok()?;
+    /// The first bytes (headers) of an embedded page image, as kept while loading.
+    pub fn embedded_head(&self, image: ObjectId) -> Option<&[u8]> {
+        let doc = self.doc.as_ref()?;
+        let stream = doc.get_object(image).ok()?.as_stream().ok()?;
         Some(&stream.content)
     }
+}
+
+/// How much of an image stream is kept while loading: enough for its JPEG headers (EXIF
+/// included), never its pixels.
+const HEAD_BYTES: usize = 64 * 1024;
+
+fn keep_image_headers(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Object)> {
+    if let Object::Stream(stream) = object {
+        let is_image = stream
+            .dict
+            .get(b"Subtype")
+            .and_then(|o| o.as_name())
+            .is_ok_and(|n| n == b"Image");
+        if is_image && stream.content.len() > HEAD_BYTES {
+            stream.content.truncate(HEAD_BYTES);
+            stream.content.shrink_to_fit();
+        }
+    }
+    // lopdf keeps the object as mutated here; the returned value only says "keep it".
+    Some((id, Object::Null))
+}
+
+/// Takes page `number`'s embedded JPEG out of the file byte for byte with poppler's
+/// `pdfimages -j` (which streams from disk). `head` is what the structure pass saw: the
+/// extracted file must start with it, or the page is not what it seemed (None: render it).
+pub fn extract_jpeg(
+    name: &str,
+    path: &Path,
+    number: u32,
+    head: &[u8],
+    scratch: &Path,
+) -> Result<Option<Vec<u8>>, ImagingError> {
+    std::fs::create_dir_all(scratch).map_err(super::io(scratch))?;
+    let stem = format!("image-{number}");
+    let prefix = scratch.join(&stem);
+    let n = number.to_string();
+    run(
+        "pdfimages",
+        &[
+            OsStr::new("-j"),
+            OsStr::new("-f"),
+            OsStr::new(&n),
+            OsStr::new("-l"),
+            OsStr::new(&n),
+            path.as_os_str(),
+            prefix.as_os_str(),
+        ],
+        RENDER_TIMEOUT,
+    )
+    .map_err(|f| poppler_error(&format!("{name} (page {number})"), "pdfimages", f))?;
+    let mut produced: Vec<PathBuf> = std::fs::read_dir(scratch)
+        .map_err(super::io(scratch))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|f| f.to_string_lossy().starts_with(&format!("{stem}-")))
+        })
+        .collect();
+    produced.sort();
+    let jpeg = match produced.as_slice() {
+        [one] if one.extension().is_some_and(|e| e == "jpg") => {
+            Some(std::fs::read(one).map_err(super::io(one))?)
+        }
+        _ => None,
+    };
+    for p in &produced {
+        let _ = std::fs::remove_file(p);
+    }
+    Ok(jpeg.filter(|j| j.starts_with(head)))
 }
 
 /// Decides whether a page is a plain scanner page whose JPEG can be taken as is.
