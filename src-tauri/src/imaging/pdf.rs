@@ -7,7 +7,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use lopdf::{Document, Object, ObjectId};
+use lopdf::{Document, LoadOptions, Object, ObjectId};
 
 use super::limits::{check_dimensions, MAX_PAGES, MAX_PIXELS};
 use super::subprocess::{run, Failure};
@@ -41,7 +41,7 @@ impl PdfScan {
     pub fn open(name: &str, path: &Path) -> Result<Self, ImagingError> {
         // Image streams are cut to their headers while loading: the structure of a 200-page
         // PDF stays small, and each page's JPEG is read from disk by `pdfimages` in turn.
-        match Document::load_filtered(path, keep_image_headers) {
+        match Document::load_with_options(path, LoadOptions::with_filter(keep_image_headers)) {
             Ok(doc) => {
                 let numbered = doc.get_pages();
                 if numbered.is_empty() {
