@@ -5,7 +5,8 @@ SHELL := /bin/bash
 
 APT_PACKAGES := build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.1-dev \
   libxdo-dev libayatana-appindicator3-dev librsvg2-dev xvfb xauth webkit2gtk-driver \
-  chromium python3 python3-pil fonts-humor-sans fonts-breip fonts-dejavu-core
+  chromium python3 python3-pil fonts-humor-sans fonts-breip fonts-dejavu-core \
+  poppler-utils libheif-examples
 CARGO_BIN := $(HOME)/.cargo/bin
 export PATH := $(CARGO_BIN):$(PATH)
 DEMO_DIR := .demo
@@ -86,3 +87,4 @@ test: deps ui lint rust-test ui-test e2e
 # Benchmarks print their figures and never fail on time (release build: a few minutes cold).
 bench: deps ui
 	cargo bench --bench queue
+	cargo bench --bench imaging

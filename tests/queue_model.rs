@@ -78,12 +78,7 @@ impl World {
 
     fn new_answer(&mut self) {
         let tx = self.conn.transaction().unwrap();
-        let page = NewPage {
-            path: "p.png".into(),
-            preview_path: "p.jpg".into(),
-            width: 10,
-            height: 10,
-        };
+        let page = NewPage::new("p.png", "p.jpg", 10, 10);
         let sub = exams::insert_submission(&tx, self.exam, "s", "s.png", &[page]).unwrap();
         let page_id: i64 = tx
             .query_row(

@@ -74,12 +74,7 @@ fn fresh() -> (tempfile::TempDir, Arc<Workspace>, i64) {
             reference_answer: String::new(),
         };
         let exam = exams::create_exam(&tx, "bench", &[q]).unwrap();
-        let page = NewPage {
-            path: "p".into(),
-            preview_path: "p".into(),
-            width: 1,
-            height: 1,
-        };
+        let page = NewPage::new("p", "p", 1, 1);
         let sub = exams::insert_submission(&tx, exam, "s", "s", &[page]).unwrap();
         tx.commit().unwrap();
         sub

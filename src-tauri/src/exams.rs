@@ -86,6 +86,30 @@ pub struct PageFiles {
     pub preview_path: String,
     pub width: u32,
     pub height: u32,
+    /// A small preview for lists (pages imported before thumbnails existed have none).
+    pub thumb_path: Option<String>,
+    /// True while the page waits for its UPSCALE_SUBMISSION enhancement: crops must not be
+    /// cut from it yet.
+    pub enhancement_pending: bool,
+}
+
+/// A page waiting for enhancement, with what import measured about it.
+#[derive(Debug, Clone)]
+pub struct PendingEnhancement {
+    pub page: PageFiles,
+    pub number: i64,
+    pub dpi: f64,
+    pub skew_deg: f64,
+}
+
+/// The files of an enhanced page, replacing the imported ones in its row.
+#[derive(Debug, Clone)]
+pub struct EnhancedFiles {
+    pub path: String,
+    pub preview_path: String,
+    pub thumb_path: String,
+    pub width: u32,
+    pub height: u32,
 }
 
 /// A box as fractions of the page's width and height, origin at the top left.
@@ -131,6 +155,35 @@ pub struct NewPage {
     pub preview_path: String,
     pub width: u32,
     pub height: u32,
+    /// The list thumbnail.
+    pub thumb_path: Option<String>,
+    /// Effective resolution import measured (pixels per inch of paper).
+    pub dpi: Option<f64>,
+    /// Angle of the text lines import measured, in degrees.
+    pub skew_deg: Option<f64>,
+    /// The page must be enhanced (UPSCALE_SUBMISSION) before crops are cut from it.
+    pub needs_enhancement: bool,
+}
+
+impl NewPage {
+    /// A page with its files and size, nothing measured about it (tests, tools).
+    pub fn new(
+        path: impl Into<String>,
+        preview_path: impl Into<String>,
+        width: u32,
+        height: u32,
+    ) -> Self {
+        Self {
+            path: path.into(),
+            preview_path: preview_path.into(),
+            width,
+            height,
+            thumb_path: None,
+            dpi: None,
+            skew_deg: None,
+            needs_enhancement: false,
+        }
+    }
 }
 
 /// A grade as the grader returned it, validated.
@@ -283,15 +336,24 @@ pub fn insert_submission(
     let submission_id = tx.last_insert_rowid();
     for (index, page) in pages.iter().enumerate() {
         tx.execute(
-            "INSERT INTO pages (submission_id, number, path, preview_path, width, height)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO pages (submission_id, number, path, preview_path, width, height,
+                                thumb_path, dpi, skew_deg, enhancement)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 submission_id,
                 index as i64 + 1,
                 page.path,
                 page.preview_path,
                 page.width,
-                page.height
+                page.height,
+                page.thumb_path,
+                page.dpi,
+                page.skew_deg,
+                if page.needs_enhancement {
+                    "pending"
+                } else {
+                    "none"
+                }
             ],
         )?;
     }
@@ -363,7 +425,73 @@ fn page_files_from_row(r: &Row) -> rusqlite::Result<PageFiles> {
         preview_path: r.get(2)?,
         width: r.get(3)?,
         height: r.get(4)?,
+        thumb_path: r.get(5)?,
+        enhancement_pending: r.get::<_, String>(6)? == "pending",
     })
+}
+
+const PAGE_FILES: &str =
+    "SELECT id, path, preview_path, width, height, thumb_path, enhancement FROM pages";
+
+/// A page still waiting for enhancement, or None once it is done (or never needed it).
+pub fn pending_enhancement(
+    conn: &Connection,
+    page_id: i64,
+) -> Result<Option<PendingEnhancement>, ExamError> {
+    Ok(conn
+        .query_row(
+            "SELECT id, path, preview_path, width, height, thumb_path, enhancement,
+                    number, coalesce(dpi, 0), coalesce(skew_deg, 0)
+             FROM pages WHERE id = ?1 AND enhancement = 'pending'",
+            [page_id],
+            |r| {
+                Ok(PendingEnhancement {
+                    page: page_files_from_row(r)?,
+                    number: r.get(7)?,
+                    dpi: r.get(8)?,
+                    skew_deg: r.get(9)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// The pages of a submission still waiting for enhancement, in order.
+pub fn pending_enhancement_pages(
+    conn: &Connection,
+    submission_id: i64,
+) -> Result<Vec<i64>, ExamError> {
+    let ids = conn
+        .prepare_cached(
+            "SELECT id FROM pages WHERE submission_id = ?1 AND enhancement = 'pending' ORDER BY number",
+        )?
+        .query_map([submission_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(ids)
+}
+
+/// Swaps an enhanced page's files into its row, keeping the imported page as
+/// `original_path`. Only a page still pending is changed: returns false if another worker
+/// got there first.
+pub fn mark_page_enhanced(
+    conn: &Connection,
+    page_id: i64,
+    files: &EnhancedFiles,
+) -> Result<bool, ExamError> {
+    let changed = conn.execute(
+        "UPDATE pages SET original_path = path, path = ?2, preview_path = ?3, thumb_path = ?4,
+                width = ?5, height = ?6, enhancement = 'done'
+         WHERE id = ?1 AND enhancement = 'pending'",
+        params![
+            page_id,
+            files.path,
+            files.preview_path,
+            files.thumb_path,
+            files.width,
+            files.height
+        ],
+    )?;
+    Ok(changed == 1)
 }
 
 /// A page by its number within a submission (pages count from 1).
@@ -374,7 +502,7 @@ pub fn page_by_number(
 ) -> Result<PageFiles, ExamError> {
     submission(conn, submission_id)?;
     conn.query_row(
-        "SELECT id, path, preview_path, width, height FROM pages WHERE submission_id = ?1 AND number = ?2",
+        &format!("{PAGE_FILES} WHERE submission_id = ?1 AND number = ?2"),
         params![submission_id, number],
         page_files_from_row,
     )
@@ -393,7 +521,7 @@ pub fn page_by_number(
 /// A page by id, for serving its preview to the window.
 pub fn page_by_id(conn: &Connection, page_id: i64) -> Result<PageFiles, ExamError> {
     conn.query_row(
-        "SELECT id, path, preview_path, width, height FROM pages WHERE id = ?1",
+        &format!("{PAGE_FILES} WHERE id = ?1"),
         [page_id],
         page_files_from_row,
     )

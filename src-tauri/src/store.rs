@@ -33,6 +33,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0001_initial.sql")),
         M::up(include_str!("migrations/0002_queue_control.sql")),
         M::up(include_str!("migrations/0003_grading.sql")),
+        M::up(include_str!("migrations/0004_imaging.sql")),
     ])
 }
 
@@ -143,6 +144,20 @@ mod tests {
             .lock()
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 3);
+        // One schema version per migration file, whichever branches added them.
+        let files = std::fs::read_dir(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src-tauri/src/migrations"
+        ))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "sql")
+        })
+        .count();
+        assert_eq!(version as usize, files);
     }
 }

@@ -71,17 +71,20 @@ pub trait JobRunner: Send + Sync {
     async fn run(&self, job: &ClaimedJob, gate: &Gate) -> Result<Completion, GradeError>;
 }
 
-/// The production runner: grades answers through the configured grader.
+/// The production runner: grades answers through the configured grader and enhances
+/// low-resolution or skewed pages.
 pub struct GradingRunner {
     store: Store,
+    workspace: Arc<Workspace>,
     grader: Arc<dyn Grader>,
 }
 
 impl GradingRunner {
     /// A runner over a workspace's data with the given grader.
-    pub fn new(workspace: &Workspace, grader: Arc<dyn Grader>) -> Self {
+    pub fn new(workspace: &Arc<Workspace>, grader: Arc<dyn Grader>) -> Self {
         Self {
             store: workspace.store.clone(),
+            workspace: workspace.clone(),
             grader,
         }
     }
@@ -160,9 +163,18 @@ impl JobRunner for GradingRunner {
                     },
                 })
             }
-            JobKind::UpscaleSubmission => Err(GradeError::Permanent {
-                message: "this version of GradeDesk cannot upscale pages yet".into(),
-            }),
+            JobKind::UpscaleSubmission => {
+                let submission = job.submission_id.ok_or_else(|| GradeError::Permanent {
+                    message: "this page job names no submission".into(),
+                })?;
+                // Imaging errors are about the file itself: retrying will not change them.
+                crate::imaging::upscale_submission(&self.workspace, submission)
+                    .await
+                    .map_err(|e| GradeError::Permanent {
+                        message: e.to_string(),
+                    })?;
+                Ok(Completion::Done)
+            }
         }
     }
 }

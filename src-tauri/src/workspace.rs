@@ -129,29 +129,40 @@ impl Workspace {
         Ok(id)
     }
 
-    /// Imports one scan from disk.
+    /// Imports one scan from disk (its size is checked before it is read).
     pub async fn import_path(&self, exam_id: i64, path: &Path) -> Result<ImportResult, DeskError> {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.display().to_string());
-        let bytes = tokio::fs::read(path).await.map_err(|e| {
-            DeskError::Imaging(ImagingError::BadInput {
-                file: name.clone(),
-                reason: format!("could not be opened ({e})"),
-            })
-        })?;
-        self.import_bytes(exam_id, &name, bytes).await
+        self.import_source(
+            exam_id,
+            &name,
+            imaging::ScanSource::Path(path.to_path_buf()),
+        )
+        .await
     }
 
-    /// Imports one scan's bytes: checks and decodes it, stores the original and a preview,
-    /// then the submission and its pages in one transaction. On any failure nothing of it
-    /// stays behind.
+    /// Imports one scan's bytes (from the window).
     pub async fn import_bytes(
         &self,
         exam_id: i64,
         file_name: &str,
         bytes: Vec<u8>,
+    ) -> Result<ImportResult, DeskError> {
+        self.import_source(exam_id, file_name, imaging::ScanSource::Bytes(bytes))
+            .await
+    }
+
+    /// Checks and imports every page of a scan, one page in memory at a time, then stores
+    /// the submission, its pages and (when a page is too coarse or skewed) its
+    /// UPSCALE_SUBMISSION job in one transaction. On any failure nothing of it stays
+    /// behind, on disk or in the database.
+    async fn import_source(
+        &self,
+        exam_id: i64,
+        file_name: &str,
+        source: imaging::ScanSource,
     ) -> Result<ImportResult, DeskError> {
         {
             let conn_store = self.store.clone();
@@ -160,40 +171,30 @@ impl Workspace {
                 .await?;
         }
         let file_name = sanitize_name(file_name);
-        let dir = self.data_dir.join("scans").join(random_token());
+        let scans = self.data_dir.join("scans");
+        let dir = scans.join(random_token());
         let (name, target) = (file_name.clone(), dir.clone());
-        let stored =
-            tokio::task::spawn_blocking(move || -> Result<Vec<imaging::StoredPage>, DeskError> {
-                let pages = imaging::decode_scan(&name, &bytes)?;
-                let mut stored = Vec::with_capacity(pages.len());
-                for (index, page) in pages.iter().enumerate() {
-                    stored.push(imaging::store_page(
-                        &bytes,
-                        page,
-                        &target,
-                        &format!("page-{}", index + 1),
-                    )?);
-                }
-                Ok(stored)
-            })
-            .await
-            .map_err(|_| DeskError::Store(StoreError::Join))?;
-        let stored = match stored {
-            Ok(stored) => stored,
-            Err(e) => {
-                let _ = std::fs::remove_dir_all(&dir);
-                return Err(e);
-            }
-        };
+        let started = std::time::Instant::now();
+        let imported = tokio::task::spawn_blocking(move || {
+            imaging::import::sweep_abandoned(&scans, std::time::Duration::from_secs(3600));
+            imaging::import_scan(&name, source, &target)
+        })
+        .await
+        .map_err(|_| DeskError::Store(StoreError::Join))??;
         let student = student_from_file_name(&file_name);
-        let (name, page_count) = (file_name.clone(), stored.len());
-        let new_pages: Vec<exams::NewPage> = stored
+        let (name, page_count) = (file_name.clone(), imported.len());
+        let needs_enhancement = imported.iter().any(|p| p.assessment.needs_enhance());
+        let new_pages: Vec<exams::NewPage> = imported
             .into_iter()
             .map(|p| exams::NewPage {
                 path: p.path.to_string_lossy().into_owned(),
                 preview_path: p.preview_path.to_string_lossy().into_owned(),
+                thumb_path: Some(p.thumb_path.to_string_lossy().into_owned()),
                 width: p.width,
                 height: p.height,
+                dpi: Some(p.assessment.dpi),
+                skew_deg: Some(p.assessment.skew_deg),
+                needs_enhancement: p.assessment.needs_enhance(),
             })
             .collect();
         let inserted = self
@@ -201,6 +202,17 @@ impl Workspace {
             .run(move |conn| -> Result<i64, DeskError> {
                 let tx = conn.transaction()?;
                 let id = exams::insert_submission(&tx, exam_id, &student, &name, &new_pages)?;
+                if needs_enhancement {
+                    let job = NewJob {
+                        kind: queue::JobKind::UpscaleSubmission,
+                        item_id: None,
+                        submission_id: Some(id),
+                        // Before grading: crops of these pages wait for it.
+                        priority: 10,
+                        max_attempts: queue::DEFAULT_MAX_ATTEMPTS,
+                    };
+                    queue::enqueue(&tx, &job, now_ms())?;
+                }
                 tx.commit()?;
                 Ok(id)
             })
@@ -212,6 +224,17 @@ impl Workspace {
                 return Err(e);
             }
         };
+        imaging::import::finish(&dir);
+        tracing::info!(
+            file = %file_name,
+            pages = page_count,
+            ms = started.elapsed().as_millis() as u64,
+            needs_enhancement,
+            "imported"
+        );
+        if needs_enhancement {
+            self.wake.notify_waiters();
+        }
         self.events.emit(EventBody::Changed {
             what: "submissions".into(),
         });
@@ -242,6 +265,19 @@ impl Workspace {
                 },
             )
             .await?;
+        // A page still waiting for its enhancement is enhanced now (the queued job then
+        // finds nothing to do): a crop is always cut from the page the grader should see.
+        let page = if page.enhancement_pending {
+            let (store, page_id) = (self.store.clone(), page.id);
+            tokio::task::spawn_blocking(move || imaging::enhance::enhance_page(&store, page_id))
+                .await
+                .map_err(|_| DeskError::Store(StoreError::Join))??;
+            self.store
+                .run(move |conn| exams::page_by_id(conn, page_id))
+                .await?
+        } else {
+            page
+        };
         imaging::pixel_rect(bbox, page.width, page.height)?;
         let clamped = imaging::clamp_bbox(bbox);
         let crop_path = self.data_dir.join("crops").join(format!(
