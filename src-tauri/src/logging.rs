@@ -12,6 +12,8 @@ pub fn init(log_dir: &Path, to_stderr: bool) -> Option<WorkerGuard> {
         EnvFilter::try_from_env("GRADEDESK_LOG")
             .unwrap_or_else(|_| EnvFilter::new("gradedesk=info,warn"))
     };
+    // The appender prunes old files by listing the folder: it must exist first.
+    let _ = std::fs::create_dir_all(log_dir);
     let file_appender = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix("gradedesk")
