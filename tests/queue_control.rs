@@ -37,7 +37,8 @@ fn crop_sha(data: &Path, item: i64) -> String {
             r.get(0)
         })
         .unwrap();
-    hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
+    let sent = gradedesk::grading::image_prep::prepare(&std::fs::read(path).unwrap()).unwrap();
+    hex::encode(Sha256::digest(sent.bytes))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,11 +11,19 @@ use rand::{Rng, SeedableRng};
 use sha2::{Digest, Sha256};
 use support::*;
 
+/// What the grader sends for a crop: the crop prepared for the model (sized, maybe grey).
+fn sent_image(crop: &std::path::Path) -> Vec<u8> {
+    let bytes = std::fs::read(crop).unwrap();
+    gradedesk::grading::image_prep::prepare(&bytes)
+        .unwrap()
+        .bytes
+}
+
 fn assert_every_answer_graded_once(conn: &rusqlite::Connection, expected: usize) {
     let rows = graded(conn);
     assert_eq!(rows.len(), expected);
     for (item, crop, max, score, transcription) in rows {
-        let bytes = std::fs::read(&crop).unwrap();
+        let bytes = sent_image(&crop);
         let (want, want_transcription, _) = expected_grade(&bytes, max);
         assert_eq!(
             score,
@@ -26,7 +34,8 @@ fn assert_every_answer_graded_once(conn: &rusqlite::Connection, expected: usize)
     }
     let (jobs, succeeded, grades): (i64, i64, i64) = conn
         .query_row(
-            "SELECT (SELECT count(*) FROM jobs), (SELECT count(*) FROM jobs WHERE state = 'succeeded'),
+            "SELECT (SELECT count(*) FROM jobs WHERE kind = 'GRADE_ITEM'),
+                    (SELECT count(*) FROM jobs WHERE kind = 'GRADE_ITEM' AND state = 'succeeded'),
                     (SELECT count(*) FROM grades)",
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -129,13 +138,15 @@ async fn two_worker_processes_never_run_a_job_twice() {
         *sent.entry(request.image_sha256.unwrap()).or_default() += 1;
     }
     for (_, crop, ..) in graded(&db(&data)) {
-        let sha = hex::encode(Sha256::digest(std::fs::read(crop).unwrap()));
+        let sha = hex::encode(Sha256::digest(sent_image(&crop)));
         assert_eq!(sent.get(&sha), Some(&1));
     }
     let owners: i64 = db(&data)
-        .query_row("SELECT count(*) FROM jobs WHERE attempts <> 1", [], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT count(*) FROM jobs WHERE kind = 'GRADE_ITEM' AND attempts <> 1",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(owners, 0, "every job started exactly once");
 }
