@@ -137,15 +137,27 @@ try {
   let itemState;
   await step('a box drawn with the pointer and a picked question start grading', async () => {
     const surface = await driver.findElement(By.css('[data-testid="crop-surface"]'));
-    const rect = await surface.getRect();
+    // Wait for the layout to settle (the preview decodes, the stage fits it) before drawing.
+    let rect = await surface.getRect();
+    await driver.wait(async () => {
+      const next = await surface.getRect();
+      const stable = next.width > 100 && next.width === rect.width && next.height === rect.height && next.x === rect.x && next.y === rect.y;
+      rect = next;
+      return stable;
+    }, 10_000, 'the crop surface keeps its size');
     const [x, y, w, h] = layout.boxes.Q1;
     // W3C pointer offsets are relative to the element's centre.
     const at = (fx, fy) => ({ origin: surface, x: Math.round((fx - 0.5) * rect.width), y: Math.round((fy - 0.5) * rect.height) });
-    await driver.actions({ async: true })
-      .move(at(x, y)).press()
-      .move({ ...at(x + w / 2, y + h / 2), duration: 100 })
-      .move({ ...at(x + w, y + h), duration: 100 })
-      .release().perform();
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      await driver.actions({ async: true })
+        .move(at(x, y)).press()
+        .move({ ...at(x + w / 2, y + h / 2), duration: 100 })
+        .move({ ...at(x + w, y + h), duration: 100 })
+        .release().perform();
+      if ((await driver.findElements(By.css('[data-testid="crop-rect"]'))).length) break;
+      console.log('# the drag left no box; drawing again');
+      await driver.sleep(300);
+    }
     const select = await driver.findElement(By.css('[data-testid="question-select"]'));
     await select.sendKeys('Q1');
     await driver.findElement(By.css('[data-testid="grade-button"]')).click();
