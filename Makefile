@@ -59,7 +59,7 @@ demo: build
 run: demo
 	@if [ -z "$$GEMINI_API_KEY" ]; then echo "note: GEMINI_API_KEY is not set: answers wait for a key. 'make run FAKE=1' grades with the local Gemini stand-in."; fi
 	@if [ -n "$(FAKE)" ]; then \
-	  target/debug/fake-gemini --port 8765 --latency-ms 1500 & \
+	  target/debug/fake-gemini --port 8765 --latency-ms 1500 & fake=$$!; trap 'kill $$fake' EXIT; \
 	  export GEMINI_BASE_URL=http://127.0.0.1:8765 GEMINI_API_KEY=test-key; \
 	fi; \
 	if [ -z "$$DISPLAY" ]; then \
