@@ -424,9 +424,16 @@ impl Pool {
                     .run(move |conn| queue::claim(conn, &me, now, lease))
                     .await
                 {
-                    Ok(Some(job)) => {
-                        let span = info_span!("job", id = job.id, kind = ?job.kind, attempt = job.attempts);
-                        self.process(job, &owner, &shutdown).instrument(span).await;
+                    Ok(Some(mut job)) => {
+                        // Each finished job hands back the next one, claimed in the same
+                        // transaction that recorded the outcome.
+                        loop {
+                            let span = info_span!("job", id = job.id, kind = ?job.kind, attempt = job.attempts);
+                            match self.process(job, &owner, &shutdown).instrument(span).await {
+                                Some(next) => job = next,
+                                None => break,
+                            }
+                        }
                         continue;
                     }
                     Ok(None) => self.until_next_due().await,
@@ -462,7 +469,14 @@ impl Pool {
         }
     }
 
-    async fn process(&self, job: ClaimedJob, owner: &str, shutdown: &CancellationToken) {
+    /// Runs one job to its outcome and records it; returns the next job when the recording
+    /// transaction could claim one.
+    async fn process(
+        &self,
+        job: ClaimedJob,
+        owner: &str,
+        shutdown: &CancellationToken,
+    ) -> Option<ClaimedJob> {
         let lost = CancellationToken::new();
         self.held
             .lock()
@@ -472,49 +486,80 @@ impl Pool {
         if let Some(item_id) = job.item_id {
             self.workspace.emit_item(item_id).await;
         }
-        let renewer = tokio::spawn(renew_lease(
-            self.store.clone(),
-            self.config.clock.clone(),
-            job.id,
-            owner.to_string(),
-            self.config.lease,
-            lost.clone(),
-        ));
         let run = AssertUnwindSafe(self.runner.run(&job, &self.gate)).catch_unwind();
-        let outcome = tokio::select! {
-            outcome = run => Some(outcome.unwrap_or_else(|_| Err(GradeError::Transient {
-                message: "GradeDesk hit an internal error on this answer; trying again".into(),
-                retry_after: None,
-            }))),
-            _ = lost.cancelled() => None,
-            _ = shutdown.cancelled() => {
-                let (id, owner, now) = (job.id, owner.to_string(), self.now());
-                let released = self.store.run(move |c| queue::release(c, id, &owner, now, now, None)).await;
-                if let Err(e) = released { warn!(error = %e, "could not release the job at shutdown"); }
-                info!("released at shutdown");
-                None
+        tokio::pin!(run);
+        let every = self.config.lease / 3;
+        let mut renew_at = tokio::time::Instant::now() + every;
+        let outcome = loop {
+            tokio::select! {
+                outcome = &mut run => break Some(outcome.unwrap_or_else(|_| Err(GradeError::Transient {
+                    message: "GradeDesk hit an internal error on this answer; trying again".into(),
+                    retry_after: None,
+                }))),
+                _ = tokio::time::sleep_until(renew_at) => {
+                    renew_at += every;
+                    if !self.renew(job.id, owner).await {
+                        break None;
+                    }
+                }
+                _ = lost.cancelled() => break None,
+                _ = shutdown.cancelled() => {
+                    let (id, owner, now) = (job.id, owner.to_string(), self.now());
+                    let released = self.store.run(move |c| queue::release(c, id, &owner, now, now, None)).await;
+                    if let Err(e) = released { warn!(error = %e, "could not release the job at shutdown"); }
+                    info!("released at shutdown");
+                    break None;
+                }
             }
         };
-        renewer.abort();
         self.held
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&job.id);
-        match outcome {
-            Some(outcome) => {
-                if let Err(e) = self.record(&job, owner, outcome).await {
+        let next = match outcome {
+            Some(outcome) => match self.record(&job, owner, outcome, shutdown).await {
+                Ok(next) => next,
+                Err(e) => {
                     warn!(error = %e, "could not record the outcome; the lease will expire and the job will run again");
+                    None
                 }
-            }
+            },
             None if !shutdown.is_cancelled() => {
-                info!("lease lost (cancelled or rescued); attempt dropped")
+                info!("lease lost (cancelled or rescued); attempt dropped");
+                None
             }
-            None => {}
-        }
+            None => None,
+        };
         self.mark_progress();
         if let Some(item_id) = job.item_id {
             self.workspace.emit_item(item_id).await;
         }
+        next
+    }
+
+    /// Extends a held lease; `false` when it was lost (cancelled, or rescued elsewhere).
+    async fn renew(&self, id: i64, owner: &str) -> bool {
+        let (owner, now, lease_ms) = (
+            owner.to_string(),
+            self.now(),
+            self.config.lease.as_millis() as i64,
+        );
+        match self
+            .store
+            .run(move |conn| queue::renew(conn, id, &owner, now, lease_ms))
+            .await
+        {
+            Ok(held) => held,
+            Err(e) => {
+                warn!(error = %e, "could not renew the lease; will retry");
+                true
+            }
+        }
+    }
+
+    /// Whether a worker may take another job right after this one.
+    fn may_claim(&self, shutdown: &CancellationToken) -> bool {
+        !shutdown.is_cancelled() && self.halted().is_none() && self.gate_hold().is_none()
     }
 
     async fn record(
@@ -522,25 +567,33 @@ impl Pool {
         job: &ClaimedJob,
         owner: &str,
         outcome: Result<Completion, GradeError>,
-    ) -> Result<(), StoreError> {
+        shutdown: &CancellationToken,
+    ) -> Result<Option<ClaimedJob>, StoreError> {
         let (id, owner, now) = (job.id, owner.to_string(), self.now());
+        let lease = self.config.lease.as_millis() as i64;
         match outcome {
             Ok(completion) => {
-                let committed = self
+                let claim_next = self.may_claim(shutdown);
+                let (committed, next) = self
                     .store
-                    .run(move |conn| -> Result<bool, StoreError> {
+                    .run(move |conn| -> Result<(bool, Option<ClaimedJob>), StoreError> {
                         let tx = conn.transaction()?;
                         if !queue::complete(&tx, id, &owner, now)? {
-                            return Ok(false);
+                            return Ok((false, None));
                         }
                         if let Completion::Graded { item_id, grade } = &completion {
                             if let Err(e) = exams::insert_grade(&tx, *item_id, id, grade) {
                                 warn!(error = %e, "grade refused by the database; not completing");
-                                return Ok(false);
+                                return Ok((false, None));
                             }
                         }
+                        let next = if claim_next {
+                            queue::claim(&tx, &owner, now, lease)?
+                        } else {
+                            None
+                        };
                         tx.commit()?;
-                        Ok(true)
+                        Ok((true, next))
                     })
                     .await?;
                 if committed {
@@ -548,6 +601,7 @@ impl Pool {
                 } else {
                     warn!("lease lost before the result was stored; discarded");
                 }
+                Ok(next)
             }
             Err(error) => {
                 let message = error.to_string();
@@ -559,25 +613,34 @@ impl Pool {
                         .run(move |conn| pause(conn, PauseScope::All, &reason, Some(until), now))
                         .await?;
                 }
+                let claim_next = self.may_claim(shutdown)
+                    && matches!(decision, Decision::RetryAt(_) | Decision::Bury);
                 self.store
-                    .run(move |conn| -> Result<bool, StoreError> {
-                        match decision {
+                    .run(move |conn| -> Result<Option<ClaimedJob>, StoreError> {
+                        let tx = conn.transaction()?;
+                        let recorded = match decision {
                             Decision::RetryAt(at) => {
-                                queue::retry_later(conn, id, &owner, now, at, &message)
+                                queue::retry_later(&tx, id, &owner, now, at, &message)
                             }
                             Decision::Release(at) => {
-                                queue::release(conn, id, &owner, now, at, Some(&message))
+                                queue::release(&tx, id, &owner, now, at, Some(&message))
                             }
                             Decision::PauseAll { until } => {
-                                queue::release(conn, id, &owner, now, until, Some(&message))
+                                queue::release(&tx, id, &owner, now, until, Some(&message))
                             }
-                            Decision::Bury => queue::bury(conn, id, &owner, now, &message),
-                        }
+                            Decision::Bury => queue::bury(&tx, id, &owner, now, &message),
+                        }?;
+                        let next = if recorded && claim_next {
+                            queue::claim(&tx, &owner, now, lease)?
+                        } else {
+                            None
+                        };
+                        tx.commit()?;
+                        Ok(next)
                     })
-                    .await?;
+                    .await
             }
         }
-        Ok(())
     }
 
     fn decide(&self, job: &ClaimedJob, error: &GradeError, now: i64) -> Decision {
@@ -637,33 +700,6 @@ pub fn backoff(attempt: i64) -> Duration {
     let capped = base.min(300_000.0);
     let jitter = rand::thread_rng().gen_range(0.75..1.25);
     Duration::from_millis((capped * jitter) as u64)
-}
-
-async fn renew_lease(
-    store: Store,
-    clock: Arc<dyn Clock>,
-    id: i64,
-    owner: String,
-    lease: Duration,
-    lost: CancellationToken,
-) {
-    let every = lease / 3;
-    let lease_ms = lease.as_millis() as i64;
-    loop {
-        tokio::time::sleep(every).await;
-        let (owner, now) = (owner.clone(), clock.now_ms());
-        match store
-            .run(move |conn| queue::renew(conn, id, &owner, now, lease_ms))
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => {
-                lost.cancel();
-                return;
-            }
-            Err(e) => warn!(error = %e, "could not renew the lease; will retry"),
-        }
-    }
 }
 
 #[cfg(test)]
