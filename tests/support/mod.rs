@@ -26,7 +26,7 @@ pub fn scan_png(seed: u32, width: u32, height: u32) -> Vec<u8> {
         let x = state % (width - 12);
         let y = (state / width) % (height - 12);
         for dx in 0..10 {
-            img.put_pixel(x + dx, y + dx % 3, Rgb([30, 30, 80]));
+            img.put_pixel(x + dx, y, Rgb([30, 30, 80]));
         }
     }
     let mut bytes = Vec::new();
@@ -58,8 +58,9 @@ pub async fn queued_answers(
     let exam = ws.create_exam("Load".into(), qs).await.unwrap();
     let mut items = Vec::new();
     for s in 0..students {
+        // 150 dpi on A4 and level lines: a page that needs no enhancement before cropping.
         let sub = ws
-            .import_bytes(exam, &format!("student-{s}.png"), scan_png(s + 1, 400, 560))
+            .import_bytes(exam, &format!("student-{s}.png"), scan_png(s + 1, 1240, 1760))
             .await
             .unwrap();
         for q in 0..questions {
