@@ -1,13 +1,14 @@
 // The only module that talks to the Rust core. Everything else imports from here.
 import { convertFileSrc, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
-import { noBackendError, toApiError } from './errors';
+import { CommandError, noBackendError, toApiError } from './errors';
 import {
   CORE_EVENT,
   type CoreEvent,
   type CreateExamResult,
   type CreateItemArgs,
   type CreateItemResult,
+  type DeadJob,
   type Exam,
   type ImportResult,
   type QuestionInput,
@@ -49,6 +50,52 @@ async function call<T>(
 
 export function snapshot(): Promise<Snapshot> {
   return call<Snapshot>('snapshot');
+}
+
+/** The snapshot plus the queue's state (progress, pauses, provider hold, halt). */
+export function deskSnapshot(): Promise<Snapshot> {
+  return call<Snapshot>('desk_snapshot');
+}
+
+/** Pauses grading of one exam, or of everything when `examId` is absent. */
+export function pauseGrading(examId?: number): Promise<void> {
+  return call<void>('pause_grading', examId === undefined ? {} : { examId });
+}
+
+/** Resumes grading (one exam or everything); also clears a halt so the core tries again. */
+export function resumeGrading(examId?: number): Promise<boolean> {
+  return call<boolean>('resume_grading', examId === undefined ? {} : { examId });
+}
+
+export function cancelItem(itemId: number): Promise<void> {
+  return call<void>('cancel_item', { itemId });
+}
+
+/** "Grade now": moves the answer to the front of the queue. */
+export function prioritizeItem(itemId: number): Promise<void> {
+  return call<void>('prioritize_item', { itemId });
+}
+
+export function deadJobs(): Promise<DeadJob[]> {
+  return call<DeadJob[]>('dead_jobs');
+}
+
+/** Retries one failed job, or all of them when `jobId` is absent. Resolves with how many. */
+export function retryFailed(jobId?: number): Promise<number> {
+  return call<number>('retry_failed', jobId === undefined ? {} : { jobId });
+}
+
+/** Retries the failed grading of one answer: finds its dead job, then retries it. */
+export async function retryItem(itemId: number): Promise<number> {
+  const dead = await deadJobs();
+  const job = dead.find((d) => d.item_id === itemId);
+  if (job === undefined) {
+    throw new CommandError(
+      'not_found',
+      'This answer has no failed grading to retry: it may already be back in the queue.',
+    );
+  }
+  return retryFailed(job.job_id);
 }
 
 export function listExams(): Promise<Exam[]> {

@@ -63,6 +63,56 @@ export type Snapshot = {
   submissions: SubmissionSummary[];
   items: ItemView[];
   counts: JobCounts;
+  /** Present when fetched with `desk_snapshot`; kept current by `queue` events. */
+  queue?: QueueStatus;
+};
+
+/** Progress of one exam (`exam_id`) or of everything (`exam_id: null`). */
+export type Progress = {
+  exam_id: number | null;
+  total: number;
+  done: number;
+  failed: number;
+  queued: number;
+  running: number;
+  /** Answers finished per minute over the last five minutes. */
+  per_minute: number;
+  percent: number;
+  /** Seconds left at the current rate, when there is a rate. */
+  eta_seconds: number | null;
+};
+
+export type PauseScope = { scope: 'all' } | { scope: 'exam'; exam_id: number };
+
+export type Pause = {
+  scope: PauseScope;
+  reason: string;
+  /** The pause lifts by itself at this time (ms since the epoch), e.g. a daily quota. */
+  until_ms: number | null;
+};
+
+export type ProviderHold = 'cooling_down' | 'unavailable' | 'offline';
+
+export type GateStatus = { hold: ProviderHold | null; next_try_at_ms: number | null };
+
+export type QueueStatus = {
+  progress: Progress[];
+  pauses: Pause[];
+  provider: GateStatus;
+  /** Why grading stopped until the teacher acts (no key, key rejected, model missing). */
+  halted: string | null;
+};
+
+export type JobKind = string;
+
+export type DeadJob = {
+  job_id: number;
+  kind: JobKind;
+  item_id: number | null;
+  submission_id: number | null;
+  attempts: number;
+  error: string;
+  finished_at: number | null;
 };
 
 export type PageInfo = { id: number; number: number; width: number; height: number };
@@ -86,7 +136,8 @@ export type CreateItemArgs = {
 export type CoreEvent =
   | { seq: number; type: 'item'; item: ItemView }
   | { seq: number; type: 'heartbeat'; at_ms: number }
-  | { seq: number; type: 'changed'; what: 'exams' | 'submissions' | 'all' };
+  | { seq: number; type: 'changed'; what: 'exams' | 'submissions' | 'all' }
+  | { seq: number; type: 'queue'; status: QueueStatus };
 
 /** Every command rejects with this shape; `message` is a sentence a teacher can read. */
 export type ApiError = { code: string; message: string };

@@ -14,6 +14,9 @@ vi.mock('../api', async (importOriginal) => {
     ...actual,
     getSubmission: vi.fn(),
     createItem: vi.fn(),
+    cancelItem: vi.fn(),
+    prioritizeItem: vi.fn(),
+    retryItem: vi.fn(),
     pageImageUrl: vi.fn((id: number) => `gdimg://page/${id}`),
   };
 });
@@ -150,3 +153,23 @@ describe('CropPage', () => {
     );
   });
 });
+
+describe('CropPage answer actions', () => {
+  it('cancels, grades now and retries from the answer list', async () => {
+    const items = [item(1, 'grading'), item(2, 'queued', { question_label: 'Q2' }), item(3, 'failed', { page_number: 2 })];
+    vi.mocked(api.getSubmission).mockResolvedValue({ ...detail, items });
+    vi.mocked(api.cancelItem).mockResolvedValue(undefined);
+    vi.mocked(api.prioritizeItem).mockResolvedValue(undefined);
+    vi.mocked(api.retryItem).mockResolvedValue(1);
+    renderPage(items);
+    fireEvent.click(await screen.findByTestId('cancel-1'));
+    await waitFor(() => expect(api.cancelItem).toHaveBeenCalledWith(1));
+    expect(screen.queryByTestId('grade-now-1')).toBeNull();
+    fireEvent.click(screen.getByTestId('grade-now-2'));
+    await waitFor(() => expect(api.prioritizeItem).toHaveBeenCalledWith(2));
+    fireEvent.click(screen.getByTestId('retry-3'));
+    await waitFor(() => expect(api.retryItem).toHaveBeenCalledWith(3));
+    expect(screen.getByLabelText('Retry grading of Q1 on page 2')).toBeTruthy();
+  });
+});
+

@@ -2,6 +2,7 @@ import { useId, useState } from 'react';
 import type { Exam, SubmissionSummary } from '../api/types';
 import { ImportButton } from '../components/ImportButton';
 import { NewExamForm } from '../components/NewExamForm';
+import { ProgressPanel } from '../components/ProgressPanel';
 import { formatPoints, pluralize } from '../lib/format';
 import { useLiveData } from '../live/LiveContext';
 
@@ -13,7 +14,7 @@ type Props = {
 
 export function ExamsPage({ selectedExamId, onSelectExam, onOpenSubmission }: Props) {
   const id = useId();
-  const { snapshot, loading } = useLiveData();
+  const { snapshot, loading, refresh } = useLiveData();
   const [creating, setCreating] = useState(false);
   const exams = snapshot?.exams ?? [];
   const exam = exams.find((e) => e.id === selectedExamId) ?? exams[0] ?? null;
@@ -63,6 +64,10 @@ export function ExamsPage({ selectedExamId, onSelectExam, onOpenSubmission }: Pr
       )}
 
       {exam !== null && <QuestionStrip exam={exam} />}
+
+      {snapshot !== null && (
+        <ProgressPanel queue={snapshot.queue} exams={exams} exam={exam} onChanged={refresh} />
+      )}
 
       <section className="card" aria-labelledby={`${id}-subs`}>
         <div className="card-head">
