@@ -612,7 +612,8 @@ pub fn insert_grade(
 const ITEM_VIEW_SQL: &str = "
     SELECT i.id, i.submission_id, p.number, q.label, i.x, i.y, i.w, i.h,
            j.id, j.state, j.attempts, j.last_error, g.score, q.max_points, g.feedback,
-           s.student, coalesce(g.transcription, '')
+           s.student, coalesce(g.transcription, ''),
+           (SELECT o.score FROM overrides o WHERE o.item_id = i.id ORDER BY o.id DESC LIMIT 1)
     FROM items i
     JOIN submissions s ON s.id = i.submission_id
     JOIN pages p ON p.id = i.page_id
@@ -691,7 +692,10 @@ pub struct GradebookRow {
     pub submission_id: i64,
     pub student: String,
     pub question: String,
+    /// The final score: the teacher's override when there is one, else the AI's.
     pub score: Option<f64>,
+    /// What the AI gave, whatever the teacher decided.
+    pub ai_score: Option<f64>,
     pub max_points: f64,
     pub feedback: String,
     pub transcription: String,
@@ -708,11 +712,13 @@ pub fn gradebook(conn: &Connection, exam_id: i64) -> Result<Vec<GradebookRow>, E
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map([exam_id], |r| {
         let view = item_view_from_row(r)?;
+        let teacher: Option<f64> = r.get(17)?;
         Ok(GradebookRow {
             submission_id: view.submission_id,
             student: r.get(15)?,
             question: view.question_label,
-            score: view.score,
+            score: teacher.or(view.score),
+            ai_score: view.score,
             max_points: view.max_points,
             feedback: view.feedback.unwrap_or_default(),
             transcription: r.get(16)?,
@@ -720,4 +726,167 @@ pub fn gradebook(conn: &Connection, exam_id: i64) -> Result<Vec<GradebookRow>, E
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// One step of an answer's history: the AI's grade, then each teacher override.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HistoryEntry {
+    /// "ai" or "teacher".
+    pub by: &'static str,
+    pub score: f64,
+    pub note: Option<String>,
+    pub at_ms: i64,
+}
+
+/// A teacher's override as stored.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Override {
+    pub item_id: i64,
+    pub score: f64,
+    pub note: Option<String>,
+    pub created_at: i64,
+}
+
+/// One answer of a question across the class, for the review page.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewRow {
+    pub item_id: i64,
+    pub submission_id: i64,
+    pub student: String,
+    pub question_label: String,
+    pub state: ItemState,
+    pub max_points: f64,
+    pub ai_score: Option<f64>,
+    pub feedback: Option<String>,
+    pub transcription: Option<String>,
+    pub confidence: Option<f64>,
+    pub needs_review: bool,
+    pub review_reason: Option<String>,
+    /// The teacher's current score, if they overrode the AI.
+    pub teacher_score: Option<f64>,
+    pub teacher_note: Option<String>,
+    /// The final score: the teacher's when there is one, else the AI's.
+    pub score: Option<f64>,
+    pub history: Vec<HistoryEntry>,
+}
+
+/// Records the teacher's score for an answer (kept with every earlier one). The score must
+/// lie within 0 and the question's points.
+pub fn set_override(
+    conn: &Connection,
+    item_id: i64,
+    score: f64,
+    note: Option<&str>,
+) -> Result<Override, ExamError> {
+    let (label, max_points): (String, f64) = conn
+        .query_row(
+            "SELECT q.label, q.max_points FROM items i JOIN questions q ON q.id = i.question_id
+             WHERE i.id = ?1",
+            [item_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| ExamError::NotFound(format!("there is no answer number {item_id}")))?;
+    if !score.is_finite() || score < 0.0 || score > max_points {
+        return Err(ExamError::Invalid(format!(
+            "a score for {label} must be between 0 and {max_points} points (you entered {score})"
+        )));
+    }
+    let note = note
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string);
+    let created_at = now_ms();
+    conn.execute(
+        "INSERT INTO overrides (item_id, score, note, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![item_id, score, note, created_at],
+    )?;
+    Ok(Override {
+        item_id,
+        score,
+        note,
+        created_at,
+    })
+}
+
+/// The current answers to one question of an exam, flagged ones (needs review) first, then in
+/// submission order, each with its AI grade, the teacher's override and its history.
+pub fn review_rows(
+    conn: &Connection,
+    exam_id: i64,
+    question_label: &str,
+) -> Result<Vec<ReviewRow>, ExamError> {
+    require_exam(conn, exam_id)?;
+    let sql = format!(
+        "{ITEM_VIEW_SQL}
+         WHERE i.superseded_at IS NULL AND s.exam_id = ?1 AND q.label = ?2
+         ORDER BY coalesce(g.needs_review, 0) DESC, i.submission_id, i.id"
+    );
+    let extra_sql =
+        "SELECT g.transcription, g.confidence, g.needs_review, g.review_reason, g.created_at
+                     FROM grades g WHERE g.item_id = ?1";
+    let mut stmt = conn.prepare(&sql)?;
+    let views = stmt
+        .query_map(params![exam_id, question_label], |r| {
+            Ok((item_view_from_row(r)?, r.get::<_, String>(15)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut rows = Vec::with_capacity(views.len());
+    for (view, student) in views {
+        type Extra = (String, Option<f64>, bool, Option<String>, i64);
+        let extra: Option<Extra> = conn
+            .prepare_cached(extra_sql)?
+            .query_row([view.item_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .optional()?;
+        let mut history = Vec::new();
+        if let (Some(score), Some((_, _, _, _, at))) = (view.score, &extra) {
+            history.push(HistoryEntry {
+                by: "ai",
+                score,
+                note: None,
+                at_ms: *at,
+            });
+        }
+        let overrides = conn
+            .prepare_cached(
+                "SELECT score, note, created_at FROM overrides WHERE item_id = ?1 ORDER BY id",
+            )?
+            .query_map([view.item_id], |r| {
+                Ok(HistoryEntry {
+                    by: "teacher",
+                    score: r.get(0)?,
+                    note: r.get(1)?,
+                    at_ms: r.get(2)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let last = overrides.last().cloned();
+        history.extend(overrides);
+        let (transcription, confidence, needs_review, review_reason) = match extra {
+            Some((t, c, n, rr, _)) => (Some(t), c, n, rr),
+            None => (None, None, false, None),
+        };
+        let teacher_score = last.as_ref().map(|o| o.score);
+        rows.push(ReviewRow {
+            item_id: view.item_id,
+            submission_id: view.submission_id,
+            student,
+            question_label: view.question_label,
+            state: view.state,
+            max_points: view.max_points,
+            ai_score: view.score,
+            feedback: view.feedback,
+            transcription,
+            confidence,
+            needs_review,
+            review_reason,
+            teacher_score,
+            teacher_note: last.and_then(|o| o.note),
+            score: teacher_score.or(view.score),
+            history,
+        });
+    }
+    Ok(rows)
 }
