@@ -9,6 +9,8 @@ import {
   type CreateItemArgs,
   type CreateItemResult,
   type DeadJob,
+  type Override,
+  type ReviewRow,
   type Exam,
   type ImportResult,
   type QuestionInput,
@@ -96,6 +98,16 @@ export async function retryItem(itemId: number): Promise<number> {
     );
   }
   return retryFailed(job.job_id);
+}
+
+/** The current answers to one question across the class, flagged ones first. */
+export function reviewItems(examId: number, questionLabel: string): Promise<ReviewRow[]> {
+  return call<ReviewRow[]>('review_items', { examId, questionLabel });
+}
+
+/** Records the teacher's score (0 … the question's points); the export uses it. */
+export function overrideScore(itemId: number, score: number, note?: string): Promise<Override> {
+  return call<Override>('override_score', note === undefined ? { itemId, score } : { itemId, score, note });
 }
 
 export function listExams(): Promise<Exam[]> {

@@ -144,3 +144,30 @@ export type ApiError = { code: string; message: string };
 
 export const CORE_EVENT = 'gradedesk:event';
 export const HEARTBEAT_PERIOD_MS = 2000;
+
+/** One step of an answer's history: the AI's grade, then each teacher override. */
+export type HistoryEntry = { by: 'ai' | 'teacher'; score: number; note: string | null; at_ms: number };
+
+/** One answer of a question across the class (`review_items`), flagged ones first. */
+export type ReviewRow = {
+  item_id: number;
+  submission_id: number;
+  student: string;
+  question_label: string;
+  state: ItemState;
+  max_points: number;
+  ai_score: number | null;
+  feedback: string | null;
+  transcription: string | null;
+  confidence: number | null;
+  needs_review: boolean;
+  review_reason: string | null;
+  /** The teacher's current score, if they overrode the AI. */
+  teacher_score: number | null;
+  teacher_note: string | null;
+  /** The final score: the teacher's when there is one, else the AI's. */
+  score: number | null;
+  history: HistoryEntry[];
+};
+
+export type Override = { item_id: number; score: number; note: string | null; created_at: number };
