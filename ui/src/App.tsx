@@ -7,8 +7,9 @@ import { useLive } from './live/useLive';
 import { CropPage } from './pages/CropPage';
 import { ExamsPage } from './pages/ExamsPage';
 import { ReviewPage } from './pages/ReviewPage';
+import { SettingsPage } from './pages/SettingsPage';
 
-type Route = { name: 'exams' } | { name: 'crop'; submissionId: number } | { name: 'review' };
+type Route = { name: 'exams' } | { name: 'crop'; submissionId: number } | { name: 'review' } | { name: 'settings' };
 
 export function App() {
   const live = useLive({ onItemFinished: announceFinished });
@@ -23,7 +24,7 @@ export function App() {
         <Header
           onHome={() => setRoute({ name: 'exams' })}
           current={route.name}
-          onNavigate={(name) => setRoute(name === 'review' ? { name: 'review' } : { name: 'exams' })}
+          onNavigate={(name) => setRoute({ name } as Route)}
         />
         <main className="app-main" id="main">
           {live.error !== null && (
@@ -40,6 +41,8 @@ export function App() {
               onSelectExam={setExamId}
               onOpenSubmission={(submissionId) => setRoute({ name: 'crop', submissionId })}
             />
+          ) : route.name === 'settings' ? (
+            <SettingsPage />
           ) : route.name === 'review' ? (
             <ReviewPage
               key={reviewExam?.id ?? 0}

@@ -9,6 +9,9 @@ import {
   type CreateItemArgs,
   type CreateItemResult,
   type DeadJob,
+  type GradingSettings,
+  type Price,
+  type SettingsView,
   type Override,
   type ReviewRow,
   type Exam,
@@ -108,6 +111,25 @@ export function reviewItems(examId: number, questionLabel: string): Promise<Revi
 /** Records the teacher's score (0 … the question's points); the export uses it. */
 export function overrideScore(itemId: number, score: number, note?: string): Promise<Override> {
   return call<Override>('override_score', note === undefined ? { itemId, score } : { itemId, score, note });
+}
+
+export function getSettings(): Promise<SettingsView> {
+  return call<SettingsView>('get_settings');
+}
+
+/** Saves the settings and the price table; grading picks them up at once. */
+export function saveSettings(settings: GradingSettings, prices: Price[]): Promise<SettingsView> {
+  return call<SettingsView>('save_settings', { settings, prices });
+}
+
+/** Stores the API key (OS keyring, else a private file). The reply holds only its masked form. */
+export function setApiKey(key: string): Promise<SettingsView> {
+  return call<SettingsView>('set_api_key', { key });
+}
+
+/** Asks Gemini whether the stored key and model work; resolves with a sentence. */
+export function testApiKey(): Promise<string> {
+  return call<string>('test_api_key');
 }
 
 export function listExams(): Promise<Exam[]> {

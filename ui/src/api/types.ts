@@ -171,3 +171,26 @@ export type ReviewRow = {
 };
 
 export type Override = { item_id: number; score: number; note: string | null; created_at: number };
+
+/** The grading settings (`get_settings`). Sent back whole: the core refuses unknown fields. */
+export type GradingSettings = {
+  provider: 'gemini' | 'openai';
+  model: string;
+  base_url: string;
+  concurrency: number;
+  requests_per_minute: number;
+  requests_per_day?: number;
+  [other: string]: unknown;
+};
+
+export type Price = { model_prefix: string; input_per_mtok: number; output_per_mtok: number };
+
+export type KeySource = 'environment' | 'keyring' | 'file' | 'none';
+
+/** The settings page's view: the key only masked ("••••3f9a"), never in full. */
+export type SettingsView = {
+  settings: GradingSettings;
+  prices: Price[];
+  api_key: string | null;
+  api_key_source: KeySource;
+};

@@ -42,11 +42,12 @@ export function CountsSummary({ counts }: { counts: JobCounts | null }) {
   );
 }
 
-export type NavTarget = 'exams' | 'review';
+export type NavTarget = 'exams' | 'review' | 'settings';
 
 const NAV: { name: NavTarget; label: string }[] = [
   { name: 'exams', label: 'Exams' },
   { name: 'review', label: 'Review' },
+  { name: 'settings', label: 'Settings' },
 ];
 
 type HeaderProps = {
