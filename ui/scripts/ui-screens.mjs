@@ -87,7 +87,7 @@ function installMock(scenario) {
     history: k === 1 ? [{ by: 'ai', score: 2, note: null, at_ms: now - 60000 }, { by: 'teacher', score: 1.5, note: 'units missing', at_ms: now - 1000 }] : [{ by: 'ai', score: k % 3 === 0 ? 1 : 2, note: null, at_ms: now - 60000 }],
   })).sort((a, b) => Number(b.needs_review) - Number(a.needs_review));
   const settings = {
-    settings: { provider: 'gemini', model: 'gemini-2.5-flash', base_url: 'https://generativelanguage.googleapis.com', concurrency: 4, requests_per_minute: 60, media_resolution: 'medium', thinking_budget: 0 },
+    settings: { provider: 'gemini', model: 'gemini-2.5-flash', base_url: 'https://generativelanguage.googleapis.com', openai_base_url: 'http://127.0.0.1:11434/v1', openai_model: 'qwen2.5vl:7b', concurrency: 4, requests_per_minute: 60, requests_per_day: 0, request_timeout_secs: 120, thinking_budget: 1024, thinking_level: 'low', media_resolution: 'high' },
     prices: [
       { model_prefix: 'gemini-2.5-flash', input_per_mtok: 0.3, output_per_mtok: 2.5 },
       { model_prefix: 'gemini-2.5-pro', input_per_mtok: 1.25, output_per_mtok: 10 },
