@@ -42,7 +42,8 @@ function installMock(scenario) {
   };
   const exam2 = { id: 2, name: 'Chemistry quiz', questions: [{ id: 21, label: 'Q1', prompt: 'pH of water?', max_points: 1, rubric: '', reference_answer: '' }] };
   const names = ['Ada Lovelace', 'Alan Turing', '<b>Grace</b> Hopper', 'Katherine Johnson', 'Édouard Lucas', 'Mary Somerville-Fairfax-Worthington the Third', 'Ibn al-Haytham', 'Emmy Noether'];
-  const submissions = names.map((student, k) => ({ id: k + 1, exam_id: 1, student, file_name: `scan_${String(k + 1).padStart(3, '0')}.pdf`, pages: 2, items: 3, done: k < 3 ? 3 : k < 6 ? 1 : 0 }));
+  const roster = scenario === 'many' ? Array.from({ length: 400 }, (_, k) => names[k % names.length] + (k >= names.length ? ` ${Math.floor(k / names.length) + 1}` : '')) : names;
+  const submissions = roster.map((student, k) => ({ id: k + 1, exam_id: 1, student, file_name: `scan_${String(k + 1).padStart(3, '0')}.pdf`, pages: 2, items: 3, done: k < 3 ? 3 : k < 6 ? 1 : 0 }));
   const states = ['done', 'grading', 'queued', 'failed', 'retrying', 'cancelled'];
   const items = [];
   let id = 1;
@@ -68,6 +69,7 @@ function installMock(scenario) {
   ];
   const queues = {
     normal: { progress, pauses: [], provider: { hold: null, next_try_at_ms: null }, halted: null },
+    many: { progress, pauses: [], provider: { hold: null, next_try_at_ms: null }, halted: null },
     blocked: {
       progress,
       pauses: [
@@ -224,6 +226,18 @@ for (const viewport of [{ width: 1280, height: 800 }, { width: 1920, height: 108
       await shot(page, 'settings', size);
     }
     check(errors.length === 0, `console errors at ${size}: ${errors.join(' | ')}`);
+    await context.close();
+  }
+
+  // A class of 400: the submissions list renders only what is in view, and scrolls.
+  {
+    const { page, context, errors } = await open(viewport, 'many');
+    const rendered = await page.locator('[data-testid^="submission-row-"]').count();
+    check(rendered > 5 && rendered < 120, `virtualized list renders ${rendered} of 400 rows`);
+    await page.locator('.table-scroll').evaluate((el) => { el.scrollTop = el.scrollHeight; });
+    await page.getByTestId('open-submission-400').waitFor();
+    await shot(page, 'exams-many', size);
+    check(errors.length === 0, `console errors (many) at ${size}: ${errors.join(' | ')}`);
     await context.close();
   }
 
