@@ -890,3 +890,140 @@ pub fn review_rows(
     }
     Ok(rows)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn grade(score: f64, needs_review: bool) -> NewGrade {
+        NewGrade {
+            score,
+            max_points: 2.0,
+            feedback: "feedback".into(),
+            transcription: "F = ma".into(),
+            confidence: Some(0.8),
+            needs_review,
+            review_reason: needs_review.then(|| "illegible".into()),
+            model: "m".into(),
+            prompt_tokens: None,
+            output_tokens: None,
+            thoughts_tokens: None,
+        }
+    }
+
+    /// An exam with one 2-point question and `n` graded answers (the last one flagged).
+    fn class(n: usize) -> (tempfile::TempDir, Store, i64, Vec<i64>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (exam, items) = {
+            let mut conn = store.lock();
+            let tx = conn.transaction().unwrap();
+            let q = QuestionInput {
+                label: "Q1".into(),
+                prompt: "State Newton's second law.".into(),
+                max_points: 2.0,
+                rubric: String::new(),
+                reference_answer: String::new(),
+            };
+            let exam = create_exam(&tx, "Physics", &[q]).unwrap();
+            let question: i64 = tx
+                .query_row("SELECT id FROM questions WHERE exam_id = ?1", [exam], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            let mut items = Vec::new();
+            for k in 0..n {
+                let page = NewPage::new("p.png", "p.jpg", 10, 10);
+                let sub = insert_submission(&tx, exam, &format!("student {k}"), "s.png", &[page])
+                    .unwrap();
+                let page_id: i64 = tx
+                    .query_row(
+                        "SELECT id FROM pages WHERE submission_id = ?1",
+                        [sub],
+                        |r| r.get(0),
+                    )
+                    .unwrap();
+                let bbox = Bbox {
+                    x: 0.0,
+                    y: 0.0,
+                    w: 1.0,
+                    h: 1.0,
+                };
+                let (item, _) = insert_item(&tx, sub, page_id, question, bbox, "c.png").unwrap();
+                let job =
+                    crate::queue::enqueue(&tx, &crate::queue::NewJob::grade_item(item), 0).unwrap();
+                insert_grade(&tx, item, job, &grade(1.5, k + 1 == n)).unwrap();
+                items.push(item);
+            }
+            tx.commit().unwrap();
+            (exam, items)
+        };
+        (dir, store, exam, items)
+    }
+
+    #[test]
+    fn an_override_is_checked_kept_in_history_and_is_the_final_score() {
+        let (_dir, store, exam, items) = class(3);
+        let conn = store.lock();
+        let err = set_override(&conn, items[0], 2.5, None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "a score for Q1 must be between 0 and 2 points (you entered 2.5)"
+        );
+        assert!(set_override(&conn, items[0], -1.0, None).is_err());
+        assert!(set_override(&conn, items[0], f64::NAN, None).is_err());
+        assert!(matches!(
+            set_override(&conn, 9999, 1.0, None),
+            Err(ExamError::NotFound(_))
+        ));
+
+        set_override(&conn, items[0], 2.0, Some("  ")).unwrap();
+        let last = set_override(&conn, items[0], 0.5, Some("units missing")).unwrap();
+        assert_eq!(last.note.as_deref(), Some("units missing"));
+
+        let rows = review_rows(&conn, exam, "Q1").unwrap();
+        // The flagged answer comes first, then submission order.
+        assert_eq!(
+            rows.iter().map(|r| r.item_id).collect::<Vec<_>>(),
+            vec![items[2], items[0], items[1]]
+        );
+        assert!(rows[0].needs_review);
+        assert_eq!(rows[0].review_reason.as_deref(), Some("illegible"));
+        let first = &rows[1];
+        assert_eq!(first.ai_score, Some(1.5));
+        assert_eq!(first.teacher_score, Some(0.5));
+        assert_eq!(first.score, Some(0.5));
+        assert_eq!(first.teacher_note.as_deref(), Some("units missing"));
+        assert_eq!(first.transcription.as_deref(), Some("F = ma"));
+        assert_eq!(first.confidence, Some(0.8));
+        let history: Vec<(&str, f64, Option<&str>)> = first
+            .history
+            .iter()
+            .map(|h| (h.by, h.score, h.note.as_deref()))
+            .collect();
+        assert_eq!(
+            history,
+            vec![
+                ("ai", 1.5, None),
+                ("teacher", 2.0, None),
+                ("teacher", 0.5, Some("units missing"))
+            ]
+        );
+        assert_eq!(rows[2].score, Some(1.5));
+        assert_eq!(rows[2].teacher_score, None);
+        assert!(review_rows(&conn, exam, "Q9").unwrap().is_empty());
+
+        let book = gradebook(&conn, exam).unwrap();
+        let overridden = book.iter().find(|r| r.student == "student 0").unwrap();
+        assert_eq!(
+            (overridden.score, overridden.ai_score),
+            (Some(0.5), Some(1.5))
+        );
+        let untouched = book.iter().find(|r| r.student == "student 1").unwrap();
+        assert_eq!(
+            (untouched.score, untouched.ai_score),
+            (Some(1.5), Some(1.5))
+        );
+    }
+}
