@@ -728,6 +728,33 @@ pub fn gradebook(conn: &Connection, exam_id: i64) -> Result<Vec<GradebookRow>, E
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Renames the student of a submission (the name read off the scan may be wrong).
+pub fn rename_student(
+    conn: &Connection,
+    submission_id: i64,
+    student: &str,
+) -> Result<(), ExamError> {
+    let student = student.trim();
+    if student.is_empty() {
+        return Err(ExamError::Invalid("enter the student's name".into()));
+    }
+    if student.chars().count() > 200 {
+        return Err(ExamError::Invalid(
+            "a student's name can be at most 200 characters".into(),
+        ));
+    }
+    let changed = conn.execute(
+        "UPDATE submissions SET student = ?2 WHERE id = ?1",
+        params![submission_id, student],
+    )?;
+    if changed == 0 {
+        return Err(ExamError::NotFound(format!(
+            "there is no scan number {submission_id}"
+        )));
+    }
+    Ok(())
+}
+
 /// One step of an answer's history: the AI's grade, then each teacher override.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct HistoryEntry {
@@ -1013,6 +1040,16 @@ mod tests {
         assert_eq!(rows[2].score, Some(1.5));
         assert_eq!(rows[2].teacher_score, None);
         assert!(review_rows(&conn, exam, "Q9").unwrap().is_empty());
+
+        rename_student(&conn, rows[1].submission_id, "  Ada Lovelace ").unwrap();
+        assert!(rename_student(&conn, rows[1].submission_id, " ").is_err());
+        assert!(matches!(
+            rename_student(&conn, 9999, "x"),
+            Err(ExamError::NotFound(_))
+        ));
+        let renamed = review_rows(&conn, exam, "Q1").unwrap();
+        assert_eq!(renamed[1].student, "Ada Lovelace");
+        rename_student(&conn, rows[1].submission_id, "student 0").unwrap();
 
         let book = gradebook(&conn, exam).unwrap();
         let overridden = book.iter().find(|r| r.student == "student 0").unwrap();

@@ -328,3 +328,24 @@ pub async fn override_score(
         })
         .await?)
 }
+
+/// Corrects the student's name of a scan; the UI refetches on the `changed` event.
+#[tauri::command]
+pub async fn rename_student(
+    desk: State<'_, Desk>,
+    submission_id: i64,
+    student: String,
+) -> Reply<()> {
+    desk.workspace
+        .store
+        .run(move |conn| {
+            crate::exams::rename_student(conn, submission_id, &student).map_err(DeskError::from)
+        })
+        .await?;
+    desk.workspace
+        .events
+        .emit(crate::events::EventBody::Changed {
+            what: "submissions".into(),
+        });
+    Ok(())
+}

@@ -117,6 +117,7 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             commands::estimate,
             commands::review_items,
             commands::override_score,
+            commands::rename_student,
         ])
         .setup({
             let shutdown = shutdown.clone();

@@ -132,6 +132,11 @@ export function testApiKey(): Promise<string> {
   return call<string>('test_api_key');
 }
 
+/** Corrects the student's name of a scan. */
+export function renameStudent(submissionId: number, student: string): Promise<void> {
+  return call<void>('rename_student', { submissionId, student });
+}
+
 export function listExams(): Promise<Exam[]> {
   return call<Exam[]>('list_exams');
 }

@@ -17,6 +17,7 @@ vi.mock('../api', async (importOriginal) => {
     cancelItem: vi.fn(),
     prioritizeItem: vi.fn(),
     retryItem: vi.fn(),
+    renameStudent: vi.fn(),
     pageImageUrl: vi.fn((id: number) => `gdimg://page/${id}`),
   };
 });
@@ -170,6 +171,23 @@ describe('CropPage answer actions', () => {
     fireEvent.click(screen.getByTestId('retry-3'));
     await waitFor(() => expect(api.retryItem).toHaveBeenCalledWith(3));
     expect(screen.getByLabelText('Retry grading of Q1 on page 2')).toBeTruthy();
+  });
+});
+
+describe('CropPage student name', () => {
+  it('renames the student inline and shows the name as text', async () => {
+    vi.mocked(api.getSubmission).mockResolvedValue(detail);
+    vi.mocked(api.renameStudent).mockResolvedValue(undefined);
+    renderPage();
+    fireEvent.click(await screen.findByTestId('rename-student'));
+    const input = screen.getByTestId<HTMLInputElement>('student-name-input');
+    expect(input.value).toBe('<b>Ada</b>');
+    fireEvent.change(input, { target: { value: '  ' } });
+    fireEvent.click(screen.getByTestId('student-name-save'));
+    expect((await screen.findByRole('alert')).textContent).toBe('Enter the student’s name.');
+    fireEvent.change(input, { target: { value: ' Ada Lovelace ' } });
+    fireEvent.click(screen.getByTestId('student-name-save'));
+    await waitFor(() => expect(api.renameStudent).toHaveBeenCalledWith(7, 'Ada Lovelace'));
   });
 });
 
