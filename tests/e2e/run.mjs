@@ -229,10 +229,14 @@ try {
     await driver.findElement(By.css('[data-testid="nav-review"]')).click();
     const row = await driver.wait(until.elementLocated(By.css('[data-testid^="review-row-"]')), 20_000);
     const itemId = (await row.getAttribute('data-testid')).replace('review-row-', '');
+    // A teacher score that differs from the AI's, so the export shows which one it used.
+    const aiText = await driver.findElement(By.css(`[data-testid="review-ai-${itemId}"]`)).getText();
+    const aiScore = aiText.split('/')[0].trim();
+    const [keys, want] = aiScore === '0.5' ? ['2', '2'] : ['.5', '0.5'];
     await row.click();
-    await driver.actions().sendKeys('.5').sendKeys(Key.ENTER).perform();
+    await driver.actions().sendKeys(keys).sendKeys(Key.ENTER).perform();
     const teacher = await driver.findElement(By.css(`[data-testid="review-teacher-${itemId}"]`));
-    await driver.wait(async () => (await teacher.getText()).startsWith('0.5'), 10_000, 'the teacher score shows');
+    await driver.wait(async () => (await teacher.getText()).startsWith(`${want} /`), 10_000, 'the teacher score shows');
     const png = await driver.takeScreenshot();
     writeFileSync(path.join(artifacts, 'review-override.png'), Buffer.from(png, 'base64'));
     const csvPath = path.join(work, 'grades.csv');
@@ -242,10 +246,13 @@ try {
     const q = cols.indexOf('question');
     const score = cols.indexOf('score');
     const ai = cols.indexOf('ai_score');
-    if (ai < 0) throw new Error(`no ai_score column: ${header}`);
-    // Feedback may hold commas inside quotes: the first columns are plain.
+    if (ai !== cols.length - 1) throw new Error(`no ai_score column: ${header}`);
+    // Feedback may hold commas inside quotes: read the first columns from the start and
+    // ai_score (the last column) from the end.
     const q1 = lines.map((l) => l.split(',')).find((c) => c[q] === 'Q1');
-    if (!q1 || q1[score] !== '0.5') throw new Error(`the export does not hold the override: ${lines.join(' | ')}`);
+    if (!q1 || q1[score] !== want || q1[q1.length - 1] !== aiScore) {
+      throw new Error(`the export should hold ${want} (AI ${aiScore}): ${header} | ${lines.join(' | ')}`);
+    }
   });
 } catch (error) {
   if (!failed) {
