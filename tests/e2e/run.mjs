@@ -246,7 +246,7 @@ try {
     const q = cols.indexOf('question');
     const score = cols.indexOf('score');
     const ai = cols.indexOf('ai_score');
-    if (ai !== cols.length - 1) throw new Error(`no ai_score column: ${header}`);
+    if (ai !== cols.length - 1) throw new Error(`ai_score should be the last column: ${header}`);
     // Feedback may hold commas inside quotes: read the first columns from the start and
     // ai_score (the last column) from the end.
     const q1 = lines.map((l) => l.split(',')).find((c) => c[q] === 'Q1');
