@@ -136,6 +136,8 @@ try {
 
   let itemState;
   await step('a box drawn with the pointer and a picked question start grading', async () => {
+    // Let the page settle after its image loaded (fit-to-width relayout) before drawing.
+    await new Promise((r) => setTimeout(r, 500));
     const surface = await driver.findElement(By.css('[data-testid="crop-surface"]'));
     const rect = await surface.getRect();
     const [x, y, w, h] = layout.boxes.Q1;
