@@ -47,6 +47,8 @@ export function App() {
             <ReviewPage
               key={reviewExam?.id ?? 0}
               exam={reviewExam}
+              exams={exams}
+              onSelectExam={setExamId}
               onBack={() => setRoute({ name: 'exams' })}
             />
           ) : (

@@ -12,6 +12,9 @@ export const reviewQueryKey = (examId: number, label: string) => ['review', exam
 
 type Props = {
   exam: Exam | null;
+  /** Every exam, for the exam picker (optional). */
+  exams?: Exam[];
+  onSelectExam?: (examId: number) => void;
   onBack: () => void;
   /** Row height estimate; tests may pass a viewport for the virtual list. */
   initialRect?: { width: number; height: number };
@@ -27,7 +30,7 @@ function scoreText(score: number | null, max: number): string {
 }
 
 /** One question's answers across the class, side by side, graded with the keyboard. */
-export function ReviewPage({ exam, onBack, initialRect }: Props) {
+export function ReviewPage({ exam, exams = [], onSelectExam, onBack, initialRect }: Props) {
   const id = useId();
   const [label, setLabel] = useState<string>(exam?.questions[0]?.label ?? '');
   const [selected, setSelected] = useState(0);
@@ -142,7 +145,26 @@ export function ReviewPage({ exam, onBack, initialRect }: Props) {
         <button type="button" className="btn btn-ghost" onClick={onBack}>
           ← Exams
         </button>
-        <h1 className="page-title">Review: {exam.name}</h1>
+        <h1 className="page-title">Review</h1>
+        {exams.length > 1 && onSelectExam !== undefined ? (
+          <div className="field field-inline">
+            <label htmlFor={`${id}-exam`}>Exam</label>
+            <select
+              id={`${id}-exam`}
+              data-testid="review-exam"
+              value={exam.id}
+              onChange={(e) => onSelectExam(Number(e.target.value))}
+            >
+              {exams.map((x) => (
+                <option key={x.id} value={x.id}>
+                  {x.name}
+                </option>
+              ))}
+            </select>
+          </div>
+        ) : (
+          <span className="review-exam-name">{exam.name}</span>
+        )}
         <div className="field field-inline">
           <label htmlFor={`${id}-q`}>Question</label>
           <select
