@@ -136,7 +136,7 @@ export type CreateItemArgs = {
 export type CoreEvent =
   | { seq: number; type: 'item'; item: ItemView }
   | { seq: number; type: 'heartbeat'; at_ms: number }
-  | { seq: number; type: 'changed'; what: 'exams' | 'submissions' | 'all' }
+  | { seq: number; type: 'changed'; what: 'exams' | 'submissions' | 'queue' | 'all' }
   | { seq: number; type: 'queue'; status: QueueStatus };
 
 /** Every command rejects with this shape; `message` is a sentence a teacher can read. */
