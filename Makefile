@@ -76,7 +76,7 @@ rust-test: build
 	cargo test
 
 ui-test: ui-deps
-	cd ui && npm test
+	cd ui && npm test && npm run test:ui
 
 e2e: build
 	xvfb-run -a -s "-screen 0 1280x800x24" node tests/e2e/run.mjs

@@ -225,6 +225,36 @@ async fn the_whole_flow_grades_every_crop_with_what_gemini_answered() {
         assert_eq!(answered["score"].as_f64().unwrap(), score);
     }
 
+    // The teacher overrides one answer; a score above the question's points is refused.
+    let item0 = items[0].to_string();
+    let too_high = run(
+        &data,
+        &base,
+        None,
+        &["override", "--item", &item0, "--score", "99"],
+    )
+    .await;
+    assert!(!too_high.status.success());
+    assert!(
+        String::from_utf8_lossy(&too_high.stderr).contains("must be between 0 and"),
+        "{}",
+        String::from_utf8_lossy(&too_high.stderr)
+    );
+    let set = run(
+        &data,
+        &base,
+        None,
+        &[
+            "override", "--item", &item0, "--score", "0.5", "--note", "partial",
+        ],
+    )
+    .await;
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
+
     let csv_path = tmp.path().join("grades.csv");
     let export = run(
         &data,
@@ -256,12 +286,28 @@ async fn the_whole_flow_grades_every_crop_with_what_gemini_answered() {
             "max_points",
             "feedback",
             "transcription",
-            "state"
+            "state",
+            "ai_score"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 6);
     assert!(rows.iter().all(|r| &r[7] == "done"));
+    // The override is the final score; the AI's stays in ai_score. Other rows are untouched.
+    let ai0: f64 = conn
+        .query_row(
+            "SELECT score FROM grades WHERE item_id = ?1",
+            [items[0]],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let changed: Vec<&csv::StringRecord> = rows.iter().filter(|r| r[3] != r[8]).collect();
+    assert_eq!(changed.len(), usize::from(ai0 != 0.5), "{rows:?}");
+    let overridden = rows
+        .iter()
+        .filter(|r| &r[3] == "0.5" && r[8].parse::<f64>().ok() == Some(ai0))
+        .count();
+    assert!(overridden >= 1, "{rows:?}");
     assert_eq!(&rows[0][1], "student 0 — scan");
 
     // The key never lands in the data dir.

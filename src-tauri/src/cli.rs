@@ -126,6 +126,15 @@ pub enum Command {
         #[arg(long)]
         exam: Option<i64>,
     },
+    /// Set the teacher's score for an answer (the export uses it instead of the AI's).
+    Override {
+        #[arg(long)]
+        item: i64,
+        #[arg(long)]
+        score: f64,
+        #[arg(long)]
+        note: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -240,6 +249,14 @@ pub async fn run(data_dir: &Path, command: Command) -> ExitCode {
         Command::Settings(command) => return grading_cli::settings(&workspace, command).await,
         Command::Key(command) => return grading_cli::key(&workspace, command).await,
         Command::Estimate { exam } => return grading_cli::estimate(&workspace, exam).await,
+        Command::Override { item, score, note } => workspace
+            .store
+            .run(move |conn| {
+                crate::exams::set_override(conn, item, score, note.as_deref())
+                    .map_err(DeskError::from)
+            })
+            .await
+            .map(|o| eprintln!("answer {item} now scores {}", o.score)),
         Command::Export { exam, out } => {
             export::export_csv(&workspace, exam, &out)
                 .await

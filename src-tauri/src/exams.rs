@@ -612,7 +612,8 @@ pub fn insert_grade(
 const ITEM_VIEW_SQL: &str = "
     SELECT i.id, i.submission_id, p.number, q.label, i.x, i.y, i.w, i.h,
            j.id, j.state, j.attempts, j.last_error, g.score, q.max_points, g.feedback,
-           s.student, coalesce(g.transcription, '')
+           s.student, coalesce(g.transcription, ''),
+           (SELECT o.score FROM overrides o WHERE o.item_id = i.id ORDER BY o.id DESC LIMIT 1)
     FROM items i
     JOIN submissions s ON s.id = i.submission_id
     JOIN pages p ON p.id = i.page_id
@@ -691,7 +692,10 @@ pub struct GradebookRow {
     pub submission_id: i64,
     pub student: String,
     pub question: String,
+    /// The final score: the teacher's override when there is one, else the AI's.
     pub score: Option<f64>,
+    /// What the AI gave, whatever the teacher decided.
+    pub ai_score: Option<f64>,
     pub max_points: f64,
     pub feedback: String,
     pub transcription: String,
@@ -708,11 +712,13 @@ pub fn gradebook(conn: &Connection, exam_id: i64) -> Result<Vec<GradebookRow>, E
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map([exam_id], |r| {
         let view = item_view_from_row(r)?;
+        let teacher: Option<f64> = r.get(17)?;
         Ok(GradebookRow {
             submission_id: view.submission_id,
             student: r.get(15)?,
             question: view.question_label,
-            score: view.score,
+            score: teacher.or(view.score),
+            ai_score: view.score,
             max_points: view.max_points,
             feedback: view.feedback.unwrap_or_default(),
             transcription: r.get(16)?,
@@ -720,4 +726,341 @@ pub fn gradebook(conn: &Connection, exam_id: i64) -> Result<Vec<GradebookRow>, E
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Renames the student of a submission (the name read off the scan may be wrong).
+pub fn rename_student(
+    conn: &Connection,
+    submission_id: i64,
+    student: &str,
+) -> Result<(), ExamError> {
+    let student = student.trim();
+    if student.is_empty() {
+        return Err(ExamError::Invalid("enter the student's name".into()));
+    }
+    if student.chars().count() > 200 {
+        return Err(ExamError::Invalid(
+            "a student's name can be at most 200 characters".into(),
+        ));
+    }
+    let changed = conn.execute(
+        "UPDATE submissions SET student = ?2 WHERE id = ?1",
+        params![submission_id, student],
+    )?;
+    if changed == 0 {
+        return Err(ExamError::NotFound(format!(
+            "there is no scan number {submission_id}"
+        )));
+    }
+    Ok(())
+}
+
+/// One step of an answer's history: the AI's grade, then each teacher override.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HistoryEntry {
+    /// "ai" or "teacher".
+    pub by: &'static str,
+    pub score: f64,
+    pub note: Option<String>,
+    pub at_ms: i64,
+}
+
+/// A teacher's override as stored.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Override {
+    pub item_id: i64,
+    pub score: f64,
+    pub note: Option<String>,
+    pub created_at: i64,
+}
+
+/// One answer of a question across the class, for the review page.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewRow {
+    pub item_id: i64,
+    pub submission_id: i64,
+    pub student: String,
+    pub question_label: String,
+    pub state: ItemState,
+    pub max_points: f64,
+    pub ai_score: Option<f64>,
+    pub feedback: Option<String>,
+    pub transcription: Option<String>,
+    pub confidence: Option<f64>,
+    pub needs_review: bool,
+    pub review_reason: Option<String>,
+    /// The teacher's current score, if they overrode the AI.
+    pub teacher_score: Option<f64>,
+    pub teacher_note: Option<String>,
+    /// The final score: the teacher's when there is one, else the AI's.
+    pub score: Option<f64>,
+    pub history: Vec<HistoryEntry>,
+}
+
+/// Records the teacher's score for an answer (kept with every earlier one). The score must
+/// lie within 0 and the question's points.
+pub fn set_override(
+    conn: &Connection,
+    item_id: i64,
+    score: f64,
+    note: Option<&str>,
+) -> Result<Override, ExamError> {
+    let (label, max_points): (String, f64) = conn
+        .query_row(
+            "SELECT q.label, q.max_points FROM items i JOIN questions q ON q.id = i.question_id
+             WHERE i.id = ?1",
+            [item_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| ExamError::NotFound(format!("there is no answer number {item_id}")))?;
+    if !score.is_finite() || score < 0.0 || score > max_points {
+        return Err(ExamError::Invalid(format!(
+            "a score for {label} must be between 0 and {max_points} points (you entered {score})"
+        )));
+    }
+    let note = note
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string);
+    let created_at = now_ms();
+    conn.execute(
+        "INSERT INTO overrides (item_id, score, note, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![item_id, score, note, created_at],
+    )?;
+    Ok(Override {
+        item_id,
+        score,
+        note,
+        created_at,
+    })
+}
+
+/// The current answers to one question of an exam, flagged ones (needs review) first, then in
+/// submission order, each with its AI grade, the teacher's override and its history.
+pub fn review_rows(
+    conn: &Connection,
+    exam_id: i64,
+    question_label: &str,
+) -> Result<Vec<ReviewRow>, ExamError> {
+    require_exam(conn, exam_id)?;
+    let sql = format!(
+        "{ITEM_VIEW_SQL}
+         WHERE i.superseded_at IS NULL AND s.exam_id = ?1 AND q.label = ?2
+         ORDER BY coalesce(g.needs_review, 0) DESC, i.submission_id, i.id"
+    );
+    let extra_sql =
+        "SELECT g.transcription, g.confidence, g.needs_review, g.review_reason, g.created_at
+                     FROM grades g WHERE g.item_id = ?1";
+    let mut stmt = conn.prepare(&sql)?;
+    let views = stmt
+        .query_map(params![exam_id, question_label], |r| {
+            Ok((item_view_from_row(r)?, r.get::<_, String>(15)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut rows = Vec::with_capacity(views.len());
+    for (view, student) in views {
+        type Extra = (String, Option<f64>, bool, Option<String>, i64);
+        let extra: Option<Extra> = conn
+            .prepare_cached(extra_sql)?
+            .query_row([view.item_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .optional()?;
+        let mut history = Vec::new();
+        if let (Some(score), Some((_, _, _, _, at))) = (view.score, &extra) {
+            history.push(HistoryEntry {
+                by: "ai",
+                score,
+                note: None,
+                at_ms: *at,
+            });
+        }
+        let overrides = conn
+            .prepare_cached(
+                "SELECT score, note, created_at FROM overrides WHERE item_id = ?1 ORDER BY id",
+            )?
+            .query_map([view.item_id], |r| {
+                Ok(HistoryEntry {
+                    by: "teacher",
+                    score: r.get(0)?,
+                    note: r.get(1)?,
+                    at_ms: r.get(2)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let last = overrides.last().cloned();
+        history.extend(overrides);
+        let (transcription, confidence, needs_review, review_reason) = match extra {
+            Some((t, c, n, rr, _)) => (Some(t), c, n, rr),
+            None => (None, None, false, None),
+        };
+        let teacher_score = last.as_ref().map(|o| o.score);
+        rows.push(ReviewRow {
+            item_id: view.item_id,
+            submission_id: view.submission_id,
+            student,
+            question_label: view.question_label,
+            state: view.state,
+            max_points: view.max_points,
+            ai_score: view.score,
+            feedback: view.feedback,
+            transcription,
+            confidence,
+            needs_review,
+            review_reason,
+            teacher_score,
+            teacher_note: last.and_then(|o| o.note),
+            score: teacher_score.or(view.score),
+            history,
+        });
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn grade(score: f64, needs_review: bool) -> NewGrade {
+        NewGrade {
+            score,
+            max_points: 2.0,
+            feedback: "feedback".into(),
+            transcription: "F = ma".into(),
+            confidence: Some(0.8),
+            needs_review,
+            review_reason: needs_review.then(|| "illegible".into()),
+            model: "m".into(),
+            prompt_tokens: None,
+            output_tokens: None,
+            thoughts_tokens: None,
+        }
+    }
+
+    /// An exam with one 2-point question and `n` graded answers (the last one flagged).
+    fn class(n: usize) -> (tempfile::TempDir, Store, i64, Vec<i64>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (exam, items) = {
+            let mut conn = store.lock();
+            let tx = conn.transaction().unwrap();
+            let q = QuestionInput {
+                label: "Q1".into(),
+                prompt: "State Newton's second law.".into(),
+                max_points: 2.0,
+                rubric: String::new(),
+                reference_answer: String::new(),
+            };
+            let exam = create_exam(&tx, "Physics", &[q]).unwrap();
+            let question: i64 = tx
+                .query_row("SELECT id FROM questions WHERE exam_id = ?1", [exam], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            let mut items = Vec::new();
+            for k in 0..n {
+                let page = NewPage::new("p.png", "p.jpg", 10, 10);
+                let sub = insert_submission(&tx, exam, &format!("student {k}"), "s.png", &[page])
+                    .unwrap();
+                let page_id: i64 = tx
+                    .query_row(
+                        "SELECT id FROM pages WHERE submission_id = ?1",
+                        [sub],
+                        |r| r.get(0),
+                    )
+                    .unwrap();
+                let bbox = Bbox {
+                    x: 0.0,
+                    y: 0.0,
+                    w: 1.0,
+                    h: 1.0,
+                };
+                let (item, _) = insert_item(&tx, sub, page_id, question, bbox, "c.png").unwrap();
+                let job =
+                    crate::queue::enqueue(&tx, &crate::queue::NewJob::grade_item(item), 0).unwrap();
+                insert_grade(&tx, item, job, &grade(1.5, k + 1 == n)).unwrap();
+                items.push(item);
+            }
+            tx.commit().unwrap();
+            (exam, items)
+        };
+        (dir, store, exam, items)
+    }
+
+    #[test]
+    fn an_override_is_checked_kept_in_history_and_is_the_final_score() {
+        let (_dir, store, exam, items) = class(3);
+        let conn = store.lock();
+        let err = set_override(&conn, items[0], 2.5, None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "a score for Q1 must be between 0 and 2 points (you entered 2.5)"
+        );
+        assert!(set_override(&conn, items[0], -1.0, None).is_err());
+        assert!(set_override(&conn, items[0], f64::NAN, None).is_err());
+        assert!(matches!(
+            set_override(&conn, 9999, 1.0, None),
+            Err(ExamError::NotFound(_))
+        ));
+
+        set_override(&conn, items[0], 2.0, Some("  ")).unwrap();
+        let last = set_override(&conn, items[0], 0.5, Some("units missing")).unwrap();
+        assert_eq!(last.note.as_deref(), Some("units missing"));
+
+        let rows = review_rows(&conn, exam, "Q1").unwrap();
+        // The flagged answer comes first, then submission order.
+        assert_eq!(
+            rows.iter().map(|r| r.item_id).collect::<Vec<_>>(),
+            vec![items[2], items[0], items[1]]
+        );
+        assert!(rows[0].needs_review);
+        assert_eq!(rows[0].review_reason.as_deref(), Some("illegible"));
+        let first = &rows[1];
+        assert_eq!(first.ai_score, Some(1.5));
+        assert_eq!(first.teacher_score, Some(0.5));
+        assert_eq!(first.score, Some(0.5));
+        assert_eq!(first.teacher_note.as_deref(), Some("units missing"));
+        assert_eq!(first.transcription.as_deref(), Some("F = ma"));
+        assert_eq!(first.confidence, Some(0.8));
+        let history: Vec<(&str, f64, Option<&str>)> = first
+            .history
+            .iter()
+            .map(|h| (h.by, h.score, h.note.as_deref()))
+            .collect();
+        assert_eq!(
+            history,
+            vec![
+                ("ai", 1.5, None),
+                ("teacher", 2.0, None),
+                ("teacher", 0.5, Some("units missing"))
+            ]
+        );
+        assert_eq!(rows[2].score, Some(1.5));
+        assert_eq!(rows[2].teacher_score, None);
+        assert!(review_rows(&conn, exam, "Q9").unwrap().is_empty());
+
+        rename_student(&conn, rows[1].submission_id, "  Ada Lovelace ").unwrap();
+        assert!(rename_student(&conn, rows[1].submission_id, " ").is_err());
+        assert!(matches!(
+            rename_student(&conn, 9999, "x"),
+            Err(ExamError::NotFound(_))
+        ));
+        let renamed = review_rows(&conn, exam, "Q1").unwrap();
+        assert_eq!(renamed[1].student, "Ada Lovelace");
+        rename_student(&conn, rows[1].submission_id, "student 0").unwrap();
+
+        let book = gradebook(&conn, exam).unwrap();
+        let overridden = book.iter().find(|r| r.student == "student 0").unwrap();
+        assert_eq!(
+            (overridden.score, overridden.ai_score),
+            (Some(0.5), Some(1.5))
+        );
+        let untouched = book.iter().find(|r| r.student == "student 1").unwrap();
+        assert_eq!(
+            (untouched.score, untouched.ai_score),
+            (Some(1.5), Some(1.5))
+        );
+    }
 }

@@ -40,6 +40,7 @@ fn write_csv(rows: &[GradebookRow], out: &Path) -> Result<(), DeskError> {
             "feedback",
             "transcription",
             "state",
+            "ai_score",
         ])
         .map_err(|e| fail(&e))?;
     for row in rows {
@@ -57,6 +58,7 @@ fn write_csv(rows: &[GradebookRow], out: &Path) -> Result<(), DeskError> {
                 row.feedback.clone(),
                 row.transcription.clone(),
                 state,
+                row.ai_score.map(|s| s.to_string()).unwrap_or_default(),
             ])
             .map_err(|e| fail(&e))?;
     }

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Builder, By, until } from 'selenium-webdriver';
+import { Builder, By, Key, until } from 'selenium-webdriver';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const app = path.join(root, 'target', 'debug', 'gradedesk');
@@ -136,6 +136,8 @@ try {
 
   let itemState;
   await step('a box drawn with the pointer and a picked question start grading', async () => {
+    // Let the page settle after its image loaded (fit-to-width relayout) before drawing.
+    await new Promise((r) => setTimeout(r, 500));
     const surface = await driver.findElement(By.css('[data-testid="crop-surface"]'));
     // Wait for the layout to settle (the preview decodes, the stage fits it) before drawing.
     let rect = await surface.getRect();
@@ -188,6 +190,83 @@ try {
     const status = JSON.parse(execFileSync(app, ['--data-dir', dataDir, 'status', '--json']).toString());
     if (status.counts.succeeded !== 1) throw new Error(`status: ${JSON.stringify(status.counts)}`);
     void examId;
+  });
+
+  const drawAndGrade = async (label) => {
+    const img = await driver.wait(until.elementLocated(By.css('[data-testid="page-image"]')), 20_000);
+    await driver.wait(async () => driver.executeScript('return arguments[0].complete && arguments[0].naturalWidth > 0', img), 20_000, 'the page image loads');
+    await new Promise((r) => setTimeout(r, 500));
+    const surface = await driver.findElement(By.css('[data-testid="crop-surface"]'));
+    const rect = await surface.getRect();
+    const [x, y, w, h] = layout.boxes[label];
+    const at = (fx, fy) => ({ origin: surface, x: Math.round((fx - 0.5) * rect.width), y: Math.round((fy - 0.5) * rect.height) });
+    await driver.actions({ async: true })
+      .move(at(x, y)).press()
+      .move({ ...at(x + w / 2, y + h / 2), duration: 100 })
+      .move({ ...at(x + w, y + h), duration: 100 })
+      .release().perform();
+    await driver.findElement(By.css('[data-testid="question-select"]')).sendKeys(label);
+    await driver.findElement(By.css('[data-testid="grade-button"]')).click();
+  };
+  const stateOfLabel = async (label) =>
+    driver.executeScript(
+      `const rows = [...document.querySelectorAll('[data-testid^="item-state-"]')];
+       const row = rows.find((r) => r.querySelector('.item-label')?.textContent.trim() === arguments[0]);
+       return row ? row.getAttribute('data-state') : null;`,
+      label,
+    );
+
+  await step('pause all: a new answer stays queued while paused, then is graded after resume', async () => {
+    await driver.findElement(By.css('[data-testid="nav-exams"]')).click();
+    const pause = await driver.wait(until.elementLocated(By.css('[data-testid="pause-all"]')), 10_000);
+    await pause.click();
+    await driver.wait(until.elementLocated(By.css('[data-testid="resume-all"]')), 10_000, 'Resume all is offered');
+    const blockers = await driver.wait(until.elementLocated(By.css('[data-testid="queue-blockers"]')), 10_000);
+    const said = await blockers.getText();
+    if (!said.includes('All grading is paused')) throw new Error(`the pause is not explained: ${said}`);
+    await driver.findElement(By.css('[data-testid^="open-submission-"]')).click();
+    await drawAndGrade('Q2');
+    await driver.wait(async () => (await stateOfLabel('Q2')) === 'queued', 10_000, 'Q2 shows as queued');
+    await new Promise((r) => setTimeout(r, 5000));
+    const still = await stateOfLabel('Q2');
+    if (still !== 'queued') throw new Error(`Q2 should stay queued while paused, is ${still}`);
+    const requests = await (await fetch(`${baseUrl}/_fake/requests`)).json();
+    if (requests.length !== 1) throw new Error(`nothing may be sent while paused; the fake got ${requests.length}`);
+    await driver.findElement(By.css('[data-testid="nav-exams"]')).click();
+    await (await driver.wait(until.elementLocated(By.css('[data-testid="resume-all"]')), 10_000)).click();
+    await driver.wait(until.elementLocated(By.css('[data-testid="pause-all"]')), 10_000, 'Pause all is offered again');
+    await driver.findElement(By.css('[data-testid^="open-submission-"]')).click();
+    await driver.wait(async () => (await stateOfLabel('Q2')) === 'done', 60_000, 'Q2 is graded after resume');
+  });
+
+  await step('a teacher override in the review page lands in the CLI export', async () => {
+    await driver.findElement(By.css('[data-testid="nav-review"]')).click();
+    const row = await driver.wait(until.elementLocated(By.css('[data-testid^="review-row-"]')), 20_000);
+    const itemId = (await row.getAttribute('data-testid')).replace('review-row-', '');
+    // A teacher score that differs from the AI's, so the export shows which one it used.
+    const aiText = await driver.findElement(By.css(`[data-testid="review-ai-${itemId}"]`)).getText();
+    const aiScore = aiText.split('/')[0].trim();
+    const [keys, want] = aiScore === '0.5' ? ['2', '2'] : ['.5', '0.5'];
+    await row.click();
+    await driver.actions().sendKeys(keys).sendKeys(Key.ENTER).perform();
+    const teacher = await driver.findElement(By.css(`[data-testid="review-teacher-${itemId}"]`));
+    await driver.wait(async () => (await teacher.getText()).startsWith(`${want} /`), 10_000, 'the teacher score shows');
+    const png = await driver.takeScreenshot();
+    writeFileSync(path.join(artifacts, 'review-override.png'), Buffer.from(png, 'base64'));
+    const csvPath = path.join(work, 'grades.csv');
+    execFileSync(app, ['--data-dir', dataDir, 'export', '--exam', String(examId), '--out', csvPath]);
+    const [header, ...lines] = readFileSync(csvPath, 'utf8').trim().split(/\r?\n/);
+    const cols = header.split(',');
+    const q = cols.indexOf('question');
+    const score = cols.indexOf('score');
+    const ai = cols.indexOf('ai_score');
+    if (ai !== cols.length - 1) throw new Error(`ai_score should be the last column: ${header}`);
+    // Feedback may hold commas inside quotes: read the first columns from the start and
+    // ai_score (the last column) from the end.
+    const q1 = lines.map((l) => l.split(',')).find((c) => c[q] === 'Q1');
+    if (!q1 || q1[score] !== want || q1[q1.length - 1] !== aiScore) {
+      throw new Error(`the export should hold ${want} (AI ${aiScore}): ${header} | ${lines.join(' | ')}`);
+    }
   });
 } catch (error) {
   if (!failed) {

@@ -293,3 +293,59 @@ pub async fn estimate(desk: State<'_, Desk>, exam_id: Option<i64>) -> Reply<serd
         })
         .await
 }
+
+// --- Review (issue #6): a question's answers across the class and the teacher's score.
+
+#[tauri::command]
+pub async fn review_items(
+    desk: State<'_, Desk>,
+    exam_id: i64,
+    question_label: String,
+) -> Reply<Vec<crate::exams::ReviewRow>> {
+    Ok(desk
+        .workspace
+        .store
+        .run(move |conn| {
+            crate::exams::review_rows(conn, exam_id, &question_label).map_err(DeskError::from)
+        })
+        .await?)
+}
+
+/// The teacher's score for an answer; refused (with a sentence) outside 0..max points.
+#[tauri::command]
+pub async fn override_score(
+    desk: State<'_, Desk>,
+    item_id: i64,
+    score: f64,
+    note: Option<String>,
+) -> Reply<crate::exams::Override> {
+    Ok(desk
+        .workspace
+        .store
+        .run(move |conn| {
+            crate::exams::set_override(conn, item_id, score, note.as_deref())
+                .map_err(DeskError::from)
+        })
+        .await?)
+}
+
+/// Corrects the student's name of a scan; the UI refetches on the `changed` event.
+#[tauri::command]
+pub async fn rename_student(
+    desk: State<'_, Desk>,
+    submission_id: i64,
+    student: String,
+) -> Reply<()> {
+    desk.workspace
+        .store
+        .run(move |conn| {
+            crate::exams::rename_student(conn, submission_id, &student).map_err(DeskError::from)
+        })
+        .await?;
+    desk.workspace
+        .events
+        .emit(crate::events::EventBody::Changed {
+            what: "submissions".into(),
+        });
+    Ok(())
+}

@@ -115,6 +115,9 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             commands::set_api_key,
             commands::test_api_key,
             commands::estimate,
+            commands::review_items,
+            commands::override_score,
+            commands::rename_student,
         ])
         .setup({
             let shutdown = shutdown.clone();

@@ -11,6 +11,15 @@ import {
   onCoreEvent,
   pageImageUrl,
   cropImageUrl,
+  deskSnapshot,
+  overrideScore,
+  pauseGrading,
+  renameStudent,
+  resumeGrading,
+  retryItem,
+  reviewItems,
+  saveSettings,
+  setApiKey,
   snapshot,
 } from '.';
 
@@ -58,6 +67,55 @@ describe('api', () => {
       ['create_exam', { name: 'Mid-term', questions: [] }],
       ['create_item', { submissionId: 7, pageNumber: 2, questionLabel: 'Q1', bbox }],
     ]);
+  });
+
+  it('names the queue, review and settings commands as the contract does', async () => {
+    await deskSnapshot();
+    await pauseGrading();
+    await pauseGrading(3);
+    await resumeGrading();
+    await resumeGrading(3);
+    await reviewItems(1, 'Q2');
+    await overrideScore(9, 1.5);
+    await overrideScore(9, 2, 'units');
+    await renameStudent(7, 'Ada');
+    await setApiKey('k');
+    const settings = { provider: 'gemini' as const, model: 'm', base_url: 'http://x', concurrency: 1, requests_per_minute: 0 };
+    await saveSettings(settings, []);
+    expect(vi.mocked(invoke).mock.calls.map((c) => [c[0], c[1]])).toEqual([
+      ['desk_snapshot', undefined],
+      ['pause_grading', {}],
+      ['pause_grading', { examId: 3 }],
+      ['resume_grading', {}],
+      ['resume_grading', { examId: 3 }],
+      ['review_items', { examId: 1, questionLabel: 'Q2' }],
+      ['override_score', { itemId: 9, score: 1.5 }],
+      ['override_score', { itemId: 9, score: 2, note: 'units' }],
+      ['rename_student', { submissionId: 7, student: 'Ada' }],
+      ['set_api_key', { key: 'k' }],
+      ['save_settings', { settings, prices: [] }],
+    ]);
+  });
+
+  it('retries a failed answer through its dead job', async () => {
+    vi.mocked(invoke).mockImplementation((cmd: string) =>
+      Promise.resolve(
+        cmd === 'dead_jobs'
+          ? [
+              { job_id: 40, kind: 'GRADE_ITEM', item_id: 4, submission_id: 1, attempts: 3, error: 'x', finished_at: 1 },
+              { job_id: 50, kind: 'GRADE_ITEM', item_id: 5, submission_id: 1, attempts: 3, error: 'y', finished_at: 1 },
+            ]
+          : 1,
+      ),
+    );
+    expect(await retryItem(5)).toBe(1);
+    expect(vi.mocked(invoke).mock.calls.map((c) => [c[0], c[1]])).toEqual([
+      ['dead_jobs', undefined],
+      ['retry_failed', { jobId: 50 }],
+    ]);
+    const err = await retryItem(6).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'not_found' });
+    expect(errorMessage(err)).toContain('no failed grading to retry');
   });
 
   it('rejects with {code, message} from the core', async () => {

@@ -1,13 +1,19 @@
 // The only module that talks to the Rust core. Everything else imports from here.
 import { convertFileSrc, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
-import { noBackendError, toApiError } from './errors';
+import { CommandError, noBackendError, toApiError } from './errors';
 import {
   CORE_EVENT,
   type CoreEvent,
   type CreateExamResult,
   type CreateItemArgs,
   type CreateItemResult,
+  type DeadJob,
+  type GradingSettings,
+  type Price,
+  type SettingsView,
+  type Override,
+  type ReviewRow,
   type Exam,
   type ImportResult,
   type QuestionInput,
@@ -49,6 +55,86 @@ async function call<T>(
 
 export function snapshot(): Promise<Snapshot> {
   return call<Snapshot>('snapshot');
+}
+
+/** The snapshot plus the queue's state (progress, pauses, provider hold, halt). */
+export function deskSnapshot(): Promise<Snapshot> {
+  return call<Snapshot>('desk_snapshot');
+}
+
+/** Pauses grading of one exam, or of everything when `examId` is absent. */
+export function pauseGrading(examId?: number): Promise<void> {
+  return call<void>('pause_grading', examId === undefined ? {} : { examId });
+}
+
+/** Resumes grading (one exam or everything); also clears a halt so the core tries again. */
+export function resumeGrading(examId?: number): Promise<boolean> {
+  return call<boolean>('resume_grading', examId === undefined ? {} : { examId });
+}
+
+export function cancelItem(itemId: number): Promise<void> {
+  return call<void>('cancel_item', { itemId });
+}
+
+/** "Grade now": moves the answer to the front of the queue. */
+export function prioritizeItem(itemId: number): Promise<void> {
+  return call<void>('prioritize_item', { itemId });
+}
+
+export function deadJobs(): Promise<DeadJob[]> {
+  return call<DeadJob[]>('dead_jobs');
+}
+
+/** Retries one failed job, or all of them when `jobId` is absent. Resolves with how many. */
+export function retryFailed(jobId?: number): Promise<number> {
+  return call<number>('retry_failed', jobId === undefined ? {} : { jobId });
+}
+
+/** Retries the failed grading of one answer: finds its dead job, then retries it. */
+export async function retryItem(itemId: number): Promise<number> {
+  const dead = await deadJobs();
+  const job = dead.find((d) => d.item_id === itemId);
+  if (job === undefined) {
+    throw new CommandError(
+      'not_found',
+      'This answer has no failed grading to retry: it may already be back in the queue.',
+    );
+  }
+  return retryFailed(job.job_id);
+}
+
+/** The current answers to one question across the class, flagged ones first. */
+export function reviewItems(examId: number, questionLabel: string): Promise<ReviewRow[]> {
+  return call<ReviewRow[]>('review_items', { examId, questionLabel });
+}
+
+/** Records the teacher's score (0 … the question's points); the export uses it. */
+export function overrideScore(itemId: number, score: number, note?: string): Promise<Override> {
+  return call<Override>('override_score', note === undefined ? { itemId, score } : { itemId, score, note });
+}
+
+export function getSettings(): Promise<SettingsView> {
+  return call<SettingsView>('get_settings');
+}
+
+/** Saves the settings and the price table; grading picks them up at once. */
+export function saveSettings(settings: GradingSettings, prices: Price[]): Promise<SettingsView> {
+  return call<SettingsView>('save_settings', { settings, prices });
+}
+
+/** Stores the API key (OS keyring, else a private file). The reply holds only its masked form. */
+export function setApiKey(key: string): Promise<SettingsView> {
+  return call<SettingsView>('set_api_key', { key });
+}
+
+/** Asks Gemini whether the stored key and model work; resolves with a sentence. */
+export function testApiKey(): Promise<string> {
+  return call<string>('test_api_key');
+}
+
+/** Corrects the student's name of a scan. */
+export function renameStudent(submissionId: number, student: string): Promise<void> {
+  return call<void>('rename_student', { submissionId, student });
 }
 
 export function listExams(): Promise<Exam[]> {

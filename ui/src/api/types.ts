@@ -63,6 +63,56 @@ export type Snapshot = {
   submissions: SubmissionSummary[];
   items: ItemView[];
   counts: JobCounts;
+  /** Present when fetched with `desk_snapshot`; kept current by `queue` events. */
+  queue?: QueueStatus;
+};
+
+/** Progress of one exam (`exam_id`) or of everything (`exam_id: null`). */
+export type Progress = {
+  exam_id: number | null;
+  total: number;
+  done: number;
+  failed: number;
+  queued: number;
+  running: number;
+  /** Answers finished per minute over the last five minutes. */
+  per_minute: number;
+  percent: number;
+  /** Seconds left at the current rate, when there is a rate. */
+  eta_seconds: number | null;
+};
+
+export type PauseScope = { scope: 'all' } | { scope: 'exam'; exam_id: number };
+
+export type Pause = {
+  scope: PauseScope;
+  reason: string;
+  /** The pause lifts by itself at this time (ms since the epoch), e.g. a daily quota. */
+  until_ms: number | null;
+};
+
+export type ProviderHold = 'cooling_down' | 'unavailable' | 'offline';
+
+export type GateStatus = { hold: ProviderHold | null; next_try_at_ms: number | null };
+
+export type QueueStatus = {
+  progress: Progress[];
+  pauses: Pause[];
+  provider: GateStatus;
+  /** Why grading stopped until the teacher acts (no key, key rejected, model missing). */
+  halted: string | null;
+};
+
+export type JobKind = string;
+
+export type DeadJob = {
+  job_id: number;
+  kind: JobKind;
+  item_id: number | null;
+  submission_id: number | null;
+  attempts: number;
+  error: string;
+  finished_at: number | null;
 };
 
 export type PageInfo = { id: number; number: number; width: number; height: number };
@@ -86,10 +136,61 @@ export type CreateItemArgs = {
 export type CoreEvent =
   | { seq: number; type: 'item'; item: ItemView }
   | { seq: number; type: 'heartbeat'; at_ms: number }
-  | { seq: number; type: 'changed'; what: 'exams' | 'submissions' | 'all' };
+  | { seq: number; type: 'changed'; what: 'exams' | 'submissions' | 'queue' | 'all' }
+  | { seq: number; type: 'queue'; status: QueueStatus };
 
 /** Every command rejects with this shape; `message` is a sentence a teacher can read. */
 export type ApiError = { code: string; message: string };
 
 export const CORE_EVENT = 'gradedesk:event';
 export const HEARTBEAT_PERIOD_MS = 2000;
+
+/** One step of an answer's history: the AI's grade, then each teacher override. */
+export type HistoryEntry = { by: 'ai' | 'teacher'; score: number; note: string | null; at_ms: number };
+
+/** One answer of a question across the class (`review_items`), flagged ones first. */
+export type ReviewRow = {
+  item_id: number;
+  submission_id: number;
+  student: string;
+  question_label: string;
+  state: ItemState;
+  max_points: number;
+  ai_score: number | null;
+  feedback: string | null;
+  transcription: string | null;
+  confidence: number | null;
+  needs_review: boolean;
+  review_reason: string | null;
+  /** The teacher's current score, if they overrode the AI. */
+  teacher_score: number | null;
+  teacher_note: string | null;
+  /** The final score: the teacher's when there is one, else the AI's. */
+  score: number | null;
+  history: HistoryEntry[];
+};
+
+export type Override = { item_id: number; score: number; note: string | null; created_at: number };
+
+/** The grading settings (`get_settings`). Sent back whole: the core refuses unknown fields. */
+export type GradingSettings = {
+  provider: 'gemini' | 'openai';
+  model: string;
+  base_url: string;
+  concurrency: number;
+  requests_per_minute: number;
+  requests_per_day?: number;
+  [other: string]: unknown;
+};
+
+export type Price = { model_prefix: string; input_per_mtok: number; output_per_mtok: number };
+
+export type KeySource = 'environment' | 'keyring' | 'file' | 'none';
+
+/** The settings page's view: the key only masked ("••••3f9a"), never in full. */
+export type SettingsView = {
+  settings: GradingSettings;
+  prices: Price[];
+  api_key: string | null;
+  api_key_source: KeySource;
+};

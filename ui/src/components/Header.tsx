@@ -42,7 +42,21 @@ export function CountsSummary({ counts }: { counts: JobCounts | null }) {
   );
 }
 
-export function Header({ onHome }: { onHome: () => void }) {
+export type NavTarget = 'exams' | 'review' | 'settings';
+
+const NAV: { name: NavTarget; label: string }[] = [
+  { name: 'exams', label: 'Exams' },
+  { name: 'review', label: 'Review' },
+  { name: 'settings', label: 'Settings' },
+];
+
+type HeaderProps = {
+  onHome: () => void;
+  current?: string;
+  onNavigate?: (name: NavTarget) => void;
+};
+
+export function Header({ onHome, current, onNavigate }: HeaderProps) {
   const { snapshot, live, polling } = useLiveData();
   return (
     <header className="app-header">
@@ -55,6 +69,22 @@ export function Header({ onHome }: { onHome: () => void }) {
         </span>
         <span className="brand-name">GradeDesk</span>
       </button>
+      {onNavigate !== undefined && (
+        <nav className="app-nav" aria-label="Pages">
+          {NAV.map((n) => (
+            <button
+              key={n.name}
+              type="button"
+              className={`nav-link${current === n.name ? ' is-current' : ''}`}
+              aria-current={current === n.name ? 'page' : undefined}
+              data-testid={`nav-${n.name}`}
+              onClick={() => onNavigate(n.name)}
+            >
+              {n.label}
+            </button>
+          ))}
+        </nav>
+      )}
       <div className="header-spacer" />
       <CountsSummary counts={snapshot?.counts ?? null} />
       <LiveBadge live={live} polling={polling} />

@@ -1,5 +1,39 @@
+import { useState } from 'react';
+import { toast } from 'sonner';
+import { cancelItem, errorMessage, prioritizeItem, retryItem } from '../api';
 import type { ItemView } from '../api/types';
 import { failureText, formatScore, STATE_LABEL } from '../lib/format';
+
+type ItemAction = 'cancel' | 'prioritize' | 'retry';
+
+const RUN: Record<ItemAction, (itemId: number) => Promise<unknown>> = {
+  cancel: cancelItem,
+  prioritize: prioritizeItem,
+  retry: retryItem,
+};
+
+const DONE_TEXT: Record<ItemAction, (label: string) => string> = {
+  cancel: (l) => `${l}: grading cancelled.`,
+  prioritize: (l) => `${l} moved to the front of the queue.`,
+  retry: (l) => `${l} is queued again.`,
+};
+
+/** Runs a per-answer action (cancel, grade now, retry), reporting the outcome as a toast. */
+export function useItemActions(): { busy: number | null; run: (action: ItemAction, item: ItemView) => Promise<void> } {
+  const [busy, setBusy] = useState<number | null>(null);
+  const run = async (action: ItemAction, item: ItemView) => {
+    setBusy(item.item_id);
+    try {
+      await RUN[action](item.item_id);
+      toast.success(DONE_TEXT[action](item.question_label), { id: `action-${item.item_id}` });
+    } catch (err) {
+      toast.error(errorMessage(err), { id: `action-${item.item_id}-error`, duration: 8000 });
+    } finally {
+      setBusy(null);
+    }
+  };
+  return { busy, run };
+}
 
 type Props = {
   items: ItemView[];
@@ -10,6 +44,7 @@ type Props = {
 
 /** Every answer box of the submission with its grading state. */
 export function ItemList({ items, currentPage, onFocusItem, onHighlight }: Props) {
+  const { busy, run } = useItemActions();
   if (items.length === 0) {
     return <p className="empty">No answers boxed yet. Draw a box on the page and pick its question.</p>;
   }
@@ -42,9 +77,65 @@ export function ItemList({ items, currentPage, onFocusItem, onHighlight }: Props
             <p className="item-feedback">{item.feedback}</p>
           )}
           {item.state === 'failed' && <p className="item-error">{failureText(item)}</p>}
+          <ItemActions item={item} disabled={busy === item.item_id} onRun={(a) => void run(a, item)} />
         </li>
       ))}
     </ul>
+  );
+}
+
+function ItemActions({
+  item,
+  disabled,
+  onRun,
+}: {
+  item: ItemView;
+  disabled: boolean;
+  onRun: (action: ItemAction) => void;
+}) {
+  const waiting = item.state === 'queued' || item.state === 'retrying';
+  const active = waiting || item.state === 'grading';
+  if (!active && item.state !== 'failed') return null;
+  const name = `${item.question_label} on page ${item.page_number}`;
+  return (
+    <div className="item-actions">
+      {waiting && (
+        <button
+          type="button"
+          className="btn btn-small"
+          data-testid={`grade-now-${item.item_id}`}
+          aria-label={`Grade ${name} now`}
+          disabled={disabled}
+          onClick={() => onRun('prioritize')}
+        >
+          Grade now
+        </button>
+      )}
+      {active && (
+        <button
+          type="button"
+          className="btn btn-small btn-ghost"
+          data-testid={`cancel-${item.item_id}`}
+          aria-label={`Cancel grading of ${name}`}
+          disabled={disabled}
+          onClick={() => onRun('cancel')}
+        >
+          Cancel
+        </button>
+      )}
+      {item.state === 'failed' && (
+        <button
+          type="button"
+          className="btn btn-small"
+          data-testid={`retry-${item.item_id}`}
+          aria-label={`Retry grading of ${name}`}
+          disabled={disabled}
+          onClick={() => onRun('retry')}
+        >
+          Retry
+        </button>
+      )}
+    </div>
   );
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CoreEvent, ItemState, Snapshot } from '../api/types';
-import { changed, heartbeat, item, itemEvent, snap } from '../test/fixtures';
+import { changed, heartbeat, item, itemEvent, queueEvent, queueStatus, snap } from '../test/fixtures';
 import {
   finishedItems,
   GAP_RETRY_MS,
@@ -171,3 +171,39 @@ describe('finishedItems', () => {
     expect(finishedItems(null, b, true)).toHaveLength(0);
   });
 });
+
+describe('liveReducer: queue events', () => {
+  it('replaces the queue status without asking for a snapshot', () => {
+    let s = withSnapshot(snap(10, [item(1, 'queued')], { queue: queueStatus() }));
+    const paused = queueStatus({ pauses: [{ scope: { scope: 'all' }, reason: 'paused by the teacher', until_ms: null }] });
+    s = run(s, queueEvent(11, paused));
+    expect(s.snapshot?.queue).toEqual(paused);
+    expect(s.seq).toBe(11);
+    expect(s.refetchToken).toBe(0);
+    // Items are untouched.
+    expect(stateOf(s, 1)).toBe('queued');
+  });
+
+  it('adds a queue status to a snapshot that had none', () => {
+    let s = withSnapshot(snap(3, []));
+    expect(s.snapshot?.queue).toBeUndefined();
+    s = run(s, queueEvent(4, queueStatus({ halted: 'No API key is set.' })));
+    expect(s.snapshot?.queue?.halted).toBe('No API key is set.');
+  });
+
+  it('ignores a queue event older than the snapshot', () => {
+    let s = withSnapshot(snap(10, [], { queue: queueStatus({ halted: null }) }));
+    s = run(s, queueEvent(9, queueStatus({ halted: 'old' })));
+    expect(s.snapshot?.queue?.halted).toBeNull();
+  });
+
+  it('replays a newer queue event onto an older refetched snapshot', () => {
+    let s = withSnapshot(snap(10, [], { queue: queueStatus() }));
+    const held = queueStatus({ provider: { hold: 'offline', next_try_at_ms: 123 } });
+    s = run(s, queueEvent(11, held), queueEvent(13, queueStatus()));
+    // 12 missing: a refetch was requested; the refetched snapshot (seq 11) predates nothing.
+    s = withSnapshot(snap(10, [], { queue: queueStatus() }), s);
+    expect(s.snapshot?.queue?.provider.hold).toBe('offline');
+  });
+});
+

@@ -6,6 +6,7 @@
 // - events are applied in seq order; an event that arrives early is buffered;
 // - a gap (an event with seq > last + 1) asks for a snapshot refetch;
 // - `changed` asks for a snapshot refetch; `item` upserts by item_id;
+// - `queue` replaces the snapshot's queue status (progress, pauses, provider, halt);
 // - a heartbeat only marks the core alive.
 import type {
   CoreEvent,
@@ -148,6 +149,8 @@ function applyData(s: LiveState, e: CoreEvent): LiveState {
   switch (e.type) {
     case 'item':
       return { ...s, snapshot: upsertItem(s.snapshot, e.item) };
+    case 'queue':
+      return { ...s, snapshot: { ...s.snapshot, queue: e.status } };
     case 'changed':
       return requestRefetch(s);
     case 'heartbeat':
@@ -156,9 +159,10 @@ function applyData(s: LiveState, e: CoreEvent): LiveState {
 }
 
 function appendLog(s: LiveState, e: CoreEvent): LiveState {
-  // Only item events are replayed. A `changed` needs no replay: the refetch it triggers
-  // starts after it (an older in-flight request is cancelled), so that snapshot includes it.
-  if (e.type !== 'item') return s;
+  // Only item and queue events are replayed. A `changed` needs no replay: the refetch it
+  // triggers starts after it (an older in-flight request is cancelled), so that snapshot
+  // includes it.
+  if (e.type !== 'item' && e.type !== 'queue') return s;
   let log = [...s.log, e];
   let logFloor = s.logFloor;
   if (log.length > LOG_LIMIT) {

@@ -9,7 +9,7 @@ import { useLive, type LiveOptions } from './useLive';
 
 vi.mock('../api', async (importOriginal) => {
   const actual = await importOriginal<typeof api>();
-  return { ...actual, snapshot: vi.fn(), onCoreEvent: vi.fn() };
+  return { ...actual, deskSnapshot: vi.fn(), onCoreEvent: vi.fn() };
 });
 
 let emit: (e: CoreEvent) => void = () => {
@@ -25,7 +25,7 @@ beforeEach(() => {
     emit = handler;
     return Promise.resolve(unlisten);
   });
-  vi.mocked(api.snapshot).mockImplementation(() => Promise.resolve(structuredClone(served)));
+  vi.mocked(api.deskSnapshot).mockImplementation(() => Promise.resolve(structuredClone(served)));
 });
 
 afterEach(() => {
@@ -60,7 +60,7 @@ function send(...events: CoreEvent[]) {
   });
 }
 
-const fetches = () => vi.mocked(api.snapshot).mock.calls.length;
+const fetches = () => vi.mocked(api.deskSnapshot).mock.calls.length;
 const stateOf = (s: Snapshot | null, id: number) => s?.items.find((i) => i.item_id === id)?.state;
 
 /** Sends a heartbeat every 2 s for `ms`, like the core does. */
@@ -80,7 +80,7 @@ describe('useLive', () => {
     expect(api.onCoreEvent).toHaveBeenCalledTimes(1);
     expect(fetches()).toBe(1);
     expect(vi.mocked(api.onCoreEvent).mock.invocationCallOrder[0]).toBeLessThan(
-      vi.mocked(api.snapshot).mock.invocationCallOrder[0]!,
+      vi.mocked(api.deskSnapshot).mock.invocationCallOrder[0]!,
     );
     expect(result.current.snapshot?.seq).toBe(10);
   });
@@ -215,7 +215,7 @@ describe('useLive', () => {
     vi.mocked(api.onCoreEvent).mockRejectedValue(
       new api.CommandError('no_backend', 'The GradeDesk core is not running.'),
     );
-    vi.mocked(api.snapshot).mockRejectedValue(
+    vi.mocked(api.deskSnapshot).mockRejectedValue(
       new api.CommandError('no_backend', 'The GradeDesk core is not running.'),
     );
     const { result } = await renderLive();

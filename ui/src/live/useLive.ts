@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState, useSyncExternalStore } from 'react';
-import { errorMessage, onCoreEvent, snapshot as fetchSnapshot } from '../api';
+import { deskSnapshot, errorMessage, onCoreEvent } from '../api';
 import type { CoreEvent, ItemView, Snapshot } from '../api/types';
 import { isLive, POLL_EVERY_MS, shouldPoll, STALE_AFTER_MS } from './reducer';
 import { LiveStore } from './store';
@@ -14,7 +14,7 @@ export type LiveTransport = {
 };
 
 export const apiTransport: LiveTransport = {
-  fetchSnapshot,
+  fetchSnapshot: deskSnapshot,
   subscribe: onCoreEvent,
 };
 

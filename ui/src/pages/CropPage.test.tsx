@@ -14,6 +14,10 @@ vi.mock('../api', async (importOriginal) => {
     ...actual,
     getSubmission: vi.fn(),
     createItem: vi.fn(),
+    cancelItem: vi.fn(),
+    prioritizeItem: vi.fn(),
+    retryItem: vi.fn(),
+    renameStudent: vi.fn(),
     pageImageUrl: vi.fn((id: number) => `gdimg://page/${id}`),
   };
 });
@@ -150,3 +154,40 @@ describe('CropPage', () => {
     );
   });
 });
+
+describe('CropPage answer actions', () => {
+  it('cancels, grades now and retries from the answer list', async () => {
+    const items = [item(1, 'grading'), item(2, 'queued', { question_label: 'Q2' }), item(3, 'failed', { page_number: 2 })];
+    vi.mocked(api.getSubmission).mockResolvedValue({ ...detail, items });
+    vi.mocked(api.cancelItem).mockResolvedValue(undefined);
+    vi.mocked(api.prioritizeItem).mockResolvedValue(undefined);
+    vi.mocked(api.retryItem).mockResolvedValue(1);
+    renderPage(items);
+    fireEvent.click(await screen.findByTestId('cancel-1'));
+    await waitFor(() => expect(api.cancelItem).toHaveBeenCalledWith(1));
+    expect(screen.queryByTestId('grade-now-1')).toBeNull();
+    fireEvent.click(screen.getByTestId('grade-now-2'));
+    await waitFor(() => expect(api.prioritizeItem).toHaveBeenCalledWith(2));
+    fireEvent.click(screen.getByTestId('retry-3'));
+    await waitFor(() => expect(api.retryItem).toHaveBeenCalledWith(3));
+    expect(screen.getByLabelText('Retry grading of Q1 on page 2')).toBeTruthy();
+  });
+});
+
+describe('CropPage student name', () => {
+  it('renames the student inline and shows the name as text', async () => {
+    vi.mocked(api.getSubmission).mockResolvedValue(detail);
+    vi.mocked(api.renameStudent).mockResolvedValue(undefined);
+    renderPage();
+    fireEvent.click(await screen.findByTestId('rename-student'));
+    const input = screen.getByTestId<HTMLInputElement>('student-name-input');
+    expect(input.value).toBe('<b>Ada</b>');
+    fireEvent.change(input, { target: { value: '  ' } });
+    fireEvent.click(screen.getByTestId('student-name-save'));
+    expect((await screen.findByRole('alert')).textContent).toBe('Enter the student’s name.');
+    fireEvent.change(input, { target: { value: ' Ada Lovelace ' } });
+    fireEvent.click(screen.getByTestId('student-name-save'));
+    await waitFor(() => expect(api.renameStudent).toHaveBeenCalledWith(7, 'Ada Lovelace'));
+  });
+});
+

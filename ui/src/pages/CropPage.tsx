@@ -5,6 +5,7 @@ import { createItem, errorMessage, getSubmission, pageImageUrl } from '../api';
 import type { BBox, CreateItemArgs, ItemView, PageInfo, SubmissionDetail } from '../api/types';
 import { CropStage, type DrawnBox } from '../components/CropStage';
 import { ItemList } from '../components/ItemList';
+import { StudentName } from '../components/StudentName';
 import { formatPoints } from '../lib/format';
 import { clampBox, isTooSmall } from '../lib/geometry';
 import { useLiveData } from '../live/LiveContext';
@@ -41,10 +42,12 @@ export function CropPage({ submissionId, onBack }: Props) {
           ← Submissions
         </button>
         {detail.data && (
-          <h1 className="crop-title">
-            {detail.data.submission.student.trim() !== '' ? detail.data.submission.student : 'Unnamed student'}
-            <span className="muted"> · {detail.data.submission.file_name}</span>
-          </h1>
+          <StudentName
+            submissionId={submissionId}
+            student={detail.data.submission.student}
+            fileName={detail.data.submission.file_name}
+            queryKey={submissionQueryKey(submissionId)}
+          />
         )}
       </div>
       {detail.isPending ? (

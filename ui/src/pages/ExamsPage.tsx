@@ -1,7 +1,9 @@
-import { useId, useState } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useId, useRef, useState } from 'react';
 import type { Exam, SubmissionSummary } from '../api/types';
 import { ImportButton } from '../components/ImportButton';
 import { NewExamForm } from '../components/NewExamForm';
+import { ProgressPanel } from '../components/ProgressPanel';
 import { formatPoints, pluralize } from '../lib/format';
 import { useLiveData } from '../live/LiveContext';
 
@@ -13,7 +15,7 @@ type Props = {
 
 export function ExamsPage({ selectedExamId, onSelectExam, onOpenSubmission }: Props) {
   const id = useId();
-  const { snapshot, loading } = useLiveData();
+  const { snapshot, loading, refresh } = useLiveData();
   const [creating, setCreating] = useState(false);
   const exams = snapshot?.exams ?? [];
   const exam = exams.find((e) => e.id === selectedExamId) ?? exams[0] ?? null;
@@ -64,6 +66,10 @@ export function ExamsPage({ selectedExamId, onSelectExam, onOpenSubmission }: Pr
 
       {exam !== null && <QuestionStrip exam={exam} />}
 
+      {snapshot !== null && (
+        <ProgressPanel queue={snapshot.queue} exams={exams} exam={exam} onChanged={refresh} />
+      )}
+
       <section className="card" aria-labelledby={`${id}-subs`}>
         <div className="card-head">
           <h2 id={`${id}-subs`} className="card-title">
@@ -99,6 +105,10 @@ function QuestionStrip({ exam }: { exam: Exam }) {
   );
 }
 
+/** Above this many scans the table renders only the rows in view. */
+export const VIRTUALIZE_AFTER = 40;
+const ROW_HEIGHT = 41;
+
 function SubmissionTable({
   submissions,
   onOpen,
@@ -106,66 +116,98 @@ function SubmissionTable({
   submissions: SubmissionSummary[];
   onOpen: (id: number) => void;
 }) {
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const virtual = submissions.length > VIRTUALIZE_AFTER;
+  // The virtualizer's functions change identity on purpose; nothing here memoizes them.
+  // eslint-disable-next-line react-hooks/incompatible-library
+  const virtualizer = useVirtualizer({
+    count: submissions.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 10,
+    enabled: virtual,
+  });
+  const items = virtual ? virtualizer.getVirtualItems() : [];
+  const rows = virtual ? items.map((v) => submissions[v.index]!) : submissions;
+  const padTop = virtual ? (items[0]?.start ?? 0) : 0;
+  const padBottom = virtual ? virtualizer.getTotalSize() - (items[items.length - 1]?.end ?? 0) : 0;
+
   return (
-    <table className="table" data-testid="submission-list">
-      <thead>
-        <tr>
-          <th scope="col">Student</th>
-          <th scope="col">File</th>
-          <th scope="col" className="num">
-            Pages
-          </th>
-          <th scope="col">Answers graded</th>
-        </tr>
-      </thead>
-      <tbody>
-        {submissions.map((s) => {
-          const pct = s.items > 0 ? Math.round((s.done / s.items) * 100) : 0;
-          return (
-            <tr
-              key={s.id}
-              data-testid={`submission-row-${s.id}`}
-              className="row-link"
-              onClick={() => onOpen(s.id)}
-            >
-              <td>
-                <button
-                  type="button"
-                  className="link-button"
-                  data-testid={`open-submission-${s.id}`}
-                  onClick={(e) => {
-                    e.stopPropagation();
-                    onOpen(s.id);
-                  }}
-                >
-                  {s.student.trim() !== '' ? s.student : 'Unnamed student'}
-                </button>
-              </td>
-              <td className="file-cell" title={s.file_name}>
-                {s.file_name}
-              </td>
-              <td className="num">{s.pages}</td>
-              <td>
-                <div className="progress-cell">
-                  <span
-                    className="progress"
-                    role="progressbar"
-                    aria-label={`Answers graded for ${s.student || 'this scan'}`}
-                    aria-valuemin={0}
-                    aria-valuemax={s.items}
-                    aria-valuenow={s.done}
-                  >
-                    <span className="progress-bar" style={{ width: `${pct}%` }} />
-                  </span>
-                  <span className="progress-text" data-testid={`submission-done-${s.id}`}>
-                    {s.done} / {s.items}
-                  </span>
-                </div>
-              </td>
+    <div ref={scrollRef} className={virtual ? 'table-scroll' : undefined}>
+      <table className="table" data-testid="submission-list" aria-rowcount={submissions.length + 1}>
+        <thead>
+          <tr>
+            <th scope="col">Student</th>
+            <th scope="col">File</th>
+            <th scope="col" className="num">
+              Pages
+            </th>
+            <th scope="col">Answers graded</th>
+          </tr>
+        </thead>
+        <tbody>
+          {padTop > 0 && (
+            <tr aria-hidden="true">
+              <td colSpan={4} style={{ height: padTop, padding: 0, border: 0 }} />
             </tr>
-          );
-        })}
-      </tbody>
-    </table>
+          )}
+          {rows.map((s, k) => (
+            <SubmissionRow key={s.id} s={s} index={virtual ? items[k]!.index : k} onOpen={onOpen} />
+          ))}
+          {padBottom > 0 && (
+            <tr aria-hidden="true">
+              <td colSpan={4} style={{ height: padBottom, padding: 0, border: 0 }} />
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function SubmissionRow({ s, index, onOpen }: { s: SubmissionSummary; index: number; onOpen: (id: number) => void }) {
+  const pct = s.items > 0 ? Math.round((s.done / s.items) * 100) : 0;
+  return (
+    <tr
+      data-testid={`submission-row-${s.id}`}
+      className="row-link"
+      aria-rowindex={index + 2}
+      onClick={() => onOpen(s.id)}
+    >
+      <td>
+        <button
+          type="button"
+          className="link-button"
+          data-testid={`open-submission-${s.id}`}
+          onClick={(e) => {
+            e.stopPropagation();
+            onOpen(s.id);
+          }}
+        >
+          {s.student.trim() !== '' ? s.student : 'Unnamed student'}
+        </button>
+      </td>
+      <td className="file-cell" title={s.file_name}>
+        {s.file_name}
+      </td>
+      <td className="num">{s.pages}</td>
+      <td>
+        <div className="progress-cell">
+          <span
+            className="progress"
+            role="progressbar"
+            aria-label={`Answers graded for ${s.student || 'this scan'}`}
+            aria-valuemin={0}
+            aria-valuemax={s.items}
+            aria-valuenow={s.done}
+          >
+            <span className="progress-bar" style={{ width: `${pct}%` }} />
+          </span>
+          <span className="progress-text" data-testid={`submission-done-${s.id}`}>
+            {s.done} / {s.items}
+          </span>
+        </div>
+      </td>
+    </tr>
   );
 }

@@ -1,4 +1,4 @@
-import type { CoreEvent, Exam, ItemState, ItemView, Snapshot, SubmissionSummary } from '../api/types';
+import type { CoreEvent, Exam, ItemState, ItemView, Progress, QueueStatus, Snapshot, SubmissionSummary } from '../api/types';
 
 export const exam: Exam = {
   id: 1,
@@ -60,3 +60,34 @@ export function snap(seq: number, items: ItemView[], extra: Partial<Snapshot> = 
 export const itemEvent = (seq: number, it: ItemView): CoreEvent => ({ seq, type: 'item', item: it });
 export const heartbeat = (seq: number): CoreEvent => ({ seq, type: 'heartbeat', at_ms: seq * 2000 });
 export const changed = (seq: number): CoreEvent => ({ seq, type: 'changed', what: 'all' });
+
+export function progress(examId: number | null, extra: Partial<Progress> = {}): Progress {
+  return {
+    exam_id: examId,
+    total: 10,
+    done: 4,
+    failed: 1,
+    queued: 4,
+    running: 1,
+    per_minute: 6,
+    percent: 50,
+    eta_seconds: 50,
+    ...extra,
+  };
+}
+
+export function queueStatus(extra: Partial<QueueStatus> = {}): QueueStatus {
+  return {
+    progress: [progress(null), progress(1)],
+    pauses: [],
+    provider: { hold: null, next_try_at_ms: null },
+    halted: null,
+    ...extra,
+  };
+}
+
+export const queueEvent = (seq: number, status: QueueStatus): CoreEvent => ({
+  seq,
+  type: 'queue',
+  status,
+});

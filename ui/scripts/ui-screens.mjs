@@ -1,0 +1,266 @@
+// Every page of the built UI (ui/dist) in headless Chromium at 1280×800 and 1920×1080, with the
+// Tauri IPC mocked in the page only (window.__TAURI_INTERNALS__ set by an init script; the app
+// itself has no mock). Checks a few things per page and saves screenshots to artifacts/ui/.
+// Run: npm run test:ui (builds first).
+import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dist = path.resolve(here, '..', 'dist');
+const out = path.resolve(here, '..', '..', 'artifacts', 'ui');
+mkdirSync(out, { recursive: true });
+if (!existsSync(path.join(dist, 'index.html'))) {
+  console.error('ui/dist is missing: run `npm run build` first');
+  process.exit(1);
+}
+
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
+const server = createServer((req, res) => {
+  const url = new URL(req.url ?? '/', 'http://x');
+  let file = path.join(dist, decodeURIComponent(url.pathname));
+  if (!file.startsWith(dist) || !existsSync(file) || statSync(file).isDirectory()) file = path.join(dist, 'index.html');
+  res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
+  createReadStream(file).pipe(res);
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const base = `http://127.0.0.1:${server.address().port}/`;
+
+// ---- The mocked core, installed before the app's scripts run. `scenario` picks the queue state.
+function installMock(scenario) {
+  const now = Date.now();
+  const exam = {
+    id: 1,
+    name: 'Year 9 Physics — Forces & Motion mid-term',
+    questions: [
+      { id: 11, label: 'Q1', prompt: 'State Newton’s second law.', max_points: 2, rubric: '', reference_answer: '' },
+      { id: 12, label: 'Q2', prompt: 'Define momentum.', max_points: 3, rubric: '', reference_answer: '' },
+      { id: 13, label: 'Q3', prompt: 'A 2 kg cart accelerates at 3 m/s². Find the force.', max_points: 4, rubric: '', reference_answer: '' },
+    ],
+  };
+  const exam2 = { id: 2, name: 'Chemistry quiz', questions: [{ id: 21, label: 'Q1', prompt: 'pH of water?', max_points: 1, rubric: '', reference_answer: '' }] };
+  const names = ['Ada Lovelace', 'Alan Turing', '<b>Grace</b> Hopper', 'Katherine Johnson', 'Édouard Lucas', 'Mary Somerville-Fairfax-Worthington the Third', 'Ibn al-Haytham', 'Emmy Noether'];
+  const roster = scenario === 'many' ? Array.from({ length: 400 }, (_, k) => names[k % names.length] + (k >= names.length ? ` ${Math.floor(k / names.length) + 1}` : '')) : names;
+  const submissions = roster.map((student, k) => ({ id: k + 1, exam_id: 1, student, file_name: `scan_${String(k + 1).padStart(3, '0')}.pdf`, pages: 2, items: 3, done: k < 3 ? 3 : k < 6 ? 1 : 0 }));
+  const states = ['done', 'grading', 'queued', 'failed', 'retrying', 'cancelled'];
+  const items = [];
+  let id = 1;
+  for (const s of submissions) {
+    for (const q of exam.questions) {
+      const state = s.id <= 3 ? 'done' : states[(id + s.id) % states.length];
+      items.push({
+        item_id: id, submission_id: s.id, page_number: q.id === 13 ? 2 : 1, question_label: q.label,
+        bbox: q.id === 11 ? { x: 0.08, y: 0.12, w: 0.84, h: 0.2 } : q.id === 12 ? { x: 0.08, y: 0.45, w: 0.84, h: 0.25 } : { x: 0.08, y: 0.1, w: 0.84, h: 0.3 },
+        job_id: 100 + id, state, score: state === 'done' ? Math.min(q.max_points, 1.5) : null, max_points: q.max_points,
+        feedback: state === 'done' ? 'Correct relationship, but the units are missing in the final line.' : null,
+        error: state === 'failed' ? 'Gemini could not read the handwriting (the crop may be blank).' : state === 'retrying' ? 'Gemini timed out; trying again.' : null,
+      });
+      id += 1;
+    }
+  }
+  const counts = { queued: 0, running: 0, succeeded: 0, dead: 0, cancelled: 0 };
+  for (const i of items) counts[{ queued: 'queued', retrying: 'queued', grading: 'running', done: 'succeeded', failed: 'dead', cancelled: 'cancelled' }[i.state]] += 1;
+  const progress = [
+    { exam_id: null, total: 27, done: 13, failed: 3, queued: 9, running: 2, per_minute: 4.2, percent: 59.3, eta_seconds: 157 },
+    { exam_id: 1, total: 24, done: 12, failed: 3, queued: 7, running: 2, per_minute: 3.8, percent: 62.5, eta_seconds: 142 },
+    { exam_id: 2, total: 3, done: 1, failed: 0, queued: 2, running: 0, per_minute: 0.4, percent: 33.3, eta_seconds: 300 },
+  ];
+  const queues = {
+    normal: { progress, pauses: [], provider: { hold: null, next_try_at_ms: null }, halted: null },
+    many: { progress, pauses: [], provider: { hold: null, next_try_at_ms: null }, halted: null },
+    blocked: {
+      progress,
+      pauses: [
+        { scope: { scope: 'all' }, reason: 'daily quota reached', until_ms: now + 3 * 3600_000 },
+        { scope: { scope: 'exam', exam_id: 2 }, reason: 'paused by the teacher', until_ms: null },
+      ],
+      provider: { hold: 'unavailable', next_try_at_ms: now + 4 * 60_000 },
+      halted: 'the Gemini API key was rejected (403). Check the key in Settings.',
+    },
+  };
+  const review = submissions.map((s, k) => ({
+    item_id: 1 + k * 3, submission_id: s.id, student: s.student, question_label: 'Q1', state: 'done', max_points: 2,
+    ai_score: k % 3 === 0 ? 1 : 2, feedback: k === 2 ? '<i>States F = ma</i> but does not say what a is.' : 'Clear statement of the law with symbols defined.',
+    transcription: k === 1 ? 'The net force on a body equals its mass times its acceleration, F = m a,\nwhere a is in m/s².' : 'F = ma', confidence: k === 0 ? 0.42 : 0.93,
+    needs_review: k === 0 || k === 4, review_reason: k === 0 ? 'Handwriting partly illegible near the end.' : k === 4 ? 'Answer continues outside the box.' : null,
+    teacher_score: k === 1 ? 1.5 : null, teacher_note: null, score: k === 1 ? 1.5 : k % 3 === 0 ? 1 : 2,
+    history: k === 1 ? [{ by: 'ai', score: 2, note: null, at_ms: now - 60000 }, { by: 'teacher', score: 1.5, note: 'units missing', at_ms: now - 1000 }] : [{ by: 'ai', score: k % 3 === 0 ? 1 : 2, note: null, at_ms: now - 60000 }],
+  })).sort((a, b) => Number(b.needs_review) - Number(a.needs_review));
+  const settings = {
+    settings: { provider: 'gemini', model: 'gemini-2.5-flash', base_url: 'https://generativelanguage.googleapis.com', openai_base_url: 'http://127.0.0.1:11434/v1', openai_model: 'qwen2.5vl:7b', concurrency: 4, requests_per_minute: 60, requests_per_day: 0, request_timeout_secs: 120, thinking_budget: 1024, thinking_level: 'low', media_resolution: 'high' },
+    prices: [
+      { model_prefix: 'gemini-2.5-flash', input_per_mtok: 0.3, output_per_mtok: 2.5 },
+      { model_prefix: 'gemini-2.5-pro', input_per_mtok: 1.25, output_per_mtok: 10 },
+    ],
+    api_key: '••••••••3f9a', api_key_source: 'keyring',
+  };
+
+  const svg = (w, h, body) => `data:image/svg+xml;utf8,${encodeURIComponent(`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><rect width="100%" height="100%" fill="#fdfdf8"/>${body}</svg>`)}`;
+  const hand = (x, y, t, size = 28) => `<text x="${x}" y="${y}" font-family="Humor Sans, Comic Sans MS, cursive" font-size="${size}" fill="#1a237e">${t}</text>`;
+  const calls = [];
+  const callbacks = new Map();
+  let nextCb = 1;
+  window.__mock = { calls, emit: (payload) => { for (const cb of callbacks.values()) cb({ event: 'gradedesk:event', id: 0, payload }); } };
+  const reply = (cmd, args) => {
+    switch (cmd) {
+      case 'desk_snapshot': return { seq: 1, exams: [exam, exam2], submissions, items, counts, queue: queues[scenario] };
+      case 'snapshot': return { seq: 1, exams: [exam, exam2], submissions, items, counts };
+      case 'get_submission': {
+        const s = submissions.find((x) => x.id === args.submissionId);
+        return { submission: s, pages: [{ id: 501, number: 1, width: 1240, height: 1754 }, { id: 502, number: 2, width: 1240, height: 1754 }], items: items.filter((i) => i.submission_id === s.id) };
+      }
+      case 'review_items': return review.map((r) => ({ ...r, question_label: args.questionLabel }));
+      case 'override_score': return { item_id: args.itemId, score: args.score, note: null, created_at: Date.now() };
+      case 'get_settings': case 'save_settings': return settings;
+      case 'set_api_key': return { ...settings, api_key: '••••••••' + String(args.key).slice(-4) };
+      case 'test_api_key': return 'the API key works with gemini-2.5-flash';
+      case 'estimate': return { to_grade: { answers: 11, input_tokens: 14000, output_tokens: 5000, cost_usd: 0.017 }, graded: { answers: 13, cost_usd: 0.021 } };
+      case 'pause_grading': case 'cancel_item': case 'prioritize_item': return null;
+      case 'resume_grading': return true;
+      case 'dead_jobs': return items.filter((i) => i.state === 'failed').map((i) => ({ job_id: i.job_id, kind: 'GRADE_ITEM', item_id: i.item_id, submission_id: i.submission_id, attempts: 3, error: i.error, finished_at: now }));
+      case 'retry_failed': return 1;
+      case 'plugin:event|listen':
+        setTimeout(() => window.__mock.emit({ seq: 0, type: 'heartbeat', at_ms: Date.now() }), 20);
+        return 1;
+      case 'plugin:event|unlisten': return null;
+      default: throw { code: 'unknown', message: `the mock has no ${cmd}` };
+    }
+  };
+  window.__TAURI_EVENT_PLUGIN_INTERNALS__ = { unregisterListener: () => {} };
+  window.__TAURI_INTERNALS__ = {
+    metadata: { currentWindow: { label: 'main' }, currentWebview: { windowLabel: 'main', label: 'main' } },
+    transformCallback: (cb) => { const n = nextCb++; callbacks.set(n, cb); return n; },
+    unregisterCallback: (n) => callbacks.delete(n),
+    convertFileSrc: (p) => {
+      const [kind, idStr] = p.split('/');
+      const n = Number(idStr);
+      if (kind === 'page') return svg(1240, 1754, hand(100, 160, `Name: student scan page ${n - 500}`, 40) + hand(100, 300, '1) F = m × a  (force = mass × accel.)') + hand(100, 860, '2) p = m v, measured in kg·m/s') + '<line x1="60" y1="120" x2="1180" y2="120" stroke="#ccc"/>');
+      return svg(720, 200, hand(24, 70, n % 2 ? 'F = m a   so force = mass × acceleration' : 'p = m × v  (kg m/s)') + hand(24, 140, n % 3 ? 'a is in m/s²' : '…', 24));
+    },
+    invoke: async (cmd, args) => {
+      calls.push({ cmd, args });
+      await new Promise((r) => setTimeout(r, 5));
+      return reply(cmd, args ?? {});
+    },
+  };
+  // A heartbeat now and then so the badge says Live.
+  setInterval(() => window.__mock.emit({ seq: 0, type: 'heartbeat', at_ms: Date.now() }), 1000);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+});
+const failures = [];
+const check = (cond, what) => { if (!cond) failures.push(what); };
+
+async function open(viewport, scenario) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.addInitScript(installMock, scenario);
+  await page.goto(base);
+  await page.getByTestId('submission-list').waitFor();
+  return { page, context, errors };
+}
+
+async function shot(page, name, size) {
+  const file = path.join(out, `${name}-${size}.png`);
+  await page.screenshot({ path: file });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, `${name} at ${size}: the page scrolls sideways by ${overflow}px`);
+  console.log(`saved ${path.relative(process.cwd(), file)}`);
+}
+
+for (const viewport of [{ width: 1280, height: 800 }, { width: 1920, height: 1080 }]) {
+  const size = `${viewport.width}x${viewport.height}`;
+
+  // Exams page: progress per exam and overall.
+  {
+    const { page, context, errors } = await open(viewport, 'normal');
+    await page.getByTestId('progress-panel').waitFor();
+    check((await page.getByTestId('progress-overall-percent').textContent()) === '59%', 'overall percent');
+    check((await page.getByTestId('progress-overall-done').textContent()) === '13 / 27', 'overall counts');
+    check((await page.locator('b').count()) === 0, 'student names are rendered as text');
+    await shot(page, 'exams', size);
+    await page.getByTestId('pause-all').click();
+    await page.waitForFunction(() => window.__mock.calls.some((c) => c.cmd === 'pause_grading'));
+
+    // Crop page with the answer list and its actions.
+    await page.getByTestId('open-submission-5').click();
+    await page.locator('[data-testid^="item-state-"]').first().waitFor();
+    check((await page.locator('[data-testid^="cancel-"]').count()) > 0, 'crop page offers Cancel');
+    check((await page.locator('[data-testid^="grade-now-"]').count()) > 0, 'crop page offers Grade now');
+    await page.waitForTimeout(300);
+    await shot(page, 'crop', size);
+    const retry = page.locator('[data-testid^="retry-"]').first();
+    if (await retry.count()) {
+      await retry.focus();
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => window.__mock.calls.some((c) => c.cmd === 'retry_failed'));
+    }
+
+    // Review page: keyboard grading.
+    await page.getByTestId('nav-review').click();
+    await page.getByTestId('review-list').waitFor();
+    await page.waitForTimeout(300);
+    await page.getByTestId('review-list').focus();
+    await shot(page, 'review', size);
+    await page.keyboard.press('1');
+    await page.keyboard.press('.');
+    await page.keyboard.press('5');
+    await shot(page, 'review-typing', size);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => window.__mock.calls.some((c) => c.cmd === 'override_score' && c.args.score === 1.5));
+
+    // Settings page, when the app has one.
+    const settingsNav = page.getByTestId('nav-settings');
+    if (await settingsNav.count()) {
+      await settingsNav.click();
+      await page.getByTestId('settings-page').waitFor();
+      await page.waitForTimeout(200);
+      await shot(page, 'settings', size);
+    }
+    check(errors.length === 0, `console errors at ${size}: ${errors.join(' | ')}`);
+    await context.close();
+  }
+
+  // A class of 400: the submissions list renders only what is in view, and scrolls.
+  {
+    const { page, context, errors } = await open(viewport, 'many');
+    const rendered = await page.locator('[data-testid^="submission-row-"]').count();
+    check(rendered > 5 && rendered < 120, `virtualized list renders ${rendered} of 400 rows`);
+    await page.locator('.table-scroll').evaluate((el) => { el.scrollTop = el.scrollHeight; });
+    await page.getByTestId('open-submission-400').waitFor();
+    await shot(page, 'exams-many', size);
+    check(errors.length === 0, `console errors (many) at ${size}: ${errors.join(' | ')}`);
+    await context.close();
+  }
+
+  // A blocked queue explains itself.
+  {
+    const { page, context, errors } = await open(viewport, 'blocked');
+    const blockers = page.getByTestId('queue-blockers');
+    await blockers.waitFor();
+    const text = await blockers.textContent();
+    check(/Grading has stopped: the Gemini API key was rejected/.test(text), 'halted message');
+    check(/Gemini unavailable — next try at/.test(text), 'provider hold message');
+    check(/All grading is paused until .*\(daily quota reached\)/.test(text), 'timed pause message');
+    check(/Grading of “Chemistry quiz” is paused/.test(text), 'exam pause message');
+    await shot(page, 'exams-blocked', size);
+    check(errors.length === 0, `console errors (blocked) at ${size}: ${errors.join(' | ')}`);
+    await context.close();
+  }
+}
+
+await browser.close();
+server.close();
+if (failures.length > 0) {
+  console.error(`UI checks failed:\n- ${failures.join('\n- ')}`);
+  process.exit(1);
+}
+console.log('UI checks passed');
