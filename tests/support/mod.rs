@@ -60,7 +60,11 @@ pub async fn queued_answers(
     for s in 0..students {
         // 150 dpi on A4 and level lines: a page that needs no enhancement before cropping.
         let sub = ws
-            .import_bytes(exam, &format!("student-{s}.png"), scan_png(s + 1, 1240, 1760))
+            .import_bytes(
+                exam,
+                &format!("student-{s}.png"),
+                scan_png(s + 1, 1240, 1760),
+            )
             .await
             .unwrap();
         for q in 0..questions {
