@@ -210,6 +210,21 @@ impl Gate {
         s.reason = Some(reason);
     }
 
+    /// Whether requests are held right now (cool-down, or the breaker open and not yet due
+    /// for its probe), and until when. A worker that already holds a job hands it back
+    /// instead of keeping it "grading" while it only waits.
+    pub fn held_now(&self) -> Option<(Hold, Duration)> {
+        let now = self.clock.now_ms();
+        let s = self.lock();
+        if s.cooldown_until > now {
+            return Some((Hold::CoolingDown, ms(s.cooldown_until - now)));
+        }
+        match (s.reason, s.open_until) {
+            (Some(reason), Some(until)) if until > now => Some((reason, ms(until - now))),
+            _ => None,
+        }
+    }
+
     /// What the UI shows about the provider.
     pub fn status(&self) -> GateStatus {
         let now = self.clock.now_ms();

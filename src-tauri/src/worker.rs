@@ -21,7 +21,7 @@ use crate::clock::{self, Clock};
 use crate::events::EventBody;
 use crate::exams::{self, NewGrade};
 use crate::grading::{GradeError, GradeRequest, Grader};
-use crate::pacing::{Gate, GateStatus, RateLimits};
+use crate::pacing::{Gate, GateStatus, Hold, RateLimits};
 use crate::queue::{self, pause, ClaimedJob, JobKind, PauseScope};
 use crate::store::{Store, StoreError};
 use crate::workspace::Workspace;
@@ -122,6 +122,26 @@ impl GradingRunner {
     }
 }
 
+/// The error that hands a job back while the provider is held: no attempt is spent.
+fn held_error(hold: Hold, wait: Duration) -> GradeError {
+    let retry_after = Some(wait);
+    match hold {
+        Hold::Offline => GradeError::Offline {
+            message: "waiting for network: Gemini cannot be reached".into(),
+        },
+        Hold::CoolingDown => GradeError::RateLimited {
+            message: "Gemini's rate limit was reached; waiting before the next request".into(),
+            retry_after,
+            per_day: false,
+        },
+        Hold::Unavailable => GradeError::RateLimited {
+            message: "Gemini is unavailable for now; GradeDesk will try again shortly".into(),
+            retry_after,
+            per_day: false,
+        },
+    }
+}
+
 /// A rough token count for one grading request (image tiles, prompt, thinking and answer),
 /// used only to pace requests under a tokens-per-minute limit.
 const TOKENS_PER_REQUEST_ESTIMATE: u32 = 2_000;
@@ -135,6 +155,9 @@ impl JobRunner for GradingRunner {
                     message: "this grading job names no answer".into(),
                 })?;
                 let request = self.load_request(item_id).await?;
+                if let Some((hold, wait)) = gate.held_now() {
+                    return Err(held_error(hold, wait));
+                }
                 let probe = gate.wait_turn(TOKENS_PER_REQUEST_ESTIMATE).await;
                 let result = self.grader.grade(&request).await;
                 match &result {

@@ -1,0 +1,86 @@
+//! With the network down, answers wait as "waiting for network" without spending attempts,
+//! the pool holds and probes, and grading resumes by itself when the network is back.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use gradedesk::fake_gemini::{FakeConfig, FakeGemini};
+use gradedesk::grading::gemini::{GeminiConfig, GeminiGrader};
+use gradedesk::grading::ApiKey;
+use gradedesk::pacing::Hold;
+use gradedesk::worker::{GradingRunner, Pool, PoolConfig};
+use support::*;
+use tokio_util::sync::CancellationToken;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_network_holds_answers_without_spending_attempts_then_grades_them() {
+    // A port nothing listens on yet: connections are refused, as with the Wi-Fi off.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let (ws, items) = queued_answers(&data, 1, 2).await;
+    let grader = GeminiGrader::new(GeminiConfig::new(
+        format!("http://127.0.0.1:{port}"),
+        "gemini-2.5-flash",
+        ApiKey::new(Some("test-key".into())),
+    ))
+    .unwrap();
+    let runner = GradingRunner::new(&ws, Arc::new(grader));
+    let pool = Pool::new(
+        ws.clone(),
+        Arc::new(runner),
+        PoolConfig {
+            concurrency: 2,
+            ..PoolConfig::default()
+        },
+    );
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(pool.clone().run(shutdown.clone()));
+
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let status = pool.status().await.unwrap();
+    assert_eq!(status.provider.hold, Some(Hold::Offline), "{status:?}");
+    assert!(status.provider.next_try_at_ms.is_some());
+    let (queued, attempts, error): (i64, i64, String) = db(&data)
+        .query_row(
+            "SELECT count(*), max(attempts), max(coalesce(last_error, '')) FROM jobs WHERE kind = 'GRADE_ITEM' AND state = 'queued'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(queued, items.len() as i64, "every answer still waits");
+    assert_eq!(attempts, 0, "waiting for the network spends no attempt");
+    assert!(error.contains("waiting for network"), "{error}");
+
+    // The network is back: the next probe goes through and the rest follow.
+    let fake = FakeGemini::start(FakeConfig::default(), port)
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while ws.counts().await.unwrap().active() > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not graded after the network came back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    shutdown.cancel();
+    running.await.unwrap();
+    assert_eq!(
+        fake.requests().len(),
+        items.len(),
+        "one request per answer once back online"
+    );
+    assert_eq!(pool.status().await.unwrap().provider.hold, None);
+    let done = graded(&db(&data))
+        .iter()
+        .filter(|row| row.3.is_some())
+        .count();
+    assert_eq!(done, items.len());
+}
