@@ -358,6 +358,11 @@ impl Workspace {
             .await
     }
 
+    /// The exams with their questions (without the rest of the snapshot).
+    pub async fn exams(&self) -> Result<Vec<Exam>, DeskError> {
+        Ok(self.store.run(|conn| exams::list_exams(conn)).await?)
+    }
+
     /// One submission with its pages and answers.
     pub async fn submission_detail(
         &self,

@@ -42,7 +42,7 @@ pub async fn snapshot(desk: State<'_, Desk>) -> Reply<Snapshot> {
 
 #[tauri::command]
 pub async fn list_exams(desk: State<'_, Desk>) -> Reply<Vec<Exam>> {
-    Ok(desk.workspace.snapshot().await?.exams)
+    Ok(desk.workspace.exams().await?)
 }
 
 #[derive(Serialize)]
