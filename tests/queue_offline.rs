@@ -3,14 +3,10 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use gradedesk::fake_gemini::{FakeConfig, FakeGemini};
-use gradedesk::grading::gemini::{GeminiConfig, GeminiGrader};
-use gradedesk::grading::ApiKey;
 use gradedesk::pacing::Hold;
-use gradedesk::worker::{GradingRunner, Pool, PoolConfig};
 use support::*;
 use tokio_util::sync::CancellationToken;
 
@@ -25,21 +21,7 @@ async fn a_lost_network_holds_answers_without_spending_attempts_then_grades_them
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let (ws, items) = queued_answers(&data, 1, 2).await;
-    let grader = GeminiGrader::new(GeminiConfig::new(
-        format!("http://127.0.0.1:{port}"),
-        "gemini-2.5-flash",
-        ApiKey::new(Some("test-key".into())),
-    ))
-    .unwrap();
-    let runner = GradingRunner::new(&ws, Arc::new(grader));
-    let pool = Pool::new(
-        ws.clone(),
-        Arc::new(runner),
-        PoolConfig {
-            concurrency: 2,
-            ..PoolConfig::default()
-        },
-    );
+    let pool = gemini_pool(&ws, format!("http://127.0.0.1:{port}"), 2);
     let shutdown = CancellationToken::new();
     let running = tokio::spawn(pool.clone().run(shutdown.clone()));
 

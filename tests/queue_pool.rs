@@ -9,11 +9,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use gradedesk::clock::{Clock, TokioClock};
 use gradedesk::fake_gemini::{FakeConfig, FakeGemini, Fault};
-use gradedesk::grading::gemini::{GeminiConfig, GeminiGrader};
-use gradedesk::grading::{ApiKey, GradeError};
+use gradedesk::grading::GradeError;
 use gradedesk::pacing::Gate;
 use gradedesk::queue::{ClaimedJob, JobKind};
-use gradedesk::worker::{Completion, GradingRunner, JobRunner, Pool, PoolConfig};
+use gradedesk::worker::{Completion, JobRunner, Pool, PoolConfig};
 use gradedesk::workspace::Workspace;
 use support::*;
 use tokio_util::sync::CancellationToken;
@@ -43,24 +42,7 @@ async fn a_429_with_retry_info_holds_every_worker_until_the_delay_ends() {
     fake.script(&[Fault::RateLimited]); // RetryInfo: "2s"
     let tmp = tempfile::tempdir().unwrap();
     let (ws, items) = queued_answers(&tmp.path().join("data"), 3, 4).await;
-    let grader = GeminiGrader::new(GeminiConfig {
-        timeout: Duration::from_secs(10),
-        ..GeminiConfig::new(
-            fake.base_url(),
-            "gemini-2.5-flash",
-            ApiKey::new(Some("test-key".into())),
-        )
-    })
-    .unwrap();
-    let runner = GradingRunner::new(&ws, Arc::new(grader));
-    let pool = Pool::new(
-        ws.clone(),
-        Arc::new(runner),
-        PoolConfig {
-            concurrency: 4,
-            ..PoolConfig::default()
-        },
-    );
+    let pool = gemini_pool(&ws, fake.base_url(), 4);
     drain(&ws, pool, Duration::from_secs(60)).await;
 
     let requests = fake.requests();

@@ -7,6 +7,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use gradedesk::exams::{Bbox, QuestionInput};
+use gradedesk::grading::gemini::{GeminiConfig, GeminiGrader};
+use gradedesk::grading::ApiKey;
+use gradedesk::worker::{GradingRunner, Pool, PoolConfig};
 use gradedesk::workspace::Workspace;
 use image::{Rgb, RgbImage};
 
@@ -83,6 +86,25 @@ pub async fn queued_answers(
         }
     }
     (ws, items)
+}
+
+/// An in-process pool grading through Gemini's REST API at `base_url` with the test key.
+pub fn gemini_pool(ws: &Arc<Workspace>, base_url: String, concurrency: usize) -> Arc<Pool> {
+    let grader = GeminiGrader::new(GeminiConfig::new(
+        base_url,
+        "gemini-2.5-flash",
+        ApiKey::new(Some("test-key".into())),
+    ))
+    .unwrap();
+    let runner = GradingRunner::new(ws, Arc::new(grader));
+    Pool::new(
+        ws.clone(),
+        Arc::new(runner),
+        PoolConfig {
+            concurrency,
+            ..PoolConfig::default()
+        },
+    )
 }
 
 /// Starts `gradedesk worker` on a data dir against a Gemini base URL.
