@@ -10,7 +10,8 @@ APT_PACKAGES := build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.
 CARGO_BIN := $(HOME)/.cargo/bin
 export PATH := $(CARGO_BIN):$(PATH)
 DEMO_DIR := .demo
-APP := target/debug/gradedesk
+CLI := target/debug/gradedesk
+WINDOW := target/debug/gradedesk-desktop
 
 .PHONY: help deps apt-deps rust-deps ui-deps ui build run demo test lint rust-test ui-test e2e bench
 
@@ -51,9 +52,9 @@ demo: build
 	@if [ ! -f $(DEMO_DIR)/data/gradedesk.sqlite3 ]; then \
 	  set -e; rm -rf $(DEMO_DIR); mkdir -p $(DEMO_DIR); \
 	  /usr/bin/python3 assets/demo/make_demo.py --out $(DEMO_DIR)/scans --students 6 --quiet; \
-	  exam=$$($(APP) --data-dir $(DEMO_DIR)/data exam create --name "Demo: Maths & Science Quiz" --questions assets/demo/questions.json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["exam_id"])'); \
-	  $(APP) --data-dir $(DEMO_DIR)/data import --exam $$exam $(DEMO_DIR)/scans/*.jpg > $(DEMO_DIR)/imported.json; \
-	  /usr/bin/python3 assets/demo/crop_demo.py $(APP) $(DEMO_DIR); \
+	  exam=$$($(CLI) --data-dir $(DEMO_DIR)/data exam create --name "Demo: Maths & Science Quiz" --questions assets/demo/questions.json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["exam_id"])'); \
+	  $(CLI) --data-dir $(DEMO_DIR)/data import --exam $$exam $(DEMO_DIR)/scans/*.jpg > $(DEMO_DIR)/imported.json; \
+	  /usr/bin/python3 assets/demo/crop_demo.py $(CLI) $(DEMO_DIR); \
 	fi
 
 run: demo
@@ -64,8 +65,8 @@ run: demo
 	fi; \
 	if [ -z "$$DISPLAY" ]; then \
 	  echo "no display: starting GradeDesk under Xvfb"; \
-	  xvfb-run -a -s "-screen 0 1280x800x24" $(APP) --data-dir $(DEMO_DIR)/data; \
-	else $(APP) --data-dir $(DEMO_DIR)/data; fi
+	  xvfb-run -a -s "-screen 0 1280x800x24" $(WINDOW) --data-dir $(DEMO_DIR)/data; \
+	else $(WINDOW) --data-dir $(DEMO_DIR)/data; fi
 
 lint: deps ui
 	cargo fmt --check

@@ -198,6 +198,28 @@ fn parse_bbox(text: &str) -> Result<Bbox, String> {
     }
 }
 
+/// The window's binary, installed beside this one.
+const WINDOW_BINARY: &str = "gradedesk-desktop";
+
+/// Replaces this process with the window (same arguments, same environment), so that
+/// `gradedesk` alone still opens the app as it always did.
+pub fn open_window() -> ExitCode {
+    use std::os::unix::process::CommandExt;
+    let window = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(WINDOW_BINARY)))
+        .filter(|path| path.exists())
+        .unwrap_or_else(|| PathBuf::from(WINDOW_BINARY));
+    let error = std::process::Command::new(&window)
+        .args(std::env::args_os().skip(1))
+        .exec();
+    eprintln!(
+        "error: could not open the window ({}): {error}",
+        window.display()
+    );
+    ExitCode::FAILURE
+}
+
 /// The default data folder, the same one the window uses (`<data dir>/<app identifier>`).
 pub fn default_data_dir() -> PathBuf {
     dirs::data_dir()

@@ -1,4 +1,6 @@
-//! `gradedesk`: the window with no subcommand, the headless CLI with one.
+//! `gradedesk`: the headless CLI. With no subcommand it hands over to the window binary
+//! (`gradedesk-desktop`, beside this one), so that a script's `gradedesk crop` never pays for
+//! loading GTK and WebKit — those libraries alone cost more than the whole crop.
 
 use std::process::ExitCode;
 
@@ -9,7 +11,7 @@ fn main() -> ExitCode {
     let args = Cli::parse();
     let data_dir = args.data_dir.unwrap_or_else(cli::default_data_dir);
     let Some(command) = args.command else {
-        return gradedesk::desktop::run(data_dir);
+        return cli::open_window();
     };
     // The worker's log lines are its output; other commands keep stderr for results.
     let verbose = matches!(command, Command::Worker(_));

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Builder, By, Key, until } from 'selenium-webdriver';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const app = path.join(root, 'target', 'debug', 'gradedesk');
+const app = path.join(root, 'target', 'debug', 'gradedesk-desktop');
 const fakeBin = path.join(root, 'target', 'debug', 'fake-gemini');
 const artifacts = path.join(root, 'artifacts', 'e2e');
 mkdirSync(artifacts, { recursive: true });

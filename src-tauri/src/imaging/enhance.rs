@@ -71,7 +71,7 @@ pub fn assess(image: &DynamicImage, dpi: Option<f64>) -> Assessment {
 /// copy are projected along candidate angles; the angle whose profile is sharpest (largest
 /// sum of squared bin counts) is the one the lines run at.
 pub fn estimate_skew(image: &DynamicImage) -> f64 {
-    let small = image.thumbnail(600, 600).to_luma8();
+    let small = super::resize::shrink_to_fit(image, 600).to_luma8();
     let threshold = otsu(&small);
     let mut dark: Vec<(f64, f64)> = Vec::new();
     for (x, y, p) in small.enumerate_pixels() {
@@ -161,7 +161,7 @@ fn otsu(image: &GrayImage) -> u8 {
 /// Stretches the levels so the darkest 1% becomes black and the lightest 1% white: faint
 /// pencil on grey paper becomes legible. Colour is kept (one curve for all channels).
 pub fn normalize_contrast(image: &mut DynamicImage) {
-    let grey = image.thumbnail(800, 800).to_luma8();
+    let grey = super::resize::shrink_to_fit(image, 800).to_luma8();
     let mut hist = [0u64; 256];
     for p in grey.pixels() {
         hist[usize::from(p.0[0])] += 1;

@@ -19,6 +19,7 @@ pub mod import;
 pub mod limits;
 pub mod pages;
 pub mod pdf;
+pub mod resize;
 mod subprocess;
 
 pub use crop::{clamp_bbox, crop_to_file, pixel_rect};

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use image::{DynamicImage, GenericImageView, ImageFormat};
 
 use super::formats::{decode_single, sniff, Kind};
+use super::resize::shrink_to_fit;
 use super::{bad, io, ImagingError};
 
 /// Longest side of the preview the window shows: sharp on a large screen, quick to load.
@@ -69,14 +70,10 @@ pub fn write_previews(
     stem: &str,
     image: &DynamicImage,
 ) -> Result<(PathBuf, PathBuf), ImagingError> {
-    let preview = if image.width().max(image.height()) > PREVIEW_MAX_SIDE {
-        image.thumbnail(PREVIEW_MAX_SIDE, PREVIEW_MAX_SIDE)
-    } else {
-        image.clone()
-    };
+    let preview = shrink_to_fit(image, PREVIEW_MAX_SIDE);
     let preview_path = dir.join(format!("{stem}.preview.jpg"));
     save(&preview, &preview_path, ImageFormat::Jpeg)?;
-    let thumb = preview.thumbnail(THUMB_MAX_SIDE, THUMB_MAX_SIDE);
+    let thumb = shrink_to_fit(&preview, THUMB_MAX_SIDE);
     let thumb_path = dir.join(format!("{stem}.thumb.jpg"));
     save(&thumb, &thumb_path, ImageFormat::Jpeg)?;
     Ok((preview_path, thumb_path))
