@@ -590,7 +590,7 @@ pub fn grading_context(conn: &Connection, item_id: i64) -> Result<(String, Quest
 
 /// Stores an item's grade; the UNIQUE(item_id) constraint refuses a second one.
 pub fn insert_grade(
-    tx: &Transaction,
+    tx: &Connection,
     item_id: i64,
     job_id: i64,
     grade: &NewGrade,

@@ -13,6 +13,7 @@ pub mod imaging;
 pub mod logging;
 pub mod pacing;
 pub mod queue;
+pub mod recorder;
 pub mod settings;
 pub mod store;
 pub mod worker;

@@ -174,7 +174,7 @@ pub fn renew(
 
 /// Marks a held job succeeded inside the caller's transaction (with its result).
 /// `false` means the lease was lost: the caller must roll back.
-pub fn complete(tx: &Transaction, id: i64, owner: &str, now: i64) -> Result<bool, StoreError> {
+pub fn complete(tx: &Connection, id: i64, owner: &str, now: i64) -> Result<bool, StoreError> {
     let n = tx
         .prepare_cached(
             "UPDATE jobs SET state = 'succeeded', lease_owner = NULL, lease_expires_at = NULL,
