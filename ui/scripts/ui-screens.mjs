@@ -54,7 +54,7 @@ function installMock(scenario) {
         item_id: id, submission_id: s.id, page_number: q.id === 13 ? 2 : 1, question_label: q.label,
         bbox: q.id === 11 ? { x: 0.08, y: 0.12, w: 0.84, h: 0.2 } : q.id === 12 ? { x: 0.08, y: 0.45, w: 0.84, h: 0.25 } : { x: 0.08, y: 0.1, w: 0.84, h: 0.3 },
         job_id: 100 + id, state, score: state === 'done' ? Math.min(q.max_points, 1.5) : null, max_points: q.max_points,
-        feedback: state === 'done' ? 'Correct relationship, but the units are missing in the final line.' : null,
+        feedback: state === 'done' ? 'Correct relationship, but the units are missing in the final line.' : null, teacher_score: s.id === 2 && q.id === 11 ? 1 : null,
         error: state === 'failed' ? 'Gemini could not read the handwriting (the crop may be blank).' : state === 'retrying' ? 'Gemini timed out; trying again.' : null,
       });
       id += 1;

@@ -16,7 +16,7 @@ describe('parseQuestions', () => {
   it('explains what is wrong in words', () => {
     expect(parseQuestions('[{')).toMatchObject({ ok: false, error: expect.stringContaining('not valid JSON') as unknown });
     expect(parseQuestions('[]')).toMatchObject({ ok: false });
-    expect(parseQuestions('[{"max_points":1}]')).toMatchObject({ ok: false, error: expect.stringContaining('label') as unknown });
+    expect(parseQuestions('[{"label":3,"max_points":1}]')).toMatchObject({ ok: false, error: expect.stringContaining('label') as unknown });
     expect(parseQuestions('[{"label":"Q1","max_points":0}]')).toMatchObject({ ok: false });
     expect(parseQuestions('[{"label":"Q1","max_points":1},{"label":"Q1","max_points":1}]')).toMatchObject({
       ok: false,
