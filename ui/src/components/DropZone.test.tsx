@@ -30,7 +30,13 @@ function setup(withExam = true) {
       <DropZone exam={withExam ? exam : null} subscribe={subscribe} />
     </QueryClientProvider>,
   );
-  return { drag: (d: FileDrag) => act(() => send(d)), unlisten, view };
+  const drag = async (d: FileDrag) => {
+    await act(async () => {
+      send(d);
+      await Promise.resolve();
+    });
+  };
+  return { drag, unlisten, view };
 }
 
 beforeEach(() => vi.clearAllMocks());

@@ -45,6 +45,15 @@ export function ExamEditor({ exam, onClose }: Props) {
     return () => opener?.focus();
   }, []);
 
+  // Escape closes the dialog wherever focus is (a button that just got disabled drops it).
+  useEffect(() => {
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      if (e.key === 'Escape') onClose();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [onClose]);
+
   const refresh = () => client.invalidateQueries({ queryKey: SNAPSHOT_QUERY_KEY });
 
   async function run<T>(action: () => Promise<T>, done: (value: T) => string): Promise<T | null> {
@@ -96,10 +105,7 @@ export function ExamEditor({ exam, onClose }: Props) {
   }
 
   function onKeyDown(e: KeyboardEvent<HTMLDivElement>) {
-    if (e.key === 'Escape') {
-      e.stopPropagation();
-      onClose();
-    } else if (e.key === 'Tab') {
+    if (e.key === 'Tab') {
       // Keep focus inside the dialog.
       const focusable = dialogRef.current?.querySelectorAll<HTMLElement>(
         'button:not([disabled]), input:not([disabled]), textarea, select, [tabindex="0"]',

@@ -47,5 +47,8 @@ describe('geometry', () => {
   });
   it('formats scores', () => {
     expect(formatScore({ score: 1.5, max_points: 2 })).toBe('1.5 / 2');
+    // The crop page's list shows the teacher's score when they overrode the AI.
+    expect(formatScore({ score: 1.5, max_points: 2, teacher_score: 0.5 })).toBe('0.5 / 2');
+    expect(formatScore({ score: 1.5, max_points: 2, teacher_score: 0 })).toBe('0 / 2');
   });
 });
