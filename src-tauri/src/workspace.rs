@@ -10,7 +10,8 @@ use tokio::sync::Notify;
 
 use crate::events::{EventBody, EventHub};
 use crate::exams::{
-    self, Bbox, Exam, ExamError, ItemView, PageFiles, PageInfo, QuestionInput, SubmissionSummary,
+    self, Bbox, Exam, ExamError, ItemView, PageFiles, PageInfo, Question, QuestionInput,
+    SubmissionSummary,
 };
 use crate::imaging::{self, ImagingError};
 use crate::queue::{self, Counts, NewJob, PauseScope};
@@ -55,6 +56,140 @@ pub struct ImportResult {
     pub submission_id: i64,
     pub file: String,
     pub pages: usize,
+}
+
+/// A file that was left out of a drop, and why (in a sentence for the teacher).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FileNote {
+    pub file: String,
+    pub reason: String,
+}
+
+/// What a drop of files and folders did, file by file.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DropReport {
+    pub imported: Vec<ImportResult>,
+    /// Not scans (hidden files, other kinds of files, unreadable folders): not tried.
+    pub skipped: Vec<FileNote>,
+    /// Scans that were tried and refused (damaged, too large, …).
+    pub failed: Vec<FileNote>,
+}
+
+/// The scans found under dropped paths, in import order, and what was left out.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExpandedPaths {
+    pub scans: Vec<PathBuf>,
+    pub skipped: Vec<FileNote>,
+}
+
+/// The file name endings import understands (the content is checked again on import).
+pub const SCAN_EXTENSIONS: &[&str] = &[
+    "jpg", "jpeg", "png", "tif", "tiff", "webp", "heic", "heif", "pdf",
+];
+
+/// How deep a dropped folder is searched: deep enough for "class/student/page" trees, not
+/// so deep that a drop of a home folder walks the whole disk.
+const MAX_DEPTH: usize = 8;
+
+/// Turns dropped paths into the scans to import: files are kept when their ending is a scan
+/// format; folders are walked recursively, each folder's entries in name order, so a class
+/// folder imports in the order the teacher sees it. Hidden files and folders (".name") are
+/// skipped silently when inside a folder and reported when dropped themselves; other files
+/// are reported as skipped, one note each.
+pub fn expand_scan_paths(paths: &[PathBuf]) -> ExpandedPaths {
+    let mut out = ExpandedPaths::default();
+    for path in paths {
+        expand_one(path, 0, true, &mut out);
+    }
+    out
+}
+
+fn is_hidden(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+}
+
+fn display_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+fn expand_one(path: &Path, depth: usize, dropped: bool, out: &mut ExpandedPaths) {
+    let skip = |out: &mut ExpandedPaths, reason: &str| {
+        out.skipped.push(FileNote {
+            file: display_name(path),
+            reason: reason.into(),
+        })
+    };
+    if is_hidden(path) {
+        if dropped {
+            skip(out, "hidden files are not imported");
+        }
+        return;
+    }
+    // Symbolic links are followed for what was dropped, not inside folders (no loops).
+    let meta = if dropped {
+        std::fs::metadata(path)
+    } else {
+        std::fs::symlink_metadata(path)
+    };
+    let meta = match meta {
+        Ok(m) => m,
+        Err(_) => return skip(out, "it could not be read"),
+    };
+    if meta.is_dir() {
+        if depth >= MAX_DEPTH {
+            return skip(out, "the folder is nested too deep; drop it on its own");
+        }
+        let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
+            Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+            Err(_) => return skip(out, "the folder could not be opened"),
+        };
+        entries.sort_by_key(|p| natural_key(&display_name(p)));
+        for entry in entries {
+            expand_one(&entry, depth + 1, false, out);
+        }
+    } else if meta.is_file() {
+        let known = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_lowercase())
+            .is_some_and(|e| SCAN_EXTENSIONS.contains(&e.as_str()));
+        if known {
+            out.scans.push(path.to_path_buf());
+        } else {
+            skip(
+                out,
+                "not a scan (GradeDesk imports JPEG, PNG, TIFF, WebP, HEIC and PDF files)",
+            );
+        }
+    } else {
+        skip(out, "not a file or a folder");
+    }
+}
+
+/// Sorts "page2" before "page10" (and case aside), as a file manager shows names.
+fn natural_key(name: &str) -> Vec<(u8, u64, String)> {
+    let mut key = Vec::new();
+    let mut chars = name.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_ascii_digit() {
+            let mut digits = String::new();
+            while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                digits.push(d);
+                chars.next();
+            }
+            key.push((0, digits.parse().unwrap_or(u64::MAX), digits));
+        } else {
+            let mut text = String::new();
+            while let Some(&t) = chars.peek().filter(|t| !t.is_ascii_digit()) {
+                text.extend(t.to_lowercase());
+                chars.next();
+            }
+            key.push((1, 0, text));
+        }
+    }
+    key
 }
 
 /// The answer region and its grading job, just created.
@@ -127,6 +262,82 @@ impl Workspace {
             what: "exams".into(),
         });
         Ok(id)
+    }
+
+    /// Runs an edit of exams or questions in one transaction and tells every front end.
+    async fn edit_exams<T: Send + 'static>(
+        &self,
+        edit: impl FnOnce(&rusqlite::Transaction) -> Result<T, ExamError> + Send + 'static,
+    ) -> Result<T, DeskError> {
+        let out = self
+            .store
+            .run(move |conn| -> Result<T, DeskError> {
+                let tx = conn.transaction()?;
+                let out = edit(&tx)?;
+                tx.commit()?;
+                Ok(out)
+            })
+            .await?;
+        self.events.emit(EventBody::Changed {
+            what: "exams".into(),
+        });
+        Ok(out)
+    }
+
+    /// Renames an exam.
+    pub async fn update_exam(&self, exam_id: i64, name: String) -> Result<(), DeskError> {
+        self.edit_exams(move |tx| exams::update_exam(tx, exam_id, &name))
+            .await
+    }
+
+    /// Adds questions at the end of an exam (one from the editor, or a whole file), all or
+    /// none.
+    pub async fn add_questions(
+        &self,
+        exam_id: i64,
+        questions: Vec<QuestionInput>,
+    ) -> Result<Vec<Question>, DeskError> {
+        self.edit_exams(move |tx| exams::add_questions(tx, exam_id, &questions))
+            .await
+    }
+
+    /// Edits a question; see [`exams::update_question`] for what may change when.
+    pub async fn update_question(
+        &self,
+        question_id: i64,
+        question: QuestionInput,
+    ) -> Result<Question, DeskError> {
+        self.edit_exams(move |tx| exams::update_question(tx, question_id, &question))
+            .await
+    }
+
+    /// Deletes a question nobody has answered (others are refused with the reason).
+    pub async fn delete_question(&self, question_id: i64) -> Result<(), DeskError> {
+        self.edit_exams(move |tx| exams::delete_question(tx, question_id))
+            .await
+    }
+
+    /// Imports dropped files and folders: folders are expanded (see [`expand_scan_paths`]),
+    /// then each scan is imported on its own, so one bad file never stops the others.
+    pub async fn import_paths(&self, exam_id: i64, paths: Vec<PathBuf>) -> DropReport {
+        let expanded = tokio::task::spawn_blocking(move || expand_scan_paths(&paths))
+            .await
+            .unwrap_or_default();
+        let mut report = DropReport {
+            imported: Vec::new(),
+            skipped: expanded.skipped,
+            failed: Vec::new(),
+        };
+        for path in expanded.scans {
+            match self.import_path(exam_id, &path).await {
+                Ok(done) => report.imported.push(done),
+                Err(e) => report.failed.push(FileNote {
+                    file: display_name(&path),
+                    reason: e.to_string(),
+                }),
+            }
+        }
+        report
     }
 
     /// Imports one scan from disk (its size is checked before it is read).
@@ -507,4 +718,110 @@ fn student_from_file_name(name: &str) -> String {
         .map(|s| s.to_string_lossy().into_owned())
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| name.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dropped_folders_expand_recursively_in_name_order_with_a_note_per_skipped_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("class 10B");
+        let touch = |rel: &str| {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, b"x").unwrap();
+        };
+        for f in [
+            "page10.jpg",
+            "page2.JPG",
+            "Ada/scan.pdf",
+            "Ada/notes.txt",
+            ".hidden.png",
+            ".git/objects.png",
+            "bob/p1.heic",
+            "bob/deeper/p2.tiff",
+            "Thumbs.db",
+        ] {
+            touch(f);
+        }
+        let loose = dir.path().join("loose.png");
+        std::fs::write(&loose, b"x").unwrap();
+        let dotted = dir.path().join(".secret.jpg");
+        std::fs::write(&dotted, b"x").unwrap();
+        let missing = dir.path().join("gone.jpg");
+
+        let got = expand_scan_paths(&[loose.clone(), root.clone(), dotted, missing]);
+        let rel: Vec<String> = got
+            .scans
+            .iter()
+            .map(|p| {
+                p.strip_prefix(dir.path())
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        assert_eq!(
+            rel,
+            [
+                "loose.png",
+                "class 10B/Ada/scan.pdf",
+                "class 10B/bob/deeper/p2.tiff",
+                "class 10B/bob/p1.heic",
+                "class 10B/page2.JPG",
+                "class 10B/page10.jpg",
+            ]
+        );
+        let skipped: Vec<(&str, &str)> = got
+            .skipped
+            .iter()
+            .map(|n| (n.file.as_str(), n.reason.split(' ').next().unwrap()))
+            .collect();
+        assert_eq!(
+            skipped,
+            [
+                ("notes.txt", "not"),
+                ("Thumbs.db", "not"),
+                (".secret.jpg", "hidden"),
+                ("gone.jpg", "it"),
+            ]
+        );
+    }
+
+    #[test]
+    fn natural_order_puts_page2_before_page10() {
+        let mut names = vec!["p10", "P2", "p1", "a"];
+        names.sort_by_key(|n| natural_key(n));
+        assert_eq!(names, ["a", "p1", "P2", "p10"]);
+    }
+
+    #[tokio::test]
+    async fn a_drop_imports_each_scan_and_reports_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::open(&dir.path().join("data")).unwrap();
+        let q = QuestionInput {
+            label: "Q1".into(),
+            prompt: "p".into(),
+            max_points: 1.0,
+            rubric: String::new(),
+            reference_answer: String::new(),
+        };
+        let exam = ws.create_exam("E".into(), vec![q]).await.unwrap();
+        let drop = dir.path().join("drop");
+        std::fs::create_dir_all(&drop).unwrap();
+        image::RgbImage::from_pixel(800, 1100, image::Rgb([250, 250, 250]))
+            .save(drop.join("ada.png"))
+            .unwrap();
+        std::fs::write(drop.join("broken.jpg"), b"not a jpeg").unwrap();
+        std::fs::write(drop.join("readme.md"), b"hi").unwrap();
+        let report = ws.import_paths(exam, vec![drop]).await;
+        assert_eq!(report.imported.len(), 1, "{report:?}");
+        assert_eq!(report.imported[0].file, "ada.png");
+        assert_eq!(report.failed.len(), 1);
+        assert_eq!(report.failed[0].file, "broken.jpg");
+        assert_eq!(report.skipped.len(), 1);
+        assert_eq!(report.skipped[0].file, "readme.md");
+    }
 }

@@ -35,7 +35,7 @@ function installMock(scenario) {
     id: 1,
     name: 'Year 9 Physics — Forces & Motion mid-term',
     questions: [
-      { id: 11, label: 'Q1', prompt: 'State Newton’s second law.', max_points: 2, rubric: '', reference_answer: '' },
+      { id: 11, label: 'Q1', prompt: 'State Newton’s second law.', max_points: 2, rubric: '- F = ma, or the law in words (1 pt)\n- names force, mass and acceleration (1 pt)', reference_answer: 'The net force on a body equals its mass times its acceleration: F = ma.' },
       { id: 12, label: 'Q2', prompt: 'Define momentum.', max_points: 3, rubric: '', reference_answer: '' },
       { id: 13, label: 'Q3', prompt: 'A 2 kg cart accelerates at 3 m/s². Find the force.', max_points: 4, rubric: '', reference_answer: '' },
     ],
@@ -54,7 +54,7 @@ function installMock(scenario) {
         item_id: id, submission_id: s.id, page_number: q.id === 13 ? 2 : 1, question_label: q.label,
         bbox: q.id === 11 ? { x: 0.08, y: 0.12, w: 0.84, h: 0.2 } : q.id === 12 ? { x: 0.08, y: 0.45, w: 0.84, h: 0.25 } : { x: 0.08, y: 0.1, w: 0.84, h: 0.3 },
         job_id: 100 + id, state, score: state === 'done' ? Math.min(q.max_points, 1.5) : null, max_points: q.max_points,
-        feedback: state === 'done' ? 'Correct relationship, but the units are missing in the final line.' : null,
+        feedback: state === 'done' ? 'Correct relationship, but the units are missing in the final line.' : null, teacher_score: s.id === 2 && q.id === 11 ? 1 : null,
         error: state === 'failed' ? 'Gemini could not read the handwriting (the crop may be blank).' : state === 'retrying' ? 'Gemini timed out; trying again.' : null,
       });
       id += 1;
@@ -102,7 +102,14 @@ function installMock(scenario) {
   const calls = [];
   const callbacks = new Map();
   let nextCb = 1;
-  window.__mock = { calls, emit: (payload) => { for (const cb of callbacks.values()) cb({ event: 'gradedesk:event', id: 0, payload }); } };
+  const listeners = new Map(); // callback id -> event name
+  const send = (event, payload) => { for (const [n, cb] of callbacks) if (listeners.get(n) === event) cb({ event, id: 0, payload }); };
+  window.__mock = {
+    calls,
+    emit: (payload) => send('gradedesk:event', payload),
+    // The webview's file drag-and-drop, as Tauri reports it.
+    drag: (type, paths = []) => send(`tauri://drag-${type}`, { paths, position: { x: 400, y: 300 } }),
+  };
   const reply = (cmd, args) => {
     switch (cmd) {
       case 'desk_snapshot': return { seq: 1, exams: [exam, exam2], submissions, items, counts, queue: queues[scenario] };
@@ -122,8 +129,14 @@ function installMock(scenario) {
       case 'dead_jobs': return items.filter((i) => i.state === 'failed').map((i) => ({ job_id: i.job_id, kind: 'GRADE_ITEM', item_id: i.item_id, submission_id: i.submission_id, attempts: 3, error: i.error, finished_at: now }));
       case 'retry_failed': return 1;
       case 'plugin:event|listen':
+        listeners.set(args.handler, args.event);
         setTimeout(() => window.__mock.emit({ seq: 0, type: 'heartbeat', at_ms: Date.now() }), 20);
-        return 1;
+        return args.handler;
+      case 'update_exam': case 'delete_question': return null;
+      case 'update_question': return { id: args.questionId, ...args.question };
+      case 'add_questions': return args.questions.map((q, k) => ({ id: 90 + k, ...q }));
+      case 'import_paths': return { imported: [{ submission_id: 99, file: 'scan_009.pdf', pages: 2 }], skipped: [{ file: 'notes.txt', reason: 'not a scan (GradeDesk imports JPEG, PNG, TIFF, WebP, HEIC and PDF files)' }], failed: [] };
+      case 'plugin:notification|notify': return null;
       case 'plugin:event|unlisten': return null;
       default: throw { code: 'unknown', message: `the mock has no ${cmd}` };
     }
@@ -187,6 +200,28 @@ for (const viewport of [{ width: 1280, height: 800 }, { width: 1920, height: 108
     check((await page.getByTestId('progress-overall-done').textContent()) === '13 / 27', 'overall counts');
     check((await page.locator('b').count()) === 0, 'student names are rendered as text');
     await shot(page, 'exams', size);
+    // The exam and question editor, reached with the keyboard.
+    await page.getByTestId('edit-exam').focus();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('exam-editor').waitFor();
+    check((await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))) === 'exam-name', 'the editor starts on the exam name');
+    check((await page.getByTestId('rubric-total').textContent()) === 'Lines add up to 2 of 2 points', 'rubric lines with points');
+    await page.getByTestId('rubric-points-1').fill('1.5');
+    await page.getByTestId('question-save').click();
+    await page.waitForFunction(() => window.__mock.calls.some((c) => c.cmd === 'update_question' && c.args.question.rubric.includes('(1.5 pts)')));
+    await page.waitForTimeout(200);
+    await shot(page, 'exam-editor', size);
+    await page.keyboard.press('Escape');
+    await page.getByTestId('exam-editor').waitFor({ state: 'detached' });
+
+    // Files dragged over the window: the drop overlay, then the import report.
+    await page.evaluate(() => window.__mock.drag('enter', ['/home/teacher/Scans/10B']));
+    await page.getByTestId('drop-overlay').waitFor();
+    await shot(page, 'drop-overlay', size);
+    await page.evaluate(() => window.__mock.drag('drop', ['/home/teacher/Scans/10B']));
+    await page.getByTestId('drop-overlay').waitFor({ state: 'detached' });
+    await page.waitForFunction(() => window.__mock.calls.some((c) => c.cmd === 'import_paths' && c.args.paths[0] === '/home/teacher/Scans/10B'));
+
     await page.getByTestId('pause-all').click();
     await page.waitForFunction(() => window.__mock.calls.some((c) => c.cmd === 'pause_grading'));
 

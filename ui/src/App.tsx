@@ -1,6 +1,9 @@
-import { useState } from 'react';
-import { Toaster } from 'sonner';
+import { useEffect, useRef, useState } from 'react';
+import { toast, Toaster } from 'sonner';
+import { notifyDesktop } from './api';
+import { DropZone } from './components/DropZone';
 import { Header } from './components/Header';
+import { batchMessage, EMPTY_BATCH, trackBatch, type BatchSummary } from './lib/batch';
 import { announceFinished } from './lib/notify';
 import { LiveContext } from './live/LiveContext';
 import { useLive } from './live/useLive';
@@ -11,12 +14,39 @@ import { SettingsPage } from './pages/SettingsPage';
 
 type Route = { name: 'exams' } | { name: 'crop'; submissionId: number } | { name: 'review' } | { name: 'settings' };
 
+/** Tells the teacher a batch finished: a toast in the window, and a desktop notification
+ * (which may silently not appear, e.g. with no notification service: the toast remains). */
+function announceBatch(summary: BatchSummary): void {
+  const { title, body } = batchMessage(summary);
+  if (summary.failed > 0) toast.warning(title, { description: body, id: 'batch-finished', duration: 10000 });
+  else toast.success(title, { description: body, id: 'batch-finished', duration: 8000 });
+  void notifyDesktop(title, body);
+}
+
+/** Marks when the first snapshot was painted (the end-to-end test reads it: start to interactive). */
+export const FIRST_SNAPSHOT_MARK = 'gradedesk:first-snapshot';
+
 export function App() {
   const live = useLive({ onItemFinished: announceFinished });
   const [route, setRoute] = useState<Route>({ name: 'exams' });
   const [examId, setExamId] = useState<number | null>(null);
   const exams = live.snapshot?.exams ?? [];
   const reviewExam = exams.find((e) => e.id === examId) ?? exams[0] ?? null;
+  const batch = useRef(EMPTY_BATCH);
+  const items = live.snapshot?.items;
+  const loaded = live.snapshot !== null;
+
+  useEffect(() => {
+    if (items === undefined) return;
+    const { state, finished } = trackBatch(batch.current, items);
+    batch.current = state;
+    if (finished !== null) announceBatch(finished);
+  }, [items]);
+
+  useEffect(() => {
+    if (!loaded || performance.getEntriesByName(FIRST_SNAPSHOT_MARK).length > 0) return;
+    requestAnimationFrame(() => performance.mark(FIRST_SNAPSHOT_MARK));
+  }, [loaded]);
 
   return (
     <LiveContext.Provider value={live}>
@@ -59,6 +89,7 @@ export function App() {
             />
           )}
         </main>
+        <DropZone exam={reviewExam} />
         <Toaster position="bottom-right" richColors closeButton />
       </div>
     </LiveContext.Provider>

@@ -82,6 +82,9 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
     let shutdown = CancellationToken::new();
     let image_workspace = workspace.clone();
     let app = tauri::Builder::default()
+        // Desktop notifications when a batch finishes; without a notification service
+        // (no D-Bus session) showing one fails in the background and the UI's toast remains.
+        .plugin(tauri_plugin_notification::init())
         .manage(Desk {
             workspace: workspace.clone(),
             pool: pool.clone(),
@@ -118,6 +121,12 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             commands::review_items,
             commands::override_score,
             commands::rename_student,
+            commands::update_exam,
+            commands::add_questions,
+            commands::update_question,
+            commands::delete_question,
+            commands::import_paths,
+            commands::e2e_probe_events,
         ])
         .setup({
             let shutdown = shutdown.clone();

@@ -1,6 +1,7 @@
 // The only module that talks to the Rust core. Everything else imports from here.
 import { convertFileSrc, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
+import { getCurrentWebview } from '@tauri-apps/api/webview';
 import { CommandError, noBackendError, toApiError } from './errors';
 import {
   CORE_EVENT,
@@ -9,6 +10,9 @@ import {
   type CreateItemArgs,
   type CreateItemResult,
   type DeadJob,
+  type DropReport,
+  type FileDrag,
+  type Question,
   type GradingSettings,
   type Price,
   type SettingsView,
@@ -143,6 +147,65 @@ export function listExams(): Promise<Exam[]> {
 
 export function createExam(name: string, questions: QuestionInput[]): Promise<CreateExamResult> {
   return call<CreateExamResult>('create_exam', { name, questions });
+}
+
+/** Renames an exam. */
+export function updateExam(examId: number, name: string): Promise<void> {
+  return call<void>('update_exam', { examId, name });
+}
+
+/** Adds questions at the end of an exam (one from the editor, or a whole file), all or none. */
+export function addQuestions(examId: number, questions: QuestionInput[]): Promise<Question[]> {
+  return call<Question[]>('add_questions', { examId, questions });
+}
+
+/** Edits a question; its points cannot change once an answer has a score. */
+export function updateQuestion(questionId: number, question: QuestionInput): Promise<Question> {
+  return call<Question>('update_question', { questionId, question });
+}
+
+/** Deletes a question; refused (with the reason) when answers are boxed for it. */
+export function deleteQuestion(questionId: number): Promise<void> {
+  return call<void>('delete_question', { questionId });
+}
+
+/** Imports dropped files and folders by path; folders are searched for scans by the core. */
+export function importPaths(examId: number, paths: string[]): Promise<DropReport> {
+  return call<DropReport>('import_paths', { examId, paths });
+}
+
+/**
+ * Follows files dragged over and dropped on the window (the webview reports their paths).
+ * Resolves with a function that stops listening.
+ */
+export async function onFileDrag(handler: (drag: FileDrag) => void): Promise<() => void> {
+  requireBackend();
+  try {
+    return await getCurrentWebview().onDragDropEvent((e) => {
+      const p = e.payload;
+      handler(p.type === 'enter' || p.type === 'drop' ? { type: p.type, paths: p.paths } : { type: p.type });
+    });
+  } catch (err) {
+    throw toApiError(err);
+  }
+}
+
+/** How long a desktop notification may take to be handed over before it is given up. */
+export const NOTIFY_TIMEOUT_MS = 3000;
+
+/**
+ * Shows a desktop notification (tauri-plugin-notification). Resolves true when it was handed
+ * to the system, false when that failed or took too long (no notification service): the
+ * caller shows a toast either way, so nothing depends on it.
+ */
+export async function notifyDesktop(title: string, body: string): Promise<boolean> {
+  if (!hasBackend()) return false;
+  const sent = invoke('plugin:notification|notify', { options: { title, body } }).then(
+    () => true,
+    () => false,
+  );
+  const late = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), NOTIFY_TIMEOUT_MS));
+  return Promise.race([sent, late]);
 }
 
 /** Sends the file's bytes as the raw IPC body; the exam and file name travel in headers. */

@@ -42,6 +42,8 @@ export type ItemView = {
   max_points: number;
   feedback: string | null;
   error: string | null;
+  /** The teacher's score when they overrode the AI's; lists show it instead of `score`. */
+  teacher_score: number | null;
 };
 
 export type SubmissionSummary = {
@@ -194,3 +196,16 @@ export type SettingsView = {
   api_key: string | null;
   api_key_source: KeySource;
 };
+
+/** A file left out of a drop, or refused by import, with the reason as a sentence. */
+export type FileNote = { file: string; reason: string };
+
+/** What importing dropped files and folders did (`import_paths`), file by file. */
+export type DropReport = { imported: ImportResult[]; skipped: FileNote[]; failed: FileNote[] };
+
+/** The webview's file drag-and-drop, as the UI uses it (paths are on the teacher's disk). */
+export type FileDrag =
+  | { type: 'enter'; paths: string[] }
+  | { type: 'over' }
+  | { type: 'drop'; paths: string[] }
+  | { type: 'leave' };

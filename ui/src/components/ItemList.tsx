@@ -146,8 +146,13 @@ function StatePill({ item }: { item: ItemView }) {
       {spinning && <span className="spinner" aria-hidden="true" />}
       <span className="pill-text">{STATE_LABEL[item.state]}</span>
       {item.state === 'done' && (
-        <span className="item-score" data-testid={`item-score-${item.item_id}`}>
+        <span
+          className="item-score"
+          data-testid={`item-score-${item.item_id}`}
+          title={item.teacher_score !== null && item.teacher_score !== undefined ? `Teacher’s score (the AI gave ${formatScore({ ...item, teacher_score: null })})` : undefined}
+        >
           {formatScore(item)}
+          {item.teacher_score !== null && item.teacher_score !== undefined && <span className="item-score-by"> (teacher)</span>}
         </span>
       )}
     </span>

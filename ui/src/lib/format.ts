@@ -6,8 +6,10 @@ export function formatPoints(n: number): string {
   return String(Math.round(n * 100) / 100);
 }
 
-export function formatScore(item: Pick<ItemView, 'score' | 'max_points'>): string {
-  const score = item.score === null ? '–' : formatPoints(item.score);
+/** "1.5 / 2": the teacher's score when they overrode the AI's, else the AI's. */
+export function formatScore(item: Pick<ItemView, 'score' | 'max_points'> & { teacher_score?: number | null }): string {
+  const final = item.teacher_score ?? item.score;
+  const score = final === null ? '–' : formatPoints(final);
   return `${score} / ${formatPoints(item.max_points)}`;
 }
 

@@ -16,7 +16,7 @@ describe('parseQuestions', () => {
   it('explains what is wrong in words', () => {
     expect(parseQuestions('[{')).toMatchObject({ ok: false, error: expect.stringContaining('not valid JSON') as unknown });
     expect(parseQuestions('[]')).toMatchObject({ ok: false });
-    expect(parseQuestions('[{"max_points":1}]')).toMatchObject({ ok: false, error: expect.stringContaining('label') as unknown });
+    expect(parseQuestions('[{"label":3,"max_points":1}]')).toMatchObject({ ok: false, error: expect.stringContaining('label') as unknown });
     expect(parseQuestions('[{"label":"Q1","max_points":0}]')).toMatchObject({ ok: false });
     expect(parseQuestions('[{"label":"Q1","max_points":1},{"label":"Q1","max_points":1}]')).toMatchObject({
       ok: false,
@@ -47,5 +47,8 @@ describe('geometry', () => {
   });
   it('formats scores', () => {
     expect(formatScore({ score: 1.5, max_points: 2 })).toBe('1.5 / 2');
+    // The crop page's list shows the teacher's score when they overrode the AI.
+    expect(formatScore({ score: 1.5, max_points: 2, teacher_score: 0.5 })).toBe('0.5 / 2');
+    expect(formatScore({ score: 1.5, max_points: 2, teacher_score: 0 })).toBe('0 / 2');
   });
 });

@@ -1,4 +1,5 @@
 import type { QuestionInput } from '../api/types';
+import { formatRubric, type RubricLine } from './rubric';
 
 export const QUESTIONS_EXAMPLE = `[
   {
@@ -16,8 +17,33 @@ function str(v: unknown): string | null {
   return typeof v === 'string' ? v : null;
 }
 
-/** Parses and checks the "questions" JSON of the New exam form; errors are sentences. */
-export function parseQuestions(text: string): ParseResult {
+/**
+ * The questions-file format (New exam form, "Import questions", `gradedesk exam create`): a
+ * JSON list of `{label?, prompt, max_points, rubric?, reference_answer?}`, where `rubric` is
+ * text or a list of `{text, points}` lines. A missing label becomes "Q<n>" (its place in the
+ * file, counted after `firstNumber - 1`).
+ */
+export const QUESTIONS_FORMAT_HELP =
+  'A JSON list of questions: {"label": "Q1", "prompt": "…", "max_points": 2, "rubric": [{"text": "…", "points": 1}], "reference_answer": "…"}. The rubric may also be plain text; a missing label becomes Q1, Q2, …';
+
+function rubricFrom(v: unknown, label: string): { ok: true; text: string } | { ok: false; error: string } {
+  if (v === undefined || v === null) return { ok: true, text: '' };
+  if (typeof v === 'string') return { ok: true, text: v };
+  if (!Array.isArray(v)) return { ok: false, error: `In question ${label}, the rubric must be text or a list of lines.` };
+  const lines: RubricLine[] = [];
+  for (const line of v as unknown[]) {
+    const o = typeof line === 'object' && line !== null ? (line as Record<string, unknown>) : {};
+    const points = o.points;
+    if (typeof o.text !== 'string' || typeof points !== 'number' || !Number.isFinite(points) || points < 0) {
+      return { ok: false, error: `In question ${label}, each rubric line needs a text and its points (a number).` };
+    }
+    lines.push({ text: o.text, points });
+  }
+  return { ok: true, text: formatRubric(lines) };
+}
+
+/** Parses and checks a questions file (see `QUESTIONS_FORMAT_HELP`); errors are sentences. */
+export function parseQuestions(text: string, firstNumber = 1): ParseResult {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -30,21 +56,25 @@ export function parseQuestions(text: string): ParseResult {
   const questions: QuestionInput[] = [];
   const seen = new Set<string>();
   for (const [i, q] of (raw as unknown[]).entries()) {
-    const n = i + 1;
+    const n = i + firstNumber;
     if (typeof q !== 'object' || q === null || Array.isArray(q)) {
       return { ok: false, error: `Question ${n} must be an object with a label, prompt and max_points.` };
     }
     const o = q as Record<string, unknown>;
-    const label = str(o.label)?.trim() ?? '';
-    if (label === '') return { ok: false, error: `Question ${n} needs a label, such as "Q${n}".` };
-    if (seen.has(label)) return { ok: false, error: `Two questions are labelled "${label}".` };
-    seen.add(label);
+    if (o.label !== undefined && typeof o.label !== 'string') {
+      return { ok: false, error: `Question ${n}'s label must be text, such as "Q${n}".` };
+    }
+    const label = str(o.label)?.trim() || `Q${n}`;
+    if (seen.has(label.toLowerCase())) return { ok: false, error: `Two questions are labelled "${label}".` };
+    seen.add(label.toLowerCase());
     const prompt = str(o.prompt) ?? '';
     const max = o.max_points;
     if (typeof max !== 'number' || !Number.isFinite(max) || max <= 0) {
       return { ok: false, error: `Question ${label} needs max_points, a number above 0.` };
     }
-    for (const key of ['prompt', 'rubric', 'reference_answer'] as const) {
+    const rubric = rubricFrom(o.rubric, label);
+    if (!rubric.ok) return rubric;
+    for (const key of ['prompt', 'reference_answer'] as const) {
       if (o[key] !== undefined && typeof o[key] !== 'string') {
         return { ok: false, error: `In question ${label}, ${key} must be text.` };
       }
@@ -53,7 +83,7 @@ export function parseQuestions(text: string): ParseResult {
       label,
       prompt,
       max_points: max,
-      rubric: str(o.rubric) ?? '',
+      rubric: rubric.text,
       reference_answer: str(o.reference_answer) ?? '',
     });
   }

@@ -2,6 +2,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useId, useRef, useState } from 'react';
 import type { Exam, SubmissionSummary } from '../api/types';
 import { ImportButton } from '../components/ImportButton';
+import { ExamEditor } from '../components/ExamEditor';
 import { NewExamForm } from '../components/NewExamForm';
 import { ProgressPanel } from '../components/ProgressPanel';
 import { formatPoints, pluralize } from '../lib/format';
@@ -17,6 +18,7 @@ export function ExamsPage({ selectedExamId, onSelectExam, onOpenSubmission }: Pr
   const id = useId();
   const { snapshot, loading, refresh } = useLiveData();
   const [creating, setCreating] = useState(false);
+  const [editing, setEditing] = useState(false);
   const exams = snapshot?.exams ?? [];
   const exam = exams.find((e) => e.id === selectedExamId) ?? exams[0] ?? null;
   const submissions = exam ? (snapshot?.submissions ?? []).filter((s) => s.exam_id === exam.id) : [];
@@ -50,6 +52,16 @@ export function ExamsPage({ selectedExamId, onSelectExam, onOpenSubmission }: Pr
         >
           + New exam
         </button>
+        <button
+          type="button"
+          className="btn btn-ghost"
+          data-testid="edit-exam"
+          aria-haspopup="dialog"
+          disabled={exam === null}
+          onClick={() => setEditing(true)}
+        >
+          Edit exam & questions
+        </button>
         <div className="toolbar-spacer" />
         <ImportButton examId={exam?.id ?? null} />
       </section>
@@ -65,6 +77,8 @@ export function ExamsPage({ selectedExamId, onSelectExam, onOpenSubmission }: Pr
       )}
 
       {exam !== null && <QuestionStrip exam={exam} />}
+
+      {editing && exam !== null && <ExamEditor key={exam.id} exam={exam} onClose={() => setEditing(false)} />}
 
       {snapshot !== null && (
         <ProgressPanel queue={snapshot.queue} exams={exams} exam={exam} onChanged={refresh} />

@@ -93,7 +93,10 @@ describe('ReviewPage', () => {
     expect(screen.getByText('Illegible')).toBeTruthy();
     expect(screen.getByTestId('review-ai-1').textContent).toBe('1.5 / 2');
     expect(screen.getByTestId('review-teacher-2').textContent).toBe('2 / 2');
-    expect(screen.getByText('Teacher: 2')).toBeTruthy();
+    const history = screen.getByTestId('review-history-2');
+    expect(history.querySelectorAll('li')).toHaveLength(2);
+    expect(history.textContent).toMatch(/AI: 1\.5.*Teacher: 2/);
+    expect(history.querySelectorAll('time')[1]!.getAttribute('datetime')).toBe(new Date(2).toISOString());
     expect(api.reviewItems).toHaveBeenCalledWith(1, 'Q1');
     expect(document.querySelector('b')).toBeNull();
   });
@@ -106,7 +109,7 @@ describe('ReviewPage', () => {
     renderPage();
     const list = await screen.findByTestId('review-list');
     fireEvent.keyDown(list, { key: 'Enter' });
-    await waitFor(() => expect(api.overrideScore).toHaveBeenCalledWith(1, 1.5));
+    await waitFor(() => expect(api.overrideScore).toHaveBeenCalledWith(1, 1.5, undefined));
     // Saving moved on to the second answer.
     await waitFor(() => expect(screen.getByTestId('review-row-2').getAttribute('aria-selected')).toBe('true'));
     fireEvent.keyDown(list, { key: '0' });
@@ -114,7 +117,7 @@ describe('ReviewPage', () => {
     fireEvent.keyDown(list, { key: '5' });
     expect(screen.getByTestId('review-pending').textContent).toBe('New score: 0.5');
     fireEvent.keyDown(list, { key: 'Enter' });
-    await waitFor(() => expect(api.overrideScore).toHaveBeenCalledWith(2, 0.5));
+    await waitFor(() => expect(api.overrideScore).toHaveBeenCalledWith(2, 0.5, undefined));
     await waitFor(() => expect(screen.getByTestId('review-row-3').getAttribute('aria-selected')).toBe('true'));
     fireEvent.keyDown(list, { key: 'k' });
     expect(screen.getByTestId('review-row-2').getAttribute('aria-selected')).toBe('true');
@@ -131,5 +134,29 @@ describe('ReviewPage', () => {
     fireEvent.keyDown(list, { key: 'Enter' });
     expect(api.overrideScore).not.toHaveBeenCalled();
     expect(vi.mocked(toast.error)).toHaveBeenCalledWith('Enter a score between 0 and 2.', { id: 'review-score' });
+  });
+
+  it('sends the teacher’s note with the score and shows history with notes and times', async () => {
+    vi.mocked(api.reviewItems).mockResolvedValue([
+      row(1, {
+        history: [
+          { by: 'ai', score: 1.5, note: null, at_ms: Date.UTC(2025, 2, 12, 14, 5) },
+          { by: 'teacher', score: 1, note: 'units missing', at_ms: Date.UTC(2025, 2, 12, 15, 0) },
+        ],
+      }),
+      row(2),
+    ]);
+    vi.mocked(api.overrideScore).mockResolvedValue({ item_id: 1, score: 1, note: 'see margin', created_at: 3 });
+    renderPage();
+    const list = await screen.findByTestId('review-list');
+    expect(screen.getByTestId('review-history-1').textContent).toContain('Teacher: 1 — units missing');
+    fireEvent.keyDown(list, { key: '1' });
+    const note = screen.getByLabelText('Note with your score (optional)');
+    fireEvent.change(note, { target: { value: '  see margin ' } });
+    // Typing in the note does not change the pending score.
+    fireEvent.keyDown(note, { key: '5' });
+    expect(screen.getByTestId('review-pending').textContent).toBe('New score: 1');
+    fireEvent.keyDown(note, { key: 'Enter' });
+    await waitFor(() => expect(api.overrideScore).toHaveBeenCalledWith(1, 1, 'see margin'));
   });
 });

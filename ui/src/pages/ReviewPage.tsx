@@ -25,6 +25,11 @@ function formatConfidence(c: number | null): string {
   return `${Math.round(c * 100)}%`;
 }
 
+/** "12 Mar, 14:05": when a grade or override was given. */
+export function formatWhen(ms: number): string {
+  return new Date(ms).toLocaleString(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+}
+
 function scoreText(score: number | null, max: number): string {
   return `${score === null ? '–' : formatPoints(score)} / ${formatPoints(max)}`;
 }
@@ -35,6 +40,7 @@ export function ReviewPage({ exam, exams = [], onSelectExam, onBack, initialRect
   const [label, setLabel] = useState<string>(exam?.questions[0]?.label ?? '');
   const [selected, setSelected] = useState(0);
   const [pending, setPending] = useState('');
+  const [note, setNote] = useState('');
   const [saving, setSaving] = useState(false);
   const listRef = useRef<HTMLDivElement>(null);
   const client = useQueryClient();
@@ -71,6 +77,7 @@ export function ReviewPage({ exam, exams = [], onSelectExam, onBack, initialRect
     const next = Math.max(0, Math.min(rows.length - 1, selected + delta));
     setSelected(next);
     setPending('');
+    setNote('');
     virtualizer.scrollToIndex(next, { align: 'auto' });
   };
 
@@ -82,8 +89,10 @@ export function ReviewPage({ exam, exams = [], onSelectExam, onBack, initialRect
     }
     setSaving(true);
     try {
-      await overrideScore(row.item_id, score);
+      const trimmed = note.trim();
+      await overrideScore(row.item_id, score, trimmed === '' ? undefined : trimmed);
       setPending('');
+      setNote('');
       await client.invalidateQueries({ queryKey: reviewQueryKey(examId, label) });
       toast.success(`${row.student || 'Answer'}: ${formatPoints(score)} / ${formatPoints(row.max_points)} saved.`, {
         id: 'review-score',
@@ -226,9 +235,18 @@ export function ReviewPage({ exam, exams = [], onSelectExam, onBack, initialRect
                     row={row}
                     selected={v.index === selected}
                     pending={v.index === selected ? pending : ''}
+                    note={v.index === selected ? note : ''}
+                    onNote={setNote}
+                    onNoteDone={(save) => {
+                      listRef.current?.focus();
+                      if (save) accept(row);
+                    }}
                     onSelect={() => {
-                      setSelected(v.index);
-                      setPending('');
+                      if (v.index !== selected) {
+                        setSelected(v.index);
+                        setPending('');
+                        setNote('');
+                      }
                       listRef.current?.focus();
                     }}
                     onAccept={() => {
@@ -251,11 +269,18 @@ function ReviewCard({
   row,
   selected,
   pending,
+  note,
+  onNote,
+  onNoteDone,
   onSelect,
   onAccept,
 }: {
   domId: string;
   row: ReviewRow;
+  note: string;
+  onNote: (note: string) => void;
+  /** The teacher left the note field: with Enter (save the score) or Escape. */
+  onNoteDone: (save: boolean) => void;
   selected: boolean;
   pending: string;
   onSelect: () => void;
@@ -325,12 +350,39 @@ function ReviewCard({
         >
           {selected && pending !== '' ? 'Save score' : 'Accept'}
         </button>
+        {selected && (
+          <div className="field review-note">
+            <label htmlFor={`${domId}-note`} className="muted small">
+              Note with your score (optional)
+            </label>
+            <input
+              id={`${domId}-note`}
+              data-testid="review-note"
+              value={note}
+              maxLength={500}
+              placeholder={row.teacher_note ?? 'e.g. units missing'}
+              onClick={(e) => e.stopPropagation()}
+              onChange={(e) => onNote(e.target.value)}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter' || e.key === 'Escape') {
+                  e.preventDefault();
+                  e.stopPropagation();
+                  onNoteDone(e.key === 'Enter');
+                }
+              }}
+              autoComplete="off"
+            />
+          </div>
+        )}
         {row.history.length > 0 && (
-          <ol className="review-history" aria-label={`History of ${name}’s score`}>
+          <ol className="review-history" aria-label={`History of ${name}’s score`} data-testid={`review-history-${row.item_id}`}>
             {row.history.map((h, k) => (
               <li key={k}>
+                <time dateTime={new Date(h.at_ms).toISOString()} className="muted small">
+                  {formatWhen(h.at_ms)}
+                </time>{' '}
                 {h.by === 'ai' ? 'AI' : 'Teacher'}: {formatPoints(h.score)}
-                {h.note ? ` (${h.note})` : ''}
+                {h.note ? ` — ${h.note}` : ''}
               </li>
             ))}
           </ol>

@@ -32,6 +32,7 @@ export function item(id: number, state: ItemState, extra: Partial<ItemView> = {}
     max_points: 2,
     feedback: state === 'done' ? 'Good.' : null,
     error: state === 'failed' ? 'The model could not read the handwriting.' : null,
+    teacher_score: null,
     ...extra,
   };
 }
