@@ -12,6 +12,7 @@ import { Builder, By, Key, until } from 'selenium-webdriver';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const app = path.join(root, 'target', 'debug', 'gradedesk-desktop');
+const cli = path.join(root, 'target', 'debug', 'gradedesk');
 const fakeBin = path.join(root, 'target', 'debug', 'fake-gemini');
 const artifacts = path.join(root, 'artifacts', 'e2e');
 mkdirSync(artifacts, { recursive: true });
@@ -100,7 +101,7 @@ try {
   const baseUrl = fake.match[1];
 
   // The exam is created through the CLI on the same data dir the window then opens.
-  const created = execFileSync(app, ['--data-dir', dataDir, 'exam', 'create', '--name', 'E2E quiz', '--questions', path.join(root, 'assets/demo/questions.json')]);
+  const created = execFileSync(cli, ['--data-dir', dataDir, 'exam', 'create', '--name', 'E2E quiz', '--questions', path.join(root, 'assets/demo/questions.json')]);
   const examId = JSON.parse(created.toString()).exam_id;
 
   const port = await freePort();
@@ -214,7 +215,7 @@ try {
     if (!req.key_accepted || req.key_in_url) throw new Error('the key was not sent in the header');
     if (!req.image_sha256) throw new Error('no image in the request');
     if (!req.question_text.includes('3x + 7 = 22')) throw new Error(`question missing: ${req.question_text}`);
-    const status = JSON.parse(execFileSync(app, ['--data-dir', dataDir, 'status', '--json']).toString());
+    const status = JSON.parse(execFileSync(cli, ['--data-dir', dataDir, 'status', '--json']).toString());
     if (status.counts.succeeded !== 1) throw new Error(`status: ${JSON.stringify(status.counts)}`);
     void examId;
   });
@@ -281,7 +282,7 @@ try {
     const png = await driver.takeScreenshot();
     writeFileSync(path.join(artifacts, 'review-override.png'), Buffer.from(png, 'base64'));
     const csvPath = path.join(work, 'grades.csv');
-    execFileSync(app, ['--data-dir', dataDir, 'export', '--exam', String(examId), '--out', csvPath]);
+    execFileSync(cli, ['--data-dir', dataDir, 'export', '--exam', String(examId), '--out', csvPath]);
     const [header, ...lines] = readFileSync(csvPath, 'utf8').trim().split(/\r?\n/);
     const cols = header.split(',');
     const q = cols.indexOf('question');
