@@ -40,6 +40,19 @@ pub struct QuestionInput {
     pub reference_answer: String,
 }
 
+impl QuestionInput {
+    /// A question with only a prompt and its points: how scripts and tests make exams.
+    pub fn plain(label: &str, prompt: &str, max_points: f64) -> Self {
+        Self {
+            label: label.into(),
+            prompt: prompt.into(),
+            max_points,
+            rubric: String::new(),
+            reference_answer: String::new(),
+        }
+    }
+}
+
 /// One line of a rubric with the points it is worth, as a questions file may give it.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]

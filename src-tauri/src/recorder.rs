@@ -213,13 +213,7 @@ mod tests {
         {
             let mut conn = store.lock();
             let tx = conn.transaction().unwrap();
-            let q = QuestionInput {
-                label: "Q1".into(),
-                prompt: "p".into(),
-                max_points: 1.0,
-                rubric: String::new(),
-                reference_answer: String::new(),
-            };
+            let q = QuestionInput::plain("Q1", "p", 1.0);
             let exam = exams::create_exam(&tx, "e", &[q]).unwrap();
             let page = NewPage::new("p", "p", 1, 1);
             let sub = exams::insert_submission(&tx, exam, "s", "s", &[page]).unwrap();

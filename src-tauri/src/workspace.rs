@@ -801,13 +801,7 @@ mod tests {
     async fn a_drop_imports_each_scan_and_reports_the_rest() {
         let dir = tempfile::tempdir().unwrap();
         let ws = Workspace::open(&dir.path().join("data")).unwrap();
-        let q = QuestionInput {
-            label: "Q1".into(),
-            prompt: "p".into(),
-            max_points: 1.0,
-            rubric: String::new(),
-            reference_answer: String::new(),
-        };
+        let q = QuestionInput::plain("Q1", "p", 1.0);
         let exam = ws.create_exam("E".into(), vec![q]).await.unwrap();
         let drop = dir.path().join("drop");
         std::fs::create_dir_all(&drop).unwrap();
