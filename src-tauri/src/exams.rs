@@ -201,6 +201,9 @@ pub struct ItemView {
     pub error: Option<String>,
     /// The teacher's score when they overrode the AI's (lists show it instead of `score`).
     pub teacher_score: Option<f64>,
+    /// Re-cropped or deleted: the last event of an answer that left the lists, so live
+    /// views drop it instead of keeping a stale box.
+    pub removed: bool,
 }
 
 /// A page about to be stored: its files are already on disk.
@@ -827,6 +830,33 @@ pub fn insert_item(
     Ok((tx.last_insert_rowid(), superseded))
 }
 
+/// Removes an answer box the teacher deleted: it is marked superseded (so it leaves the
+/// crop page, review and export, while its history stays). The caller cancels its job in
+/// the same transaction. Refused when the answer does not exist or was already removed.
+pub fn remove_item(tx: &Transaction, item_id: i64) -> Result<(), ExamError> {
+    let changed = tx.execute(
+        "UPDATE items SET superseded_at = ?2 WHERE id = ?1 AND superseded_at IS NULL",
+        params![item_id, now_ms()],
+    )?;
+    if changed == 1 {
+        return Ok(());
+    }
+    let exists: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM items WHERE id = ?1)",
+        [item_id],
+        |r| r.get(0),
+    )?;
+    if exists {
+        Err(ExamError::Invalid(
+            "This answer box was already removed or replaced by a newer box.".into(),
+        ))
+    } else {
+        Err(ExamError::NotFound(format!(
+            "There is no answer number {item_id}."
+        )))
+    }
+}
+
 /// What the grader needs for one item: the crop on disk and its question.
 pub fn grading_context(conn: &Connection, item_id: i64) -> Result<(String, Question), ExamError> {
     conn.query_row(
@@ -864,7 +894,8 @@ const ITEM_VIEW_SQL: &str = "
     SELECT i.id, i.submission_id, p.number, q.label, i.x, i.y, i.w, i.h,
            j.id, j.state, j.attempts, j.last_error, g.score, q.max_points, g.feedback,
            s.student, coalesce(g.transcription, ''),
-           (SELECT o.score FROM overrides o WHERE o.item_id = i.id ORDER BY o.id DESC LIMIT 1)
+           (SELECT o.score FROM overrides o WHERE o.item_id = i.id ORDER BY o.id DESC LIMIT 1),
+           i.superseded_at IS NOT NULL
     FROM items i
     JOIN submissions s ON s.id = i.submission_id
     JOIN pages p ON p.id = i.page_id
@@ -911,6 +942,7 @@ fn item_view_from_row(r: &Row) -> rusqlite::Result<ItemView> {
         feedback: r.get(14)?,
         error,
         teacher_score: r.get(17)?,
+        removed: r.get(18)?,
     })
 }
 

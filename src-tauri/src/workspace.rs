@@ -536,6 +536,24 @@ impl Workspace {
         Ok(result)
     }
 
+    /// Deletes an answer box the teacher no longer wants: its grading job is cancelled and the
+    /// answer leaves the crop page, review and export, in one transaction; front ends get its
+    /// last event (marked `removed`). A running worker finds its job cancelled and its
+    /// result is refused by the fencing, as for a re-crop.
+    pub async fn delete_item(&self, item_id: i64) -> Result<(), DeskError> {
+        self.store
+            .run(move |conn| -> Result<(), DeskError> {
+                let tx = conn.transaction()?;
+                exams::remove_item(&tx, item_id)?;
+                queue::cancel_for_item(&tx, item_id, now_ms())?;
+                tx.commit()?;
+                Ok(())
+            })
+            .await?;
+        self.emit_item(item_id).await;
+        Ok(())
+    }
+
     /// Sends the current view of one answer to every front end.
     pub async fn emit_item(&self, item_id: i64) {
         let view = self
@@ -817,5 +835,75 @@ mod tests {
         assert_eq!(report.failed[0].file, "broken.jpg");
         assert_eq!(report.skipped.len(), 1);
         assert_eq!(report.skipped[0].file, "readme.md");
+    }
+
+    #[tokio::test]
+    async fn a_deleted_box_leaves_the_lists_its_job_is_cancelled_and_twice_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::open(&dir.path().join("data")).unwrap();
+        let questions = vec![
+            QuestionInput::plain("Q1", "p", 1.0),
+            QuestionInput::plain("Q2", "p", 1.0),
+        ];
+        let exam = ws.create_exam("E".into(), questions).await.unwrap();
+        let scan = dir.path().join("ada.png");
+        image::RgbImage::from_pixel(800, 1100, image::Rgb([250, 250, 250]))
+            .save(&scan)
+            .unwrap();
+        let sub = ws.import_path(exam, &scan).await.unwrap().submission_id;
+        let bbox = Bbox {
+            x: 0.1,
+            y: 0.1,
+            w: 0.5,
+            h: 0.2,
+        };
+        let gone = ws.create_item(sub, 1, "Q1", bbox).await.unwrap();
+        let kept = ws.create_item(sub, 1, "Q2", bbox).await.unwrap();
+        let sink = Arc::new(crate::events::CollectingSink::default());
+        ws.events.add_sink(sink.clone());
+
+        ws.delete_item(gone.item_id).await.unwrap();
+
+        let ids = |views: Vec<ItemView>| views.iter().map(|v| v.item_id).collect::<Vec<_>>();
+        let detail = ws.submission_detail(sub).await.unwrap();
+        assert_eq!(ids(detail.items), [kept.item_id]);
+        assert_eq!(ids(ws.snapshot().await.unwrap().items), [kept.item_id]);
+        let book = ws
+            .store
+            .run(move |conn| exams::gradebook(conn, exam))
+            .await
+            .unwrap();
+        assert_eq!(book.len(), 1);
+        assert_eq!(book[0].question, "Q2");
+        let (gone_id, gone_job) = (gone.item_id, gone.job_id);
+        let (job_state, active) = ws
+            .store
+            .run(move |conn| -> Result<(String, Option<i64>), StoreError> {
+                let state =
+                    conn.query_row("SELECT state FROM jobs WHERE id = ?1", [gone_job], |r| {
+                        r.get(0)
+                    })?;
+                Ok((state, queue::active_job_for_item(conn, gone_id)?))
+            })
+            .await
+            .unwrap();
+        assert_eq!(job_state, "cancelled");
+        assert_eq!(active, None);
+        let events = sink.events();
+        assert_eq!(events.len(), 1, "{events:?}");
+        match events[0].body.clone() {
+            EventBody::Item { item } => {
+                assert_eq!(item.item_id, gone.item_id);
+                assert!(item.removed);
+            }
+            other => panic!("expected the item event, got {other:?}"),
+        }
+
+        let twice = ws.delete_item(gone.item_id).await.unwrap_err();
+        assert_eq!(twice.code(), "invalid");
+        assert!(twice.to_string().contains("already removed"), "{twice}");
+        let missing = ws.delete_item(9999).await.unwrap_err();
+        assert_eq!(missing.code(), "not_found");
+        assert!(missing.to_string().contains("no answer number 9999"));
     }
 }

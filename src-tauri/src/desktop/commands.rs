@@ -153,6 +153,13 @@ pub async fn cancel_item(desk: State<'_, Desk>, item_id: i64) -> Reply<()> {
     Ok(())
 }
 
+/// The teacher deleted an answer box on the crop page: it leaves the lists and its grading
+/// stops (the workspace cancels the job; a running worker's result is then refused).
+#[tauri::command]
+pub async fn delete_item(desk: State<'_, Desk>, item_id: i64) -> Reply<()> {
+    Ok(desk.workspace.delete_item(item_id).await?)
+}
+
 #[tauri::command]
 pub async fn prioritize_item(desk: State<'_, Desk>, item_id: i64) -> Reply<()> {
     Ok(desk.workspace.prioritize_item(item_id).await?)

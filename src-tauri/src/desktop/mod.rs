@@ -110,6 +110,7 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             commands::pause_grading,
             commands::resume_grading,
             commands::cancel_item,
+            commands::delete_item,
             commands::prioritize_item,
             commands::dead_jobs,
             commands::retry_failed,

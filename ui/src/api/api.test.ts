@@ -5,6 +5,7 @@ import {
   CommandError,
   createExam,
   createItem,
+  deleteItem,
   errorMessage,
   getSubmission,
   importFile,
@@ -61,11 +62,13 @@ describe('api', () => {
     await createExam('Mid-term', []);
     const bbox = { x: 0.1, y: 0.2, w: 0.3, h: 0.4 };
     await createItem({ submissionId: 7, pageNumber: 2, questionLabel: 'Q1', bbox });
+    await deleteItem(9);
     expect(vi.mocked(invoke).mock.calls.map((c) => [c[0], c[1]])).toEqual([
       ['snapshot', undefined],
       ['get_submission', { submissionId: 7 }],
       ['create_exam', { name: 'Mid-term', questions: [] }],
       ['create_item', { submissionId: 7, pageNumber: 2, questionLabel: 'Q1', bbox }],
+      ['delete_item', { itemId: 9 }],
     ]);
   });
 

@@ -80,6 +80,11 @@ export function cancelItem(itemId: number): Promise<void> {
   return call<void>('cancel_item', { itemId });
 }
 
+/** Deletes an answer box: its grading stops and it leaves the crop page, review and export. */
+export function deleteItem(itemId: number): Promise<void> {
+  return call<void>('delete_item', { itemId });
+}
+
 /** "Grade now": moves the answer to the front of the queue. */
 export function prioritizeItem(itemId: number): Promise<void> {
   return call<void>('prioritize_item', { itemId });

@@ -44,6 +44,8 @@ export type ItemView = {
   error: string | null;
   /** The teacher's score when they overrode the AI's; lists show it instead of `score`. */
   teacher_score: number | null;
+  /** Re-cropped or deleted: the answer's last event; live views drop it. */
+  removed?: boolean;
 };
 
 export type SubmissionSummary = {

@@ -98,6 +98,18 @@ describe('liveReducer', () => {
     expect(s.snapshot?.submissions[0]).toMatchObject({ items: 2, done: 1 });
   });
 
+  it('drops a removed (re-cropped or deleted) answer and its totals, and ignores one it never had', () => {
+    let s = withSnapshot(snap(10, [item(1, 'done'), item(2, 'queued')]));
+    s = run(
+      s,
+      itemEvent(11, item(1, 'done', { removed: true })),
+      itemEvent(12, item(3, 'cancelled', { removed: true })),
+    );
+    expect(s.snapshot?.items.map((i) => i.item_id)).toEqual([2]);
+    expect(s.snapshot?.counts).toMatchObject({ queued: 1, succeeded: 0, cancelled: 0 });
+    expect(s.snapshot?.submissions[0]).toMatchObject({ items: 1, done: 0 });
+  });
+
   it('buffers events that arrive before the first snapshot and keeps only the newer ones', () => {
     let s = run(initialLiveState, itemEvent(9, item(1, 'grading')), itemEvent(11, item(1, 'done')));
     expect(s.snapshot).toBeNull();

@@ -117,6 +117,7 @@ function updateSubmission(
 export function upsertItem(snapshot: Snapshot, item: ItemView): Snapshot {
   const idx = snapshot.items.findIndex((i) => i.item_id === item.item_id);
   const prev = idx >= 0 ? snapshot.items[idx] : undefined;
+  if (item.removed === true) return removeItem(snapshot, prev);
   const items = prev
     ? snapshot.items.map((i, k) => (k === idx ? item : i))
     : [...snapshot.items, item];
@@ -135,6 +136,22 @@ export function upsertItem(snapshot: Snapshot, item: ItemView): Snapshot {
     item.submission_id,
     prev ? 0 : 1,
     isDone - wasDone,
+  );
+  return { ...snapshot, items, counts, submissions };
+}
+
+/** Drops a re-cropped or deleted answer (if the view has it), keeping the totals in step. */
+function removeItem(snapshot: Snapshot, prev: ItemView | undefined): Snapshot {
+  if (!prev) return snapshot;
+  const items = snapshot.items.filter((i) => i.item_id !== prev.item_id);
+  const counts = { ...snapshot.counts };
+  const k = countKey(prev.state);
+  counts[k] = Math.max(0, counts[k] - 1);
+  const submissions = updateSubmission(
+    snapshot.submissions,
+    prev.submission_id,
+    -1,
+    prev.state === 'done' ? -1 : 0,
   );
   return { ...snapshot, items, counts, submissions };
 }
