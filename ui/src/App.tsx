@@ -86,6 +86,7 @@ export function App() {
               key={route.submissionId}
               submissionId={route.submissionId}
               onBack={() => setRoute({ name: 'exams' })}
+              onOpenSubmission={(submissionId) => setRoute({ name: 'crop', submissionId })}
             />
           )}
         </main>

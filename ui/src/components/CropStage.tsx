@@ -1,8 +1,12 @@
 import { useEffect, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
 import type { BBox, ItemView } from '../api/types';
-import { boxFromCorners, nudgeBox, toFraction, type Point } from '../lib/geometry';
+import { CORNERS, dragCorner, sameBox, type Corner } from '../lib/cropKeys';
+import { boxFromCorners, clampBox, isTooSmall, nudgeBox, toFraction, type Point } from '../lib/geometry';
 
 export type DrawnBox = { box: BBox; displayed: { width: number; height: number } };
+
+/** An existing answer box being edited: its id and its geometry so far (not yet saved). */
+export type Selection = { itemId: number; box: BBox };
 
 type Props = {
   src: string;
@@ -16,9 +20,32 @@ type Props = {
   draft: BBox | null;
   onDraw: (drawn: DrawnBox) => void;
   onDraftChange: (box: BBox | null) => void;
+  selection: Selection | null;
+  /** An existing box was clicked or focused (null: the selection was let go). */
+  onSelect: (item: ItemView | null) => void;
+  /** The selected box was moved or resized (not saved yet). */
+  onEditChange: (box: BBox) => void;
+  /** Save the selected box's new geometry (a re-crop, graded again). */
+  onEditCommit: (box: BBox) => void;
+  onDelete: (item: ItemView) => void;
 };
 
-type Drag = { pointerId: number; start: Point; current: Point };
+type Drag =
+  | { kind: 'draw'; pointerId: number; start: Point; current: Point }
+  | { kind: 'move'; pointerId: number; item: ItemView; original: BBox; start: Point; current: Point }
+  | { kind: 'resize'; pointerId: number; item: ItemView; original: BBox; corner: Corner; current: Point };
+
+/** The box a move or resize drag has produced so far. */
+function draggedBox(d: Drag): BBox {
+  switch (d.kind) {
+    case 'draw':
+      return boxFromCorners(d.start, d.current);
+    case 'move':
+      return nudgeBox(d.original, d.current.x - d.start.x, d.current.y - d.start.y, false);
+    case 'resize':
+      return clampBox(dragCorner(d.original, d.corner, d.current));
+  }
+}
 
 const FALLBACK_WIDTH = 800;
 
@@ -31,7 +58,9 @@ function boxStyle(b: BBox) {
 /** The page image with an overlay on which the teacher drags out a box. */
 export function CropStage(props: Props) {
   const { src, alt, pageWidth, pageHeight, zoom, items, highlightId, draft, onDraw, onDraftChange } = props;
+  const { selection, onSelect, onEditChange, onEditCommit, onDelete } = props;
   const viewportRef = useRef<HTMLDivElement>(null);
+  const surfaceRef = useRef<HTMLDivElement>(null);
   const [avail, setAvail] = useState<{ w: number; h: number } | null>(null);
   const [drag, setDrag] = useState<Drag | null>(null);
 
@@ -64,14 +93,30 @@ export function CropStage(props: Props) {
   function onPointerDown(e: PointerEvent<HTMLDivElement>) {
     if (e.button !== 0 || drag !== null) return;
     e.preventDefault();
-    e.currentTarget.focus({ preventScroll: true });
+    const target = e.target as HTMLElement;
+    const boxEl = target.closest<HTMLElement>('[data-item-id]');
+    const item = boxEl ? items.find((i) => String(i.item_id) === boxEl.dataset.itemId) : undefined;
+    if (item && boxEl) boxEl.focus({ preventScroll: true });
+    else e.currentTarget.focus({ preventScroll: true });
     try {
       e.currentTarget.setPointerCapture(e.pointerId);
     } catch {
       // Capture is a nicety (drags that leave the image); drawing works without it.
     }
     const p = fraction(e);
-    setDrag({ pointerId: e.pointerId, start: p, current: p });
+    if (item) {
+      const original = selection?.itemId === item.item_id ? selection.box : item.bbox;
+      onSelect(item);
+      const corner = target.closest<HTMLElement>('[data-corner]')?.dataset.corner as Corner | undefined;
+      setDrag(
+        corner
+          ? { kind: 'resize', pointerId: e.pointerId, item, original, corner, current: p }
+          : { kind: 'move', pointerId: e.pointerId, item, original, start: p, current: p },
+      );
+      return;
+    }
+    if (selection !== null) onSelect(null);
+    setDrag({ kind: 'draw', pointerId: e.pointerId, start: p, current: p });
   }
 
   function onPointerMove(e: PointerEvent<HTMLDivElement>) {
@@ -82,9 +127,42 @@ export function CropStage(props: Props) {
   function onPointerUp(e: PointerEvent<HTMLDivElement>) {
     if (drag === null || e.pointerId !== drag.pointerId) return;
     const rect = e.currentTarget.getBoundingClientRect();
-    const box = boxFromCorners(drag.start, fraction(e));
+    const displayed = { width: rect.width, height: rect.height };
+    const box = draggedBox({ ...drag, current: fraction(e) });
     setDrag(null);
-    onDraw({ box, displayed: { width: rect.width, height: rect.height } });
+    if (drag.kind === 'draw') {
+      onDraw({ box, displayed });
+    } else if (!sameBox(box, drag.original) && !isTooSmall(box, displayed)) {
+      onEditChange(box);
+      onEditCommit(box);
+    }
+  }
+
+  function onBoxKeyDown(e: KeyboardEvent<HTMLDivElement>, item: ItemView) {
+    const box = selection?.itemId === item.item_id ? selection.box : item.bbox;
+    const step = e.altKey ? 0.05 : 0.01;
+    const moves: Record<string, [number, number]> = {
+      ArrowLeft: [-step, 0],
+      ArrowRight: [step, 0],
+      ArrowUp: [0, -step],
+      ArrowDown: [0, step],
+    };
+    const move = moves[e.key];
+    if (move) {
+      onEditChange(nudgeBox(box, move[0], move[1], e.shiftKey));
+    } else if (e.key === 'Enter') {
+      if (sameBox(box, item.bbox)) return;
+      onEditCommit(box);
+    } else if (e.key === 'Delete' || e.key === 'Backspace') {
+      onDelete(item);
+    } else if (e.key === 'Escape') {
+      onSelect(null);
+      surfaceRef.current?.focus({ preventScroll: true });
+    } else {
+      return;
+    }
+    e.preventDefault();
+    e.stopPropagation();
   }
 
   function onKeyDown(e: KeyboardEvent<HTMLDivElement>) {
@@ -109,7 +187,8 @@ export function CropStage(props: Props) {
     }
   }
 
-  const shown = drag !== null ? boxFromCorners(drag.start, drag.current) : draft;
+  const shown = drag?.kind === 'draw' ? draggedBox(drag) : draft;
+  const editing = drag !== null && drag.kind !== 'draw' ? { itemId: drag.item.item_id, box: draggedBox(drag) } : selection;
 
   return (
     <div className="stage-viewport" ref={viewportRef}>
@@ -124,8 +203,9 @@ export function CropStage(props: Props) {
           height={height}
         />
         <div
-          className={`crop-surface${drag !== null ? ' is-drawing' : ''}`}
+          className={`crop-surface${drag?.kind === 'draw' ? ' is-drawing' : ''}`}
           data-testid="crop-surface"
+          ref={surfaceRef}
           tabIndex={0}
           role="group"
           aria-label="Answer area. Drag to draw a box around an answer. Keyboard: Enter adds a box, arrow keys move it, Shift with arrows resizes it, Escape removes it."
@@ -138,18 +218,36 @@ export function CropStage(props: Props) {
           }}
           onKeyDown={onKeyDown}
         >
-          {items.map((item) => (
-            <div
-              key={item.item_id}
-              className={`item-box state-${item.state}${highlightId === item.item_id ? ' is-highlighted' : ''}`}
-              data-testid={`item-box-${item.item_id}`}
-              data-state={item.state}
-              style={boxStyle(item.bbox)}
-              aria-hidden="true"
-            >
-              <span className="item-box-label">{item.question_label}</span>
-            </div>
-          ))}
+          {items.map((item) => {
+            const selected = editing?.itemId === item.item_id;
+            const box = selected ? editing.box : item.bbox;
+            return (
+              <div
+                key={item.item_id}
+                className={`item-box state-${item.state}${highlightId === item.item_id ? ' is-highlighted' : ''}${selected ? ' is-selected' : ''}`}
+                data-testid={`item-box-${item.item_id}`}
+                data-item-id={item.item_id}
+                data-state={item.state}
+                style={boxStyle(box)}
+                tabIndex={0}
+                role="button"
+                aria-pressed={selected}
+                aria-label={`${item.question_label} answer box. Arrow keys move it, Shift with arrows resizes it, Enter saves it and grades it again, Delete removes it, Escape lets go.`}
+                onFocus={() => {
+                  if (!selected) onSelect(item);
+                }}
+                onKeyDown={(e) => onBoxKeyDown(e, item)}
+              >
+                <span className="item-box-label" aria-hidden="true">
+                  {item.question_label}
+                </span>
+                {selected &&
+                  CORNERS.map((c) => (
+                    <span key={c} className={`item-handle handle-${c}`} data-corner={c} aria-hidden="true" />
+                  ))}
+              </div>
+            );
+          })}
           {shown !== null && (
             <div className="draft-box" data-testid="crop-rect" style={boxStyle(shown)} aria-hidden="true" />
           )}

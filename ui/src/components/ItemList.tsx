@@ -40,10 +40,14 @@ type Props = {
   currentPage: number;
   onFocusItem: (item: ItemView) => void;
   onHighlight: (itemId: number | null) => void;
+  /** Deletes the answer box (offered on every row when given). */
+  onDelete?: (item: ItemView) => void;
+  /** The answer whose deletion is under way, if any. */
+  deleting?: number | null;
 };
 
 /** Every answer box of the submission with its grading state. */
-export function ItemList({ items, currentPage, onFocusItem, onHighlight }: Props) {
+export function ItemList({ items, currentPage, onFocusItem, onHighlight, onDelete, deleting = null }: Props) {
   const { busy, run } = useItemActions();
   if (items.length === 0) {
     return <p className="empty">No answers boxed yet. Draw a box on the page and pick its question.</p>;
@@ -77,7 +81,12 @@ export function ItemList({ items, currentPage, onFocusItem, onHighlight }: Props
             <p className="item-feedback">{item.feedback}</p>
           )}
           {item.state === 'failed' && <p className="item-error">{failureText(item)}</p>}
-          <ItemActions item={item} disabled={busy === item.item_id} onRun={(a) => void run(a, item)} />
+          <ItemActions
+            item={item}
+            disabled={busy === item.item_id || deleting === item.item_id}
+            onRun={(a) => void run(a, item)}
+            onDelete={onDelete ? () => onDelete(item) : undefined}
+          />
         </li>
       ))}
     </ul>
@@ -88,14 +97,16 @@ function ItemActions({
   item,
   disabled,
   onRun,
+  onDelete,
 }: {
   item: ItemView;
   disabled: boolean;
   onRun: (action: ItemAction) => void;
+  onDelete?: () => void;
 }) {
   const waiting = item.state === 'queued' || item.state === 'retrying';
   const active = waiting || item.state === 'grading';
-  if (!active && item.state !== 'failed') return null;
+  if (!active && item.state !== 'failed' && !onDelete) return null;
   const name = `${item.question_label} on page ${item.page_number}`;
   return (
     <div className="item-actions">
@@ -133,6 +144,18 @@ function ItemActions({
           onClick={() => onRun('retry')}
         >
           Retry
+        </button>
+      )}
+      {onDelete && (
+        <button
+          type="button"
+          className="btn btn-small btn-ghost"
+          data-testid={`delete-${item.item_id}`}
+          aria-label={`Delete the ${name} box`}
+          disabled={disabled}
+          onClick={onDelete}
+        >
+          Delete
         </button>
       )}
     </div>

@@ -14,6 +14,7 @@ vi.mock('../api', async (importOriginal) => {
     ...actual,
     getSubmission: vi.fn(),
     createItem: vi.fn(),
+    deleteItem: vi.fn(),
     cancelItem: vi.fn(),
     prioritizeItem: vi.fn(),
     retryItem: vi.fn(),
@@ -74,6 +75,7 @@ function drag(el: HTMLElement, from: [number, number], to: [number, number]) {
 beforeEach(() => {
   vi.mocked(api.getSubmission).mockResolvedValue(detail);
   vi.mocked(api.createItem).mockResolvedValue({ item_id: 9, job_id: 90 });
+  vi.mocked(api.deleteItem).mockResolvedValue(undefined);
 });
 
 afterEach(cleanup);
@@ -189,5 +191,83 @@ describe('CropPage student name', () => {
     fireEvent.click(screen.getByTestId('student-name-save'));
     await waitFor(() => expect(api.renameStudent).toHaveBeenCalledWith(7, 'Ada Lovelace'));
   });
-});
 
+  it('moves and resizes a focused box with the keyboard and saves it as a re-crop on Enter', async () => {
+    renderPage();
+    const box = await screen.findByTestId('item-box-1');
+    fireEvent.focus(box);
+    expect(box.getAttribute('aria-pressed')).toBe('true');
+    expect(box.querySelectorAll('[data-corner]')).toHaveLength(4);
+    fireEvent.keyDown(box, { key: 'ArrowRight' });
+    fireEvent.keyDown(box, { key: 'ArrowDown', shiftKey: true });
+    expect(api.createItem).not.toHaveBeenCalled();
+    fireEvent.keyDown(box, { key: 'Enter' });
+    await waitFor(() => expect(api.createItem).toHaveBeenCalledTimes(1));
+    const args = vi.mocked(api.createItem).mock.calls[0]![0];
+    expect(args).toMatchObject({ submissionId: 7, pageNumber: 1, questionLabel: 'Q1' });
+    expect(args.bbox.x).toBeCloseTo(0.11);
+    expect(args.bbox.y).toBeCloseTo(0.1);
+    expect(args.bbox.w).toBeCloseTo(0.5);
+    expect(args.bbox.h).toBeCloseTo(0.21);
+    expect(api.deleteItem).not.toHaveBeenCalled();
+  });
+
+  it('drags a selected box by a corner and saves it on release', async () => {
+    renderPage();
+    const el = await surface();
+    const box = screen.getByTestId('item-box-1');
+    fireEvent.pointerDown(box, { pointerId: 2, button: 0, clientX: 150, clientY: 70 });
+    fireEvent.pointerUp(el, { pointerId: 2, button: 0, clientX: 150, clientY: 70 });
+    expect(api.createItem).not.toHaveBeenCalled(); // a click only selects
+    const corner = box.querySelector('[data-corner="se"]')!;
+    // The se corner is at (0.6, 0.3) = (220, 80); drag it to (0.8, 0.5) = (260, 100).
+    fireEvent.pointerDown(corner, { pointerId: 3, button: 0, clientX: 220, clientY: 80 });
+    fireEvent.pointerMove(el, { pointerId: 3, clientX: 240, clientY: 90 });
+    fireEvent.pointerUp(el, { pointerId: 3, button: 0, clientX: 260, clientY: 100 });
+    await waitFor(() => expect(api.createItem).toHaveBeenCalledTimes(1));
+    const { bbox } = vi.mocked(api.createItem).mock.calls[0]![0];
+    expect(bbox.x).toBeCloseTo(0.1);
+    expect(bbox.y).toBeCloseTo(0.1);
+    expect(bbox.w).toBeCloseTo(0.7);
+    expect(bbox.h).toBeCloseTo(0.4);
+  });
+
+  it('deletes a box with the Delete key and from the answer list', async () => {
+    renderPage();
+    const box = await screen.findByTestId('item-box-1');
+    fireEvent.focus(box);
+    fireEvent.keyDown(box, { key: 'Delete' });
+    await waitFor(() => expect(api.deleteItem).toHaveBeenCalledWith(1));
+    fireEvent.click(screen.getByRole('button', { name: 'Delete the Q2 on page 1 box' }));
+    await waitFor(() => expect(api.deleteItem).toHaveBeenCalledWith(2));
+  });
+
+  it('gives a drawn box the Nth question with a number key, and moves a box to another question', async () => {
+    renderPage();
+    const el = await surface();
+    drag(el, [120, 60], [200, 100]);
+    fireEvent.keyDown(el, { key: '2' });
+    await waitFor(() => expect(api.createItem).toHaveBeenCalledTimes(1));
+    expect(vi.mocked(api.createItem).mock.calls[0]![0]).toMatchObject({ questionLabel: 'Q2' });
+    expect(api.deleteItem).not.toHaveBeenCalled();
+
+    const box = screen.getByTestId('item-box-1');
+    fireEvent.focus(box);
+    fireEvent.keyDown(box, { key: '2' });
+    await waitFor(() => expect(api.createItem).toHaveBeenCalledTimes(2));
+    expect(vi.mocked(api.createItem).mock.calls[1]![0]).toMatchObject({ questionLabel: 'Q2', bbox: item(1, 'grading').bbox });
+    await waitFor(() => expect(api.deleteItem).toHaveBeenCalledWith(1));
+  });
+
+  it('pages with PageDown/PageUp and brackets, but not while typing in a field', async () => {
+    renderPage();
+    await screen.findByTestId('page-image');
+    fireEvent.keyDown(document.body, { key: 'PageDown' });
+    expect(screen.getByTestId('page-indicator').textContent).toBe('Page 2 of 2');
+    fireEvent.keyDown(document.body, { key: '[' });
+    expect(screen.getByTestId('page-indicator').textContent).toBe('Page 1 of 2');
+    fireEvent.keyDown(screen.getByTestId('question-select'), { key: ']' });
+    expect(screen.getByTestId('page-indicator').textContent).toBe('Page 1 of 2');
+    expect(screen.getByTestId('crop-shortcuts').textContent).toContain('PgDn');
+  });
+});

@@ -1,11 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { toast } from 'sonner';
-import { createItem, errorMessage, getSubmission, pageImageUrl } from '../api';
+import { createItem, deleteItem, errorMessage, getSubmission, pageImageUrl } from '../api';
 import type { BBox, CreateItemArgs, ItemView, PageInfo, SubmissionDetail } from '../api/types';
-import { CropStage, type DrawnBox } from '../components/CropStage';
+import { CropStage, type DrawnBox, type Selection } from '../components/CropStage';
 import { ItemList } from '../components/ItemList';
 import { StudentName } from '../components/StudentName';
+import { CROP_SHORTCUTS_HELP, cropShortcut, isTypingTarget, stepIndex } from '../lib/cropKeys';
 import { formatPoints } from '../lib/format';
 import { clampBox, isTooSmall } from '../lib/geometry';
 import { useLiveData } from '../live/LiveContext';
@@ -27,9 +28,17 @@ export function mergeItems(
 
 const ZOOMS = [1, 1.5, 2, 3];
 
-type Props = { submissionId: number; onBack: () => void };
+type Props = {
+  submissionId: number;
+  onBack: () => void;
+  /** Opens another submission's crop page (Shift+PageDown/PageUp). */
+  onOpenSubmission?: (submissionId: number) => void;
+};
 
-export function CropPage({ submissionId, onBack }: Props) {
+/** What re-cropping an existing box sends: the box, its new geometry and its question. */
+type Recrop = { item: ItemView; box: BBox; questionLabel: string };
+
+export function CropPage({ submissionId, onBack, onOpenSubmission }: Props) {
   const detail = useQuery({
     queryKey: submissionQueryKey(submissionId),
     queryFn: () => getSubmission(submissionId),
@@ -60,13 +69,19 @@ export function CropPage({ submissionId, onBack }: Props) {
           </button>
         </div>
       ) : (
-        <CropWorkspace detail={detail.data} />
+        <CropWorkspace detail={detail.data} onOpenSubmission={onOpenSubmission} />
       )}
     </div>
   );
 }
 
-function CropWorkspace({ detail }: { detail: SubmissionDetail }) {
+function CropWorkspace({
+  detail,
+  onOpenSubmission,
+}: {
+  detail: SubmissionDetail;
+  onOpenSubmission?: (submissionId: number) => void;
+}) {
   const id = useId();
   const queryClient = useQueryClient();
   const live = useLiveData();
@@ -78,6 +93,8 @@ function CropWorkspace({ detail }: { detail: SubmissionDetail }) {
   const [chosen, setChosen] = useState<string>('');
   const [message, setMessage] = useState<string | null>(null);
   const [highlight, setHighlight] = useState<number | null>(null);
+  const [selection, setSelection] = useState<Selection | null>(null);
+  const focusRequest = useRef<number | null>(null);
 
   const page: PageInfo | undefined = pages[Math.min(pageIndex, pages.length - 1)];
   const exam = live.snapshot?.exams.find((e) => e.id === detail.submission.exam_id);
@@ -85,6 +102,55 @@ function CropWorkspace({ detail }: { detail: SubmissionDetail }) {
   const questionLabel = questions.some((q) => q.label === chosen) ? chosen : (questions[0]?.label ?? '');
   const items = mergeItems(detail.items, live.snapshot?.items, submissionId);
   const pageItems = page ? items.filter((i) => i.page_number === page.number) : [];
+  // A selection whose box was re-cropped or deleted meanwhile is let go.
+  const selected = selection !== null ? pageItems.find((i) => i.item_id === selection.itemId) : undefined;
+  const activeSelection = selected !== undefined ? selection : null;
+  const examSubmissions = (live.snapshot?.submissions ?? []).filter((s) => s.exam_id === detail.submission.exam_id);
+
+  const refreshAfterChange = async () => {
+    await queryClient.invalidateQueries({ queryKey: submissionQueryKey(submissionId) });
+    if (!live.live) live.refresh();
+  };
+
+  const recrop = useMutation({
+    mutationFn: async ({ item, box, questionLabel: label }: Recrop) => {
+      const created = await createItem({ submissionId, pageNumber: item.page_number, questionLabel: label, bbox: clampBox(box) });
+      // Another question: the new box does not replace this one in the core, so remove it.
+      if (label !== item.question_label) await deleteItem(item.item_id);
+      return created;
+    },
+    onSuccess: async (_res, { item, questionLabel: label }) => {
+      toast.success(
+        label === item.question_label
+          ? `${label} box changed; it is graded again`
+          : `The ${item.question_label} box is now ${label}; it is graded again`,
+      );
+      setSelection(null);
+      setMessage(null);
+      await refreshAfterChange();
+    },
+    onError: async (err) => {
+      const text = errorMessage(err);
+      setMessage(text);
+      toast.error('Could not change the answer box', { description: text });
+      await refreshAfterChange();
+    },
+  });
+
+  const remove = useMutation({
+    mutationFn: (item: ItemView) => deleteItem(item.item_id),
+    onSuccess: async (_res, item) => {
+      toast.success(`${item.question_label} box deleted`);
+      setSelection(null);
+      setMessage(null);
+      await refreshAfterChange();
+    },
+    onError: (err) => {
+      const text = errorMessage(err);
+      setMessage(text);
+      toast.error('Could not delete the answer box', { description: text });
+    },
+  });
 
   const grade = useMutation({
     mutationFn: (args: CreateItemArgs) => createItem(args),
@@ -109,8 +175,30 @@ function CropWorkspace({ detail }: { detail: SubmissionDetail }) {
   function goToPage(index: number) {
     setPageIndex(index);
     setDraft(null);
+    setSelection(null);
     setMessage(null);
   }
+
+  function onSelect(item: ItemView | null) {
+    setSelection(item === null ? null : { itemId: item.item_id, box: item.bbox });
+    if (item !== null) setDraft(null);
+  }
+
+  function commitEdit(item: ItemView, box: BBox, label = item.question_label) {
+    if (recrop.isPending) return;
+    recrop.mutate({ item, box, questionLabel: label });
+  }
+
+  // The item list asked for a box on another page: focus it once that page is shown.
+  useEffect(() => {
+    if (focusRequest.current === null) return;
+    const el = document.querySelector<HTMLElement>(`[data-testid="item-box-${focusRequest.current}"]`);
+    if (el) {
+      focusRequest.current = null;
+      el.focus();
+    }
+  });
+
 
   function onDraw(drawn: DrawnBox) {
     if (isTooSmall(drawn.box, drawn.displayed)) {
@@ -127,23 +215,61 @@ function CropWorkspace({ detail }: { detail: SubmissionDetail }) {
     setMessage(null);
   }
 
-  function submit() {
+  function submit(label = questionLabel) {
     if (!page) return;
     if (draft === null || isTooSmall(draft.box, draft.displayed)) {
       setMessage('Draw a box around the answer first: drag across it on the page.');
       return;
     }
-    if (questionLabel === '') {
+    if (label === '') {
       setMessage('This exam has no questions to grade against.');
       return;
     }
     grade.mutate({
       submissionId,
       pageNumber: page.number,
-      questionLabel,
+      questionLabel: label,
       bbox: clampBox(draft.box),
     });
   }
+
+  function onShortcut(e: KeyboardEvent) {
+    if (e.defaultPrevented || isTypingTarget(e.target)) return;
+    const shortcut = cropShortcut(e);
+    if (shortcut === null || !page) return;
+    e.preventDefault();
+    if (shortcut.kind === 'page') {
+      const next = stepIndex(pages.indexOf(page), shortcut.delta, pages.length);
+      if (next !== null) goToPage(next);
+    } else if (shortcut.kind === 'submission') {
+      const k = examSubmissions.findIndex((s) => s.id === submissionId);
+      const next = stepIndex(k, shortcut.delta, examSubmissions.length);
+      const target = next === null ? undefined : examSubmissions[next];
+      if (target && onOpenSubmission) onOpenSubmission(target.id);
+      else toast(shortcut.delta > 0 ? 'This is the last student of the exam.' : 'This is the first student of the exam.');
+    } else {
+      const q = questions[shortcut.index];
+      if (!q) {
+        setMessage(`This exam has no question number ${shortcut.index + 1}.`);
+        return;
+      }
+      if (selected && activeSelection) {
+        commitEdit(selected, activeSelection.box, q.label);
+      } else {
+        setChosen(q.label);
+        if (draft !== null) submit(q.label);
+      }
+    }
+  }
+  const shortcutRef = useRef(onShortcut);
+  useEffect(() => {
+    shortcutRef.current = onShortcut;
+  });
+  useEffect(() => {
+    const listener = (e: KeyboardEvent) => shortcutRef.current(e);
+    window.addEventListener('keydown', listener);
+    return () => window.removeEventListener('keydown', listener);
+  }, []);
 
   if (!page) {
     return <p className="empty">This scan has no pages.</p>;
@@ -218,6 +344,15 @@ function CropWorkspace({ detail }: { detail: SubmissionDetail }) {
           draft={draft?.box ?? null}
           onDraw={onDraw}
           onDraftChange={onDraftChange}
+          selection={activeSelection}
+          onSelect={onSelect}
+          onEditChange={(box) => {
+            if (selection !== null) setSelection({ ...selection, box });
+          }}
+          onEditCommit={(box) => {
+            if (selected) commitEdit(selected, box);
+          }}
+          onDelete={(item) => remove.mutate(item)}
         />
       </section>
 
@@ -231,6 +366,14 @@ function CropWorkspace({ detail }: { detail: SubmissionDetail }) {
         >
           <h2 className="card-title">Grade an answer</h2>
           <p className="hint">Drag a box around the answer on the page, then pick its question.</p>
+          <dl className="shortcuts" aria-label="Keyboard shortcuts" data-testid="crop-shortcuts">
+            {CROP_SHORTCUTS_HELP.map(([keys, what]) => (
+              <div key={keys}>
+                <dt>{keys}</dt>
+                <dd>{what}</dd>
+              </div>
+            ))}
+          </dl>
           <div className="field">
             <label htmlFor={`${id}-question`}>Question</label>
             <select
@@ -281,7 +424,10 @@ function CropWorkspace({ detail }: { detail: SubmissionDetail }) {
               const k = pages.findIndex((p) => p.number === item.page_number);
               if (k >= 0 && k !== current) goToPage(k);
               setHighlight(item.item_id);
+              focusRequest.current = item.item_id;
             }}
+            onDelete={(item) => remove.mutate(item)}
+            deleting={remove.isPending ? (remove.variables?.item_id ?? null) : null}
           />
         </section>
       </aside>
