@@ -30,6 +30,8 @@ type Props = {
   onDelete: (item: ItemView) => void;
 };
 
+type Pan = { pointerId: number; x: number; y: number; left: number; top: number };
+
 type Drag =
   | { kind: 'draw'; pointerId: number; start: Point; current: Point }
   | { kind: 'move'; pointerId: number; item: ItemView; original: BBox; start: Point; current: Point }
@@ -63,6 +65,7 @@ export function CropStage(props: Props) {
   const surfaceRef = useRef<HTMLDivElement>(null);
   const [avail, setAvail] = useState<{ w: number; h: number } | null>(null);
   const [drag, setDrag] = useState<Drag | null>(null);
+  const [pan, setPan] = useState<Pan | null>(null);
 
   // Fit the page into the space the viewport offers (re-measured on resize).
   useEffect(() => {
@@ -91,6 +94,18 @@ export function CropStage(props: Props) {
   }
 
   function onPointerDown(e: PointerEvent<HTMLDivElement>) {
+    const viewport = viewportRef.current;
+    if (e.button === 1 && drag === null && pan === null && viewport) {
+      // Middle-drag pans a zoomed page (the viewport scrolls).
+      e.preventDefault();
+      try {
+        e.currentTarget.setPointerCapture(e.pointerId);
+      } catch {
+        // Without capture the pan stops at the image's edge.
+      }
+      setPan({ pointerId: e.pointerId, x: e.clientX, y: e.clientY, left: viewport.scrollLeft, top: viewport.scrollTop });
+      return;
+    }
     if (e.button !== 0 || drag !== null) return;
     e.preventDefault();
     const target = e.target as HTMLElement;
@@ -120,11 +135,21 @@ export function CropStage(props: Props) {
   }
 
   function onPointerMove(e: PointerEvent<HTMLDivElement>) {
+    const viewport = viewportRef.current;
+    if (pan !== null && e.pointerId === pan.pointerId && viewport) {
+      viewport.scrollLeft = pan.left - (e.clientX - pan.x);
+      viewport.scrollTop = pan.top - (e.clientY - pan.y);
+      return;
+    }
     if (drag === null || e.pointerId !== drag.pointerId) return;
     setDrag({ ...drag, current: fraction(e) });
   }
 
   function onPointerUp(e: PointerEvent<HTMLDivElement>) {
+    if (pan !== null && e.pointerId === pan.pointerId) {
+      setPan(null);
+      return;
+    }
     if (drag === null || e.pointerId !== drag.pointerId) return;
     const rect = e.currentTarget.getBoundingClientRect();
     const displayed = { width: rect.width, height: rect.height };
@@ -203,18 +228,22 @@ export function CropStage(props: Props) {
           height={height}
         />
         <div
-          className={`crop-surface${drag?.kind === 'draw' ? ' is-drawing' : ''}`}
+          className={`crop-surface${drag?.kind === 'draw' ? ' is-drawing' : ''}${pan !== null ? ' is-panning' : ''}`}
           data-testid="crop-surface"
           ref={surfaceRef}
           tabIndex={0}
           role="group"
-          aria-label="Answer area. Drag to draw a box around an answer. Keyboard: Enter adds a box, arrow keys move it, Shift with arrows resizes it, Escape removes it."
+          aria-label="Answer area. Drag to draw a box around an answer. Keyboard: Enter adds a box, arrow keys move it, Shift with arrows resizes it, Escape removes it. Tab reaches the existing answer boxes to move, resize or delete them."
           onPointerDown={onPointerDown}
           onPointerMove={onPointerMove}
           onPointerUp={onPointerUp}
-          onPointerCancel={() => setDrag(null)}
+          onPointerCancel={() => {
+            setDrag(null);
+            setPan(null);
+          }}
           onLostPointerCapture={(e) => {
             if (drag !== null && e.pointerId === drag.pointerId) setDrag(null);
+            if (pan !== null && e.pointerId === pan.pointerId) setPan(null);
           }}
           onKeyDown={onKeyDown}
         >

@@ -16,6 +16,7 @@ export const CROP_SHORTCUTS_HELP: readonly [string, string][] = [
   ['PgDn PgUp ] [', 'next / previous page'],
   ['Shift+PgDn PgUp } {', 'next / previous student'],
   ['Tab to a box', 'arrows move, Shift+arrows resize, Enter saves, Delete removes'],
+  ['Middle-drag', 'pan a zoomed page'],
 ];
 
 /**

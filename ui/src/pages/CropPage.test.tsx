@@ -270,4 +270,18 @@ describe('CropPage student name', () => {
     expect(screen.getByTestId('page-indicator').textContent).toBe('Page 1 of 2');
     expect(screen.getByTestId('crop-shortcuts').textContent).toContain('PgDn');
   });
+
+  it('pans the page viewport with a middle-button drag', async () => {
+    renderPage();
+    const el = await surface();
+    const viewport = el.closest('.stage-viewport') as HTMLElement;
+    viewport.scrollLeft = 100;
+    viewport.scrollTop = 50;
+    fireEvent.pointerDown(el, { pointerId: 4, button: 1, clientX: 200, clientY: 100 });
+    fireEvent.pointerMove(el, { pointerId: 4, clientX: 170, clientY: 80 });
+    expect(viewport.scrollLeft).toBe(130);
+    expect(viewport.scrollTop).toBe(70);
+    fireEvent.pointerUp(el, { pointerId: 4, button: 1, clientX: 170, clientY: 80 });
+    expect(screen.queryByTestId('crop-rect')).toBeNull();
+  });
 });
