@@ -160,3 +160,78 @@ async fn pause_cancel_prioritize_dead_and_retry() {
         "all but the cancelled answer are graded"
     );
 }
+
+/// The teacher cancels, from another process, an answer a `gradedesk worker` is grading:
+/// the worker drops its provider call at once (it takes the next answer within a second
+/// instead of waiting out the 30 s call), and the cancelled answer never gets a grade.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_running_answer_from_another_process_aborts_its_call() {
+    let fake = FakeGemini::start(
+        FakeConfig {
+            latency: std::time::Duration::from_secs(30),
+            ..FakeConfig::default()
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    let base = fake.base_url();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let (_ws, items) = queued_answers(&data, 1, 2).await;
+    let mut worker = spawn_worker(&data, &base, 1, 30_000);
+
+    let state_of = |item: i64| -> String {
+        db(&data)
+            .query_row(
+                "SELECT state FROM jobs WHERE item_id = ?1 ORDER BY id DESC LIMIT 1",
+                [item],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let running = loop {
+        let states: Vec<String> = items.iter().map(|i| state_of(*i)).collect();
+        if fake.arrived() == 1 {
+            if let Some(pos) = states.iter().position(|s| s == "running") {
+                break items[pos];
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no answer started: {states:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let other = *items.iter().find(|i| **i != running).unwrap();
+    assert_eq!(
+        state_of(other),
+        "queued",
+        "concurrency 1: the other answer waits"
+    );
+
+    let cancelled = cli(&data, &base, &["cancel", "--item", &running.to_string()]).await;
+    assert!(cancelled.status.success(), "{}", stderr(&cancelled));
+    let cancelled_at = std::time::Instant::now();
+    // The worker notices (data_version, every 200 ms), aborts the call, takes the next one.
+    while fake.arrived() < 2 {
+        assert!(
+            cancelled_at.elapsed() < std::time::Duration::from_secs(5),
+            "the worker is still waiting on the cancelled answer's call"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(state_of(running), "cancelled");
+    assert_eq!(state_of(other), "running");
+    let grades: i64 = db(&data)
+        .query_row(
+            "SELECT count(*) FROM grades WHERE item_id = ?1",
+            [running],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(grades, 0, "a cancelled answer is never graded");
+    worker.kill().unwrap();
+    worker.wait().unwrap();
+}

@@ -122,6 +122,8 @@ struct FakeState {
     window: Mutex<VecDeque<i64>>,
     script: Mutex<VecDeque<Fault>>,
     requests: Mutex<Vec<RecordedRequest>>,
+    /// generateContent calls that reached the server, answered or not yet.
+    arrived: std::sync::atomic::AtomicUsize,
 }
 
 /// A running fake server.
@@ -139,6 +141,7 @@ impl FakeGemini {
             script: Mutex::new(VecDeque::new()),
             requests: Mutex::new(Vec::new()),
             window: Mutex::new(VecDeque::new()),
+            arrived: std::sync::atomic::AtomicUsize::new(0),
         });
         let app = Router::new()
             .route("/v1beta/models/{target}", post(generate))
@@ -170,6 +173,12 @@ impl FakeGemini {
     /// Queues faults for the next requests, in order.
     pub fn script(&self, faults: &[Fault]) {
         lock(&self.state.script).extend(faults.iter().copied());
+    }
+
+    /// How many generateContent calls have arrived, including those still waiting out the
+    /// configured latency ([`FakeGemini::requests`] lists a call once it is answered).
+    pub fn arrived(&self) -> usize {
+        self.state.arrived.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Everything received so far.
@@ -238,6 +247,9 @@ async fn generate(
     body: String,
 ) -> Response {
     let received_at_ms = crate::store::now_ms();
+    state
+        .arrived
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     if !state.config.latency.is_zero() {
         tokio::time::sleep(state.config.latency).await;
     }
