@@ -3,11 +3,15 @@
 //! job, eight workers on two cores spent most of their time queueing for the database. The
 //! recorder writes every outcome that arrived while the previous commit ran in a single
 //! transaction — each in its own savepoint, so one refused grade spoils nothing else — and
-//! claims each worker's next job in that same transaction. A job is never reported recorded
-//! before its commit, so durability is unchanged; only the number of commits falls.
+//! claims each worker's next job in that same transaction; idle workers ask it for a job
+//! the same way, so the workers one enqueue wakes share one commit. A job is never reported
+//! recorded before its commit, so durability is unchanged; only the number of commits falls.
+
+use std::sync::mpsc::RecvTimeoutError;
+use std::time::Duration;
 
 use rusqlite::Connection;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
@@ -31,6 +35,8 @@ pub enum Outcome {
     Release { run_at: i64, message: String },
     /// Failed for good.
     Bury { message: String },
+    /// Nothing to record: an idle worker only asks for a job.
+    Idle,
 }
 
 /// One held job's outcome and whether its worker wants the next job.
@@ -58,19 +64,19 @@ type Reply = oneshot::Sender<Result<Recorded, StoreError>>;
 /// The handle workers send outcomes through.
 #[derive(Clone)]
 pub struct Recorder {
-    sender: mpsc::UnboundedSender<(Entry, Reply)>,
+    sender: std::sync::mpsc::Sender<(Entry, Reply)>,
 }
 
-/// The writing side; [`RecorderTask::run`] must be running for outcomes to be stored.
+/// The writing side; [`RecorderTask::spawn`] must be running for outcomes to be stored.
 pub struct RecorderTask {
-    receiver: mpsc::UnboundedReceiver<(Entry, Reply)>,
+    receiver: std::sync::mpsc::Receiver<(Entry, Reply)>,
     store: Store,
     lease_ms: i64,
 }
 
-/// A recorder and the task that writes for it.
+/// A recorder and the thread-to-be that writes for it.
 pub fn recorder(store: Store, lease_ms: i64) -> (Recorder, RecorderTask) {
-    let (sender, receiver) = mpsc::unbounded_channel();
+    let (sender, receiver) = std::sync::mpsc::channel();
     (
         Recorder { sender },
         RecorderTask {
@@ -92,20 +98,27 @@ impl Recorder {
     }
 }
 
+/// How often an idle recorder looks whether it was asked to stop.
+const STOP_CHECK: Duration = Duration::from_millis(50);
+
 impl RecorderTask {
-    /// Writes batches until `stop` is cancelled and nothing is waiting.
-    pub async fn run(mut self, stop: CancellationToken) {
+    /// Writes on a thread of its own — it wakes straight on the first outcome, with no
+    /// hand-off through the async executor and the blocking pool — until `stop` is
+    /// cancelled and nothing is waiting. Outcomes that arrive while a batch is being written
+    /// form the next batch.
+    pub fn spawn(self, stop: CancellationToken) -> std::io::Result<std::thread::JoinHandle<()>> {
+        std::thread::Builder::new()
+            .name("gradedesk-recorder".into())
+            .spawn(move || self.run(&stop))
+    }
+
+    fn run(self, stop: &CancellationToken) {
         loop {
-            let first = tokio::select! {
-                biased;
-                next = self.receiver.recv() => match next {
-                    Some(entry) => entry,
-                    None => return,
-                },
-                _ = stop.cancelled() => match self.receiver.try_recv() {
-                    Ok(entry) => entry,
-                    Err(_) => return,
-                },
+            let first = match self.receiver.recv_timeout(STOP_CHECK) {
+                Ok(entry) => entry,
+                Err(RecvTimeoutError::Timeout) if stop.is_cancelled() => return,
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => return,
             };
             let mut batch = vec![first];
             while batch.len() < MAX_BATCH {
@@ -115,11 +128,7 @@ impl RecorderTask {
                 }
             }
             let (entries, replies): (Vec<Entry>, Vec<Reply>) = batch.into_iter().unzip();
-            let lease_ms = self.lease_ms;
-            let written = self
-                .store
-                .run(move |conn| write_batch(conn, &entries, lease_ms))
-                .await;
+            let written = write_batch(&mut self.store.lock(), &entries, self.lease_ms);
             match written {
                 Ok(results) => {
                     for (reply, result) in replies.into_iter().zip(results) {
@@ -198,6 +207,7 @@ fn write_one(conn: &Connection, entry: &Entry) -> Result<bool, StoreError> {
             queue::release(conn, id, owner, now, *run_at, Some(message))
         }
         Outcome::Bury { message } => queue::bury(conn, id, owner, now, message),
+        Outcome::Idle => Ok(true),
     }
 }
 
@@ -321,7 +331,7 @@ mod tests {
             .collect();
         let (recorder, task) = recorder(store.clone(), 60_000);
         let stop = CancellationToken::new();
-        let running = tokio::spawn(task.run(stop.clone()));
+        let running = task.spawn(stop.clone()).unwrap();
         let outcomes = jobs.iter().enumerate().map(|(i, job)| {
             let outcome = if i % 2 == 0 {
                 Outcome::Succeeded(Completion::Done)
@@ -340,7 +350,9 @@ mod tests {
             assert_eq!(state(&store, job.id), want);
         }
         stop.cancel();
-        running.await.unwrap();
+        tokio::task::spawn_blocking(move || running.join().unwrap())
+            .await
+            .unwrap();
         assert!(recorder
             .record(entry(
                 &jobs[0],

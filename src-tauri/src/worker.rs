@@ -344,7 +344,13 @@ impl Pool {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take()
-            .map(|task| tokio::spawn(task.run(recorder_stop.clone())));
+            .and_then(|task| match task.spawn(recorder_stop.clone()) {
+                Ok(thread) => Some(thread),
+                Err(e) => {
+                    warn!(error = %e, "could not start the recorder thread; outcomes cannot be stored");
+                    None
+                }
+            });
         let mut tasks = JoinSet::new();
         for index in 0..self.config.concurrency.max(1) {
             tasks.spawn(self.clone().worker_loop(index, shutdown.clone()));
@@ -367,7 +373,7 @@ impl Pool {
         // Every worker has stopped: nothing more will be recorded.
         recorder_stop.cancel();
         if let Some(recorder) = recorder {
-            let _ = recorder.await;
+            let _ = tokio::task::spawn_blocking(move || recorder.join()).await;
         }
     }
 
@@ -483,24 +489,20 @@ impl Pool {
             } else if let Some(hold) = self.gate_hold() {
                 hold
             } else {
-                let (me, lease, now) = (
-                    owner.clone(),
-                    self.config.lease.as_millis() as i64,
-                    self.now(),
-                );
-                // The claim is one short UPDATE: done here when the connection is free,
-                // else on a blocking thread.
-                let claimed = match self
-                    .store
-                    .try_now(|conn| queue::claim(conn, &me, now, lease))
-                {
-                    Some(claimed) => claimed,
-                    None => {
-                        self.store
-                            .run(move |conn| queue::claim(conn, &me, now, lease))
-                            .await
-                    }
-                };
+                let (me, now) = (owner.clone(), self.now());
+                // Claims of idle workers go through the recorder too: woken together by
+                // one enqueue, they share one transaction instead of one commit each.
+                let claimed = self
+                    .recorder
+                    .record(Entry {
+                        job_id: 0,
+                        owner: me,
+                        now,
+                        outcome: Outcome::Idle,
+                        claim_next: true,
+                    })
+                    .await
+                    .map(|recorded| recorded.next);
                 match claimed {
                     Ok(Some(mut job)) => {
                         // Each finished job hands back the next one, claimed in the same
