@@ -6,6 +6,12 @@ use std::sync::Arc;
 /// A source of "now" in milliseconds since the Unix epoch.
 pub trait Clock: Send + Sync {
     fn now_ms(&self) -> i64;
+
+    /// Whether time is tokio's (paused in tests): then work may not leave the executor for
+    /// a thread tokio cannot see, or the paused clock jumps ahead while it waits.
+    fn follows_tokio_time(&self) -> bool {
+        false
+    }
 }
 
 /// The real wall clock: leases are compared across processes, so they must share it.
@@ -45,6 +51,10 @@ impl Default for TokioClock {
 impl Clock for TokioClock {
     fn now_ms(&self) -> i64 {
         self.start_wall_ms + self.start.elapsed().as_millis() as i64
+    }
+
+    fn follows_tokio_time(&self) -> bool {
+        true
     }
 }
 

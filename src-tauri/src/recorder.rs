@@ -7,12 +7,8 @@
 //! the same way, so the workers one enqueue wakes share one commit. A job is never reported
 //! recorded before its commit, so durability is unchanged; only the number of commits falls.
 
-use std::sync::mpsc::RecvTimeoutError;
-use std::time::Duration;
-
 use rusqlite::Connection;
-use tokio::sync::oneshot;
-use tokio_util::sync::CancellationToken;
+use tokio::sync::{mpsc, oneshot};
 use tracing::warn;
 
 use crate::exams;
@@ -61,22 +57,31 @@ pub struct Recorded {
 
 type Reply = oneshot::Sender<Result<Recorded, StoreError>>;
 
+// Every message but the last is a Record: boxing it would only add an allocation per job.
+#[allow(clippy::large_enum_variant)]
+enum Message {
+    Record(Entry, Reply),
+    /// Write what is waiting, then end.
+    Stop,
+}
+
 /// The handle workers send outcomes through.
 #[derive(Clone)]
 pub struct Recorder {
-    sender: std::sync::mpsc::Sender<(Entry, Reply)>,
+    sender: mpsc::UnboundedSender<Message>,
 }
 
-/// The writing side; [`RecorderTask::spawn`] must be running for outcomes to be stored.
+/// The writing side; it must be running ([`RecorderTask::spawn_thread`] or
+/// [`RecorderTask::run_on_executor`]) for outcomes to be stored.
 pub struct RecorderTask {
-    receiver: std::sync::mpsc::Receiver<(Entry, Reply)>,
+    receiver: mpsc::UnboundedReceiver<Message>,
     store: Store,
     lease_ms: i64,
 }
 
-/// A recorder and the thread-to-be that writes for it.
+/// A recorder and the writer-to-be.
 pub fn recorder(store: Store, lease_ms: i64) -> (Recorder, RecorderTask) {
-    let (sender, receiver) = std::sync::mpsc::channel();
+    let (sender, receiver) = mpsc::unbounded_channel();
     (
         Recorder { sender },
         RecorderTask {
@@ -92,55 +97,86 @@ impl Recorder {
     pub async fn record(&self, entry: Entry) -> Result<Recorded, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.sender
-            .send((entry, reply))
+            .send(Message::Record(entry, reply))
             .map_err(|_| StoreError::Join)?;
         answer.await.map_err(|_| StoreError::Join)?
     }
+
+    /// Asks the writer to finish what is waiting and end.
+    pub fn stop(&self) {
+        let _ = self.sender.send(Message::Stop);
+    }
 }
 
-/// How often an idle recorder looks whether it was asked to stop.
-const STOP_CHECK: Duration = Duration::from_millis(50);
-
 impl RecorderTask {
-    /// Writes on a thread of its own — it wakes straight on the first outcome, with no
-    /// hand-off through the async executor and the blocking pool — until `stop` is
-    /// cancelled and nothing is waiting. Outcomes that arrive while a batch is being written
-    /// form the next batch.
-    pub fn spawn(self, stop: CancellationToken) -> std::io::Result<std::thread::JoinHandle<()>> {
+    /// Writes on a thread of its own until [`Recorder::stop`]: it wakes straight on the
+    /// first outcome, with no hand-off through the executor and the blocking pool.
+    /// Outcomes that arrive while a batch is being written form the next batch.
+    pub fn spawn_thread(mut self) -> std::io::Result<std::thread::JoinHandle<()>> {
         std::thread::Builder::new()
             .name("gradedesk-recorder".into())
-            .spawn(move || self.run(&stop))
+            .spawn(move || {
+                while let Some(first) = self.receiver.blocking_recv() {
+                    let (batch, stop) = self.gather(first);
+                    write_and_answer(&self.store, batch, self.lease_ms);
+                    if stop {
+                        return;
+                    }
+                }
+            })
     }
 
-    fn run(self, stop: &CancellationToken) {
-        loop {
-            let first = match self.receiver.recv_timeout(STOP_CHECK) {
-                Ok(entry) => entry,
-                Err(RecvTimeoutError::Timeout) if stop.is_cancelled() => return,
-                Err(RecvTimeoutError::Timeout) => continue,
-                Err(RecvTimeoutError::Disconnected) => return,
-            };
-            let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
-                match self.receiver.try_recv() {
-                    Ok(entry) => batch.push(entry),
-                    Err(_) => break,
-                }
+    /// The same on the async executor, each batch on the blocking pool: for tokio's paused
+    /// test clock, which must see every piece of work it waits on.
+    pub async fn run_on_executor(mut self) {
+        while let Some(first) = self.receiver.recv().await {
+            let (batch, stop) = self.gather(first);
+            let (store, lease_ms) = (self.store.clone(), self.lease_ms);
+            let _ = tokio::task::spawn_blocking(move || write_and_answer(&store, batch, lease_ms))
+                .await;
+            if stop {
+                return;
             }
-            let (entries, replies): (Vec<Entry>, Vec<Reply>) = batch.into_iter().unzip();
-            let written = write_batch(&mut self.store.lock(), &entries, self.lease_ms);
-            match written {
-                Ok(results) => {
-                    for (reply, result) in replies.into_iter().zip(results) {
-                        let _ = reply.send(Ok(result));
-                    }
-                }
-                Err(e) => {
-                    warn!(error = %e, count = replies.len(), "could not record job outcomes; their leases will expire and they will run again");
-                    for reply in replies {
-                        let _ = reply.send(Err(StoreError::Join));
-                    }
-                }
+        }
+    }
+
+    /// The first message and everything already waiting behind it.
+    fn gather(&mut self, first: Message) -> (Vec<(Entry, Reply)>, bool) {
+        let mut batch = Vec::new();
+        let mut stop = false;
+        let mut next = Some(first);
+        while let Some(message) = next {
+            match message {
+                Message::Record(entry, reply) => batch.push((entry, reply)),
+                Message::Stop => stop = true,
+            }
+            next = if batch.len() < MAX_BATCH {
+                self.receiver.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        (batch, stop)
+    }
+}
+
+/// Writes one batch and answers each worker.
+fn write_and_answer(store: &Store, batch: Vec<(Entry, Reply)>, lease_ms: i64) {
+    if batch.is_empty() {
+        return;
+    }
+    let (entries, replies): (Vec<Entry>, Vec<Reply>) = batch.into_iter().unzip();
+    let written = write_batch(&mut store.lock(), &entries, lease_ms);
+    match written {
+        Ok(results) => {
+            for (reply, result) in replies.into_iter().zip(results) {
+                let _ = reply.send(Ok(result));
+            }
+        }
+        Err(e) => {
+            warn!(error = %e, count = replies.len(), "could not record job outcomes; their leases will expire and they will run again");
+            for reply in replies {
+                let _ = reply.send(Err(StoreError::Join));
             }
         }
     }
@@ -330,8 +366,7 @@ mod tests {
             })
             .collect();
         let (recorder, task) = recorder(store.clone(), 60_000);
-        let stop = CancellationToken::new();
-        let running = task.spawn(stop.clone()).unwrap();
+        let running = task.spawn_thread().unwrap();
         let outcomes = jobs.iter().enumerate().map(|(i, job)| {
             let outcome = if i % 2 == 0 {
                 Outcome::Succeeded(Completion::Done)
@@ -349,7 +384,7 @@ mod tests {
             let want = if i % 2 == 0 { "succeeded" } else { "queued" };
             assert_eq!(state(&store, job.id), want);
         }
-        stop.cancel();
+        recorder.stop();
         tokio::task::spawn_blocking(move || running.join().unwrap())
             .await
             .unwrap();

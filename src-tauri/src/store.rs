@@ -6,10 +6,10 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
 use rusqlite_migration::{Migrations, M};
 
 /// Errors from the storage layer, worded for the person who has to fix them.
@@ -108,6 +108,35 @@ impl Store {
         })
         .await
         .map_err(|_| E::from(StoreError::Join))?
+    }
+
+    /// Runs short work (one claim) on the calling thread when the connection is free this
+    /// instant and SQLite would not make it wait; `None` means "take the slow path"
+    /// ([`Store::run`]). Saves the hand-off to a blocking thread, which is most of the time
+    /// between an enqueue and the job starting in an idle pool.
+    pub fn try_now<T>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Option<Result<T, StoreError>> {
+        let mut conn = match self.conn.try_lock() {
+            Ok(conn) => conn,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return None,
+        };
+        // Another process writing: fail at once instead of sleeping on this thread.
+        conn.busy_timeout(Duration::ZERO).ok()?;
+        let result = work(&mut conn);
+        if let Err(e) = conn.busy_timeout(BUSY_TIMEOUT) {
+            return Some(Err(e.into()));
+        }
+        match result {
+            Err(StoreError::Sqlite(e))
+                if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy) =>
+            {
+                None
+            }
+            other => Some(other),
+        }
     }
 
     /// How many transactions this process has committed since it opened the store.

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -218,6 +218,12 @@ pub struct QueueStatus {
 /// commit, which cost an idle pool's next enqueue ~0.3 ms when it happened every second.
 const CHECKPOINT_AFTER_COMMITS: u64 = 100;
 
+/// Where the recorder writes: its own thread, or the executor under tokio's test clock.
+enum RecorderRun {
+    Thread(std::thread::JoinHandle<()>),
+    Executor(tokio::task::JoinHandle<()>),
+}
+
 /// One process's pool.
 pub struct Pool {
     store: Store,
@@ -230,6 +236,8 @@ pub struct Pool {
     owner_prefix: String,
     held: Mutex<HashMap<i64, (String, CancellationToken)>>,
     progress_dirty: AtomicBool,
+    /// Idle workers claiming right now (see `worker_loop`).
+    idle_claimers: AtomicUsize,
     /// Writes outcomes in groups (see `recorder`); its task runs while [`Pool::run`] does.
     recorder: Recorder,
     recorder_task: Mutex<Option<RecorderTask>>,
@@ -252,6 +260,7 @@ impl Pool {
         Arc::new(Self {
             recorder,
             recorder_task: Mutex::new(Some(recorder_task)),
+            idle_claimers: AtomicUsize::new(0),
             store: workspace.store.clone(),
             wake: workspace.wake.clone(),
             gate: Gate::new(config.clock.clone(), config.limits),
@@ -267,6 +276,10 @@ impl Pool {
 
     fn now(&self) -> i64 {
         self.config.clock.now_ms()
+    }
+
+    fn lease_ms(&self) -> i64 {
+        self.config.lease.as_millis() as i64
     }
 
     /// Why grading is stopped until the teacher acts, if it is.
@@ -338,19 +351,24 @@ impl Pool {
         if let Err(e) = self.rescue().await {
             warn!(error = %e, "could not rescue expired jobs at start-up");
         }
-        let recorder_stop = CancellationToken::new();
-        let recorder = self
+        let task = self
             .recorder_task
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .take()
-            .and_then(|task| match task.spawn(recorder_stop.clone()) {
-                Ok(thread) => Some(thread),
+            .take();
+        let recorder = match task {
+            Some(task) if self.config.clock.follows_tokio_time() => {
+                Some(RecorderRun::Executor(tokio::spawn(task.run_on_executor())))
+            }
+            Some(task) => match task.spawn_thread() {
+                Ok(thread) => Some(RecorderRun::Thread(thread)),
                 Err(e) => {
                     warn!(error = %e, "could not start the recorder thread; outcomes cannot be stored");
                     None
                 }
-            });
+            },
+            None => None,
+        };
         let mut tasks = JoinSet::new();
         for index in 0..self.config.concurrency.max(1) {
             tasks.spawn(self.clone().worker_loop(index, shutdown.clone()));
@@ -371,9 +389,15 @@ impl Pool {
         }
         let _ = watcher.await;
         // Every worker has stopped: nothing more will be recorded.
-        recorder_stop.cancel();
-        if let Some(recorder) = recorder {
-            let _ = tokio::task::spawn_blocking(move || recorder.join()).await;
+        self.recorder.stop();
+        match recorder {
+            Some(RecorderRun::Thread(thread)) => {
+                let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+            }
+            Some(RecorderRun::Executor(task)) => {
+                let _ = task.await;
+            }
+            None => {}
         }
     }
 
@@ -490,19 +514,31 @@ impl Pool {
                 hold
             } else {
                 let (me, now) = (owner.clone(), self.now());
-                // Claims of idle workers go through the recorder too: woken together by
-                // one enqueue, they share one transaction instead of one commit each.
-                let claimed = self
-                    .recorder
-                    .record(Entry {
-                        job_id: 0,
-                        owner: me,
-                        now,
-                        outcome: Outcome::Idle,
-                        claim_next: true,
-                    })
-                    .await
-                    .map(|recorded| recorded.next);
+                // The first idle worker to look claims on this thread when the connection
+                // is free (the quickest start for a lone enqueue); the others woken with it
+                // claim through the recorder and share one commit.
+                let first = self.idle_claimers.fetch_add(1, Ordering::SeqCst) == 0;
+                let inline = if first {
+                    self.store
+                        .try_now(|conn| queue::claim(conn, &me, now, self.lease_ms()))
+                } else {
+                    None
+                };
+                let claimed = match inline {
+                    Some(claimed) => claimed,
+                    None => self
+                        .recorder
+                        .record(Entry {
+                            job_id: 0,
+                            owner: me,
+                            now,
+                            outcome: Outcome::Idle,
+                            claim_next: true,
+                        })
+                        .await
+                        .map(|recorded| recorded.next),
+                };
+                self.idle_claimers.fetch_sub(1, Ordering::SeqCst);
                 match claimed {
                     Ok(Some(mut job)) => {
                         // Each finished job hands back the next one, claimed in the same
