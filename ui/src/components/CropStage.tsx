@@ -3,6 +3,18 @@ import type { BBox, ItemView } from '../api/types';
 import { CORNERS, dragCorner, sameBox, type Corner } from '../lib/cropKeys';
 import { boxFromCorners, clampBox, isTooSmall, nudgeBox, toFraction, type Point } from '../lib/geometry';
 
+/** The step an arrow key moves a box by (Alt: a bigger step), or undefined for other keys. */
+function arrowMove(e: KeyboardEvent<HTMLDivElement>): [number, number] | undefined {
+  const step = e.altKey ? 0.05 : 0.01;
+  const moves: Record<string, [number, number]> = {
+    ArrowLeft: [-step, 0],
+    ArrowRight: [step, 0],
+    ArrowUp: [0, -step],
+    ArrowDown: [0, step],
+  };
+  return moves[e.key];
+}
+
 export type DrawnBox = { box: BBox; displayed: { width: number; height: number } };
 
 /** An existing answer box being edited: its id and its geometry so far (not yet saved). */
@@ -165,14 +177,7 @@ export function CropStage(props: Props) {
 
   function onBoxKeyDown(e: KeyboardEvent<HTMLDivElement>, item: ItemView) {
     const box = selection?.itemId === item.item_id ? selection.box : item.bbox;
-    const step = e.altKey ? 0.05 : 0.01;
-    const moves: Record<string, [number, number]> = {
-      ArrowLeft: [-step, 0],
-      ArrowRight: [step, 0],
-      ArrowUp: [0, -step],
-      ArrowDown: [0, step],
-    };
-    const move = moves[e.key];
+    const move = arrowMove(e);
     if (move) {
       onEditChange(nudgeBox(box, move[0], move[1], e.shiftKey));
     } else if (e.key === 'Enter') {
@@ -191,14 +196,7 @@ export function CropStage(props: Props) {
   }
 
   function onKeyDown(e: KeyboardEvent<HTMLDivElement>) {
-    const step = e.altKey ? 0.05 : 0.01;
-    const moves: Record<string, [number, number]> = {
-      ArrowLeft: [-step, 0],
-      ArrowRight: [step, 0],
-      ArrowUp: [0, -step],
-      ArrowDown: [0, step],
-    };
-    const move = moves[e.key];
+    const move = arrowMove(e);
     if (move) {
       if (draft === null) return;
       e.preventDefault();
