@@ -97,7 +97,8 @@ pub fn save(image: &DynamicImage, path: &Path, format: ImageFormat) -> Result<()
     std::fs::rename(&tmp, path).map_err(io(path))
 }
 
-fn tmp_name(path: &Path) -> PathBuf {
+/// The temporary name a file is written under before it is renamed into place.
+pub(super) fn tmp_name(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".tmp");
     path.with_file_name(name)
