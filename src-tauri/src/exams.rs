@@ -560,13 +560,12 @@ pub fn question_for_submission(
     submission_id: i64,
     label: &str,
 ) -> Result<Question, ExamError> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT q.id, q.label, q.prompt, q.max_points, q.rubric, q.reference_answer
          FROM questions q JOIN submissions s ON s.exam_id = q.exam_id
          WHERE s.id = ?1 AND q.label = ?2 COLLATE NOCASE",
-        params![submission_id, label.trim()],
-        question_from_row,
-    )
+    )?
+    .query_row(params![submission_id, label.trim()], question_from_row)
     .optional()?
     .ok_or_else(|| {
         ExamError::NotFound(format!(
@@ -754,16 +753,24 @@ pub fn page_by_number(
     submission_id: i64,
     number: i64,
 ) -> Result<PageFiles, ExamError> {
+    let page = conn
+        .prepare_cached(&format!(
+            "{PAGE_FILES} WHERE submission_id = ?1 AND number = ?2"
+        ))?
+        .query_row(params![submission_id, number], page_files_from_row)
+        .optional()?;
+    if let Some(page) = page {
+        return Ok(page);
+    }
+    // Only now is it worth asking which was missing: the submission or its page.
     submission(conn, submission_id)?;
-    conn.query_row(
-        &format!("{PAGE_FILES} WHERE submission_id = ?1 AND number = ?2"),
-        params![submission_id, number],
-        page_files_from_row,
-    )
-    .optional()?
-    .ok_or_else(|| {
+    Err({
         let count: i64 = conn
-            .query_row("SELECT count(*) FROM pages WHERE submission_id = ?1", [submission_id], |r| r.get(0))
+            .query_row(
+                "SELECT count(*) FROM pages WHERE submission_id = ?1",
+                [submission_id],
+                |r| r.get(0),
+            )
             .unwrap_or(0);
         ExamError::NotFound(format!(
             "submission {submission_id} has no page {number} (it has {count} page{}; pages count from 1)",
@@ -774,13 +781,10 @@ pub fn page_by_number(
 
 /// A page by id, for serving its preview to the window.
 pub fn page_by_id(conn: &Connection, page_id: i64) -> Result<PageFiles, ExamError> {
-    conn.query_row(
-        &format!("{PAGE_FILES} WHERE id = ?1"),
-        [page_id],
-        page_files_from_row,
-    )
-    .optional()?
-    .ok_or_else(|| ExamError::NotFound(format!("there is no page number {page_id}")))
+    conn.prepare_cached(&format!("{PAGE_FILES} WHERE id = ?1"))?
+        .query_row([page_id], page_files_from_row)
+        .optional()?
+        .ok_or_else(|| ExamError::NotFound(format!("there is no page number {page_id}")))
 }
 
 /// The crop file of an item, for serving it to the window.
@@ -812,21 +816,21 @@ pub fn insert_item(
         )?
         .query_map(params![submission_id, question_id, now], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO items (submission_id, page_id, question_id, x, y, w, h, crop_path, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
-            submission_id,
-            page_id,
-            question_id,
-            bbox.x,
-            bbox.y,
-            bbox.w,
-            bbox.h,
-            crop_path,
-            now
-        ],
-    )?;
+    )?
+    .execute(params![
+        submission_id,
+        page_id,
+        question_id,
+        bbox.x,
+        bbox.y,
+        bbox.w,
+        bbox.h,
+        crop_path,
+        now
+    ])?;
     Ok((tx.last_insert_rowid(), superseded))
 }
 
@@ -949,7 +953,8 @@ fn item_view_from_row(r: &Row) -> rusqlite::Result<ItemView> {
 /// One item's current view (superseded items too, so their last event can be sent).
 pub fn item_view(conn: &Connection, item_id: i64) -> Result<ItemView, ExamError> {
     let sql = format!("{ITEM_VIEW_SQL} WHERE i.id = ?1");
-    conn.query_row(&sql, [item_id], item_view_from_row)
+    conn.prepare_cached(&sql)?
+        .query_row([item_id], item_view_from_row)
         .optional()?
         .ok_or_else(|| ExamError::NotFound(format!("there is no answer number {item_id}")))
 }

@@ -502,26 +502,34 @@ impl Workspace {
         let crop_str = crop_path.to_string_lossy().into_owned();
         let created = self
             .store
-            .run(move |conn| -> Result<(CropResult, Vec<i64>), DeskError> {
-                let tx = conn.transaction()?;
-                let now = now_ms();
-                let (item_id, superseded) = exams::insert_item(
-                    &tx,
-                    submission_id,
-                    page.id,
-                    question.id,
-                    clamped,
-                    &crop_str,
-                )?;
-                for old in &superseded {
-                    queue::cancel_for_item(&tx, *old, now)?;
-                }
-                let job_id = queue::enqueue(&tx, &NewJob::grade_item(item_id), now)?;
-                tx.commit()?;
-                Ok((CropResult { item_id, job_id }, superseded))
-            })
+            .run(
+                move |conn| -> Result<(CropResult, Vec<ItemView>), DeskError> {
+                    let tx = conn.transaction()?;
+                    let now = now_ms();
+                    let (item_id, superseded) = exams::insert_item(
+                        &tx,
+                        submission_id,
+                        page.id,
+                        question.id,
+                        clamped,
+                        &crop_str,
+                    )?;
+                    for old in &superseded {
+                        queue::cancel_for_item(&tx, *old, now)?;
+                    }
+                    let job_id = queue::enqueue(&tx, &NewJob::grade_item(item_id), now)?;
+                    tx.commit()?;
+                    // The views to announce, read under the same lock: no second trip.
+                    let views = superseded
+                        .iter()
+                        .chain([&item_id])
+                        .filter_map(|id| exams::item_view(conn, *id).ok())
+                        .collect();
+                    Ok((CropResult { item_id, job_id }, views))
+                },
+            )
             .await;
-        let (result, superseded) = match created {
+        let (result, views) = match created {
             Ok(created) => created,
             Err(e) => {
                 let _ = std::fs::remove_file(&crop_path);
@@ -529,10 +537,9 @@ impl Workspace {
             }
         };
         self.wake.notify_waiters();
-        for old in superseded {
-            self.emit_item(old).await;
+        for item in views {
+            self.events.emit(EventBody::Item { item });
         }
-        self.emit_item(result.item_id).await;
         Ok(result)
     }
 
