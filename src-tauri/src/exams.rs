@@ -119,6 +119,8 @@ pub struct SubmissionSummary {
     pub pages: i64,
     pub items: i64,
     pub done: i64,
+    /// The first page, whose thumbnail stands for the scan in lists (`gdimg://…/thumb/<id>`).
+    pub first_page_id: Option<i64>,
 }
 
 /// A page's identity and pixel size; the UI draws boxes on its preview.
@@ -618,7 +620,8 @@ const SUBMISSION_SUMMARY_SQL: &str = "
            (SELECT count(*) FROM pages p WHERE p.submission_id = s.id),
            (SELECT count(*) FROM items i WHERE i.submission_id = s.id AND i.superseded_at IS NULL),
            (SELECT count(*) FROM items i JOIN grades g ON g.item_id = i.id
-             WHERE i.submission_id = s.id AND i.superseded_at IS NULL)
+             WHERE i.submission_id = s.id AND i.superseded_at IS NULL),
+           (SELECT p.id FROM pages p WHERE p.submission_id = s.id ORDER BY p.number LIMIT 1)
     FROM submissions s";
 
 fn summary_from_row(r: &Row) -> rusqlite::Result<SubmissionSummary> {
@@ -630,6 +633,7 @@ fn summary_from_row(r: &Row) -> rusqlite::Result<SubmissionSummary> {
         pages: r.get(4)?,
         items: r.get(5)?,
         done: r.get(6)?,
+        first_page_id: r.get(7)?,
     })
 }
 
@@ -1276,6 +1280,29 @@ mod tests {
             (exam, items)
         };
         (dir, store, exam, items)
+    }
+
+    /// Lists show a scan by its first page's thumbnail: the summary names page 1 (whose
+    /// thumbnail is served by id), and the page lookup finds the thumbnail file.
+    #[test]
+    fn a_summary_names_its_first_page_for_the_thumbnail() {
+        let (_dir, store, exam, _) = class(1);
+        let mut conn = store.lock();
+        let tx = conn.transaction().unwrap();
+        let mut pages: Vec<NewPage> = (1..=3)
+            .map(|n| NewPage::new(format!("p{n}.png"), format!("p{n}.jpg"), 10, 10))
+            .collect();
+        pages[0].thumb_path = Some("p1.thumb.jpg".into());
+        let sub = insert_submission(&tx, exam, "Ada", "three.pdf", &pages).unwrap();
+        tx.commit().unwrap();
+        let summary = submission(&conn, sub).unwrap();
+        let first = summary
+            .first_page_id
+            .expect("a scan with pages has a first page");
+        let page = page_by_id(&conn, first).unwrap();
+        assert_eq!(page.path, "p1.png");
+        assert_eq!(page.thumb_path.as_deref(), Some("p1.thumb.jpg"));
+        assert_eq!(page_by_number(&conn, sub, 1).unwrap().id, first);
     }
 
     #[test]

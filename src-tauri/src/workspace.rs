@@ -465,6 +465,49 @@ impl Workspace {
         question_label: &str,
         bbox: Bbox,
     ) -> Result<CropResult, DeskError> {
+        self.crop_and_queue(submission_id, page_number, question_label, bbox, None)
+            .await
+    }
+
+    /// The teacher moved, resized or reassigned an existing box: the new box is cut and
+    /// queued and the old one removed (its job cancelled) in one transaction, so a failure
+    /// leaves exactly the old box, never both or neither. The new box is on the old one's page.
+    pub async fn recrop_item(
+        &self,
+        item_id: i64,
+        question_label: &str,
+        bbox: Bbox,
+    ) -> Result<CropResult, DeskError> {
+        let old = self
+            .store
+            .run(move |conn| exams::item_view(conn, item_id))
+            .await?;
+        if old.removed {
+            return Err(ExamError::Invalid(
+                "This answer box was already removed or replaced by a newer box.".into(),
+            )
+            .into());
+        }
+        self.crop_and_queue(
+            old.submission_id,
+            old.page_number,
+            question_label,
+            bbox,
+            Some(item_id),
+        )
+        .await
+    }
+
+    /// Cuts the box, then stores the item and its job, superseding the question's current
+    /// answer and removing `replaces` (a re-crop), and announces every answer that changed.
+    async fn crop_and_queue(
+        &self,
+        submission_id: i64,
+        page_number: i64,
+        question_label: &str,
+        bbox: Bbox,
+        replaces: Option<i64>,
+    ) -> Result<CropResult, DeskError> {
         let label = question_label.to_string();
         let (page, question) = self
             .store
@@ -506,7 +549,7 @@ impl Workspace {
                 move |conn| -> Result<(CropResult, Vec<ItemView>), DeskError> {
                     let tx = conn.transaction()?;
                     let now = now_ms();
-                    let (item_id, superseded) = exams::insert_item(
+                    let (item_id, mut superseded) = exams::insert_item(
                         &tx,
                         submission_id,
                         page.id,
@@ -514,6 +557,11 @@ impl Workspace {
                         clamped,
                         &crop_str,
                     )?;
+                    // A box moved to another question was not superseded by the insert.
+                    if let Some(old) = replaces.filter(|old| !superseded.contains(old)) {
+                        exams::remove_item(&tx, old)?;
+                        superseded.push(old);
+                    }
                     for old in &superseded {
                         queue::cancel_for_item(&tx, *old, now)?;
                     }
@@ -912,5 +960,93 @@ mod tests {
         let missing = ws.delete_item(9999).await.unwrap_err();
         assert_eq!(missing.code(), "not_found");
         assert!(missing.to_string().contains("no answer number 9999"));
+    }
+
+    #[tokio::test]
+    async fn a_recrop_replaces_the_box_in_one_step_and_a_failed_one_keeps_the_old_box() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::open(&dir.path().join("data")).unwrap();
+        let questions = vec![
+            QuestionInput::plain("Q1", "p", 1.0),
+            QuestionInput::plain("Q2", "p", 1.0),
+        ];
+        let exam = ws.create_exam("E".into(), questions).await.unwrap();
+        let scan = dir.path().join("ada.png");
+        image::RgbImage::from_pixel(800, 1100, image::Rgb([250, 250, 250]))
+            .save(&scan)
+            .unwrap();
+        let sub = ws.import_path(exam, &scan).await.unwrap().submission_id;
+        let bbox = |y: f64| Bbox {
+            x: 0.1,
+            y,
+            w: 0.5,
+            h: 0.2,
+        };
+        let q1 = ws.create_item(sub, 1, "Q1", bbox(0.1)).await.unwrap();
+        let ids = |views: Vec<ItemView>| views.iter().map(|v| v.item_id).collect::<Vec<_>>();
+
+        // Refused changes leave the old box exactly as it was.
+        let empty = Bbox {
+            w: 0.0,
+            ..bbox(0.1)
+        };
+        let err = ws.recrop_item(q1.item_id, "Q1", empty).await.unwrap_err();
+        assert!(err.to_string().contains("empty"), "{err}");
+        let err = ws
+            .recrop_item(q1.item_id, "Q9", bbox(0.5))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "not_found", "{err}");
+        assert_eq!(
+            ids(ws.submission_detail(sub).await.unwrap().items),
+            [q1.item_id]
+        );
+
+        // Moved and resized, same question: the old box is superseded.
+        let moved = ws.recrop_item(q1.item_id, "Q1", bbox(0.4)).await.unwrap();
+        let detail = ws.submission_detail(sub).await.unwrap();
+        assert_eq!(ids(detail.items.clone()), [moved.item_id]);
+        assert!((detail.items[0].bbox.y - 0.4).abs() < 1e-9);
+
+        // Reassigned to Q2, which already has a box: both old boxes go, in one call.
+        let q2 = ws.create_item(sub, 1, "Q2", bbox(0.7)).await.unwrap();
+        let sink = Arc::new(crate::events::CollectingSink::default());
+        ws.events.add_sink(sink.clone());
+        let now_q2 = ws
+            .recrop_item(moved.item_id, "Q2", bbox(0.4))
+            .await
+            .unwrap();
+        let detail = ws.submission_detail(sub).await.unwrap();
+        assert_eq!(ids(detail.items.clone()), [now_q2.item_id]);
+        assert_eq!(detail.items[0].question_label, "Q2");
+        let mut removed: Vec<i64> = sink
+            .events()
+            .into_iter()
+            .filter_map(|e| match e.body {
+                EventBody::Item { item } if item.removed => Some(item.item_id),
+                _ => None,
+            })
+            .collect();
+        removed.sort_unstable();
+        assert_eq!(removed, [moved.item_id, q2.item_id]);
+        for job in [q1.job_id, moved.job_id, q2.job_id] {
+            let state: String = ws
+                .store
+                .run(move |conn| {
+                    conn.query_row("SELECT state FROM jobs WHERE id = ?1", [job], |r| r.get(0))
+                        .map_err(StoreError::from)
+                })
+                .await
+                .unwrap();
+            assert_eq!(state, "cancelled", "job {job}");
+        }
+
+        // The replaced box cannot be re-cropped again.
+        let stale = ws
+            .recrop_item(moved.item_id, "Q1", bbox(0.1))
+            .await
+            .unwrap_err();
+        assert_eq!(stale.code(), "invalid");
+        assert!(stale.to_string().contains("already removed"), "{stale}");
     }
 }

@@ -153,6 +153,21 @@ pub async fn cancel_item(desk: State<'_, Desk>, item_id: i64) -> Reply<()> {
     Ok(())
 }
 
+/// The teacher moved, resized or reassigned a box on the crop page: one core call, so the
+/// old box goes exactly when the new one is stored.
+#[tauri::command]
+pub async fn recrop_item(
+    desk: State<'_, Desk>,
+    item_id: i64,
+    question_label: String,
+    bbox: Bbox,
+) -> Reply<CropResult> {
+    Ok(desk
+        .workspace
+        .recrop_item(item_id, &question_label, bbox)
+        .await?)
+}
+
 /// The teacher deleted an answer box on the crop page: it leaves the lists and its grading
 /// stops (the workspace cancels the job; a running worker's result is then refused).
 #[tauri::command]

@@ -1,5 +1,6 @@
-//! Serves page previews and answer crops to the webview by id (`gdimg://localhost/page/12`),
-//! never by path, so the UI cannot read arbitrary files.
+//! Serves page previews, page thumbnails and answer crops to the webview by id
+//! (`gdimg://localhost/page/12`, `…/thumb/12`, `…/crop/7`), never by path, so the UI cannot
+//! read arbitrary files.
 
 use std::sync::Arc;
 
@@ -32,6 +33,12 @@ fn respond(workspace: &Workspace, path: &str) -> Response<Vec<u8>> {
                 .ok()
                 .and_then(|id| exams::page_by_id(&conn, id).ok())
                 .map(|p| (p.preview_path, "image/jpeg")),
+            // Pages imported before thumbnails existed fall back to their preview.
+            Some(("thumb", id)) => id
+                .parse()
+                .ok()
+                .and_then(|id| exams::page_by_id(&conn, id).ok())
+                .map(|p| (p.thumb_path.unwrap_or(p.preview_path), "image/jpeg")),
             Some(("crop", id)) => id
                 .parse()
                 .ok()

@@ -111,6 +111,7 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             commands::resume_grading,
             commands::cancel_item,
             commands::delete_item,
+            commands::recrop_item,
             commands::prioritize_item,
             commands::dead_jobs,
             commands::retry_failed,
