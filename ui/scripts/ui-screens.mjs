@@ -43,7 +43,7 @@ function installMock(scenario) {
   const exam2 = { id: 2, name: 'Chemistry quiz', questions: [{ id: 21, label: 'Q1', prompt: 'pH of water?', max_points: 1, rubric: '', reference_answer: '' }] };
   const names = ['Ada Lovelace', 'Alan Turing', '<b>Grace</b> Hopper', 'Katherine Johnson', 'Édouard Lucas', 'Mary Somerville-Fairfax-Worthington the Third', 'Ibn al-Haytham', 'Emmy Noether'];
   const roster = scenario === 'many' ? Array.from({ length: 400 }, (_, k) => names[k % names.length] + (k >= names.length ? ` ${Math.floor(k / names.length) + 1}` : '')) : names;
-  const submissions = roster.map((student, k) => ({ id: k + 1, exam_id: 1, student, file_name: `scan_${String(k + 1).padStart(3, '0')}.pdf`, pages: 2, items: 3, done: k < 3 ? 3 : k < 6 ? 1 : 0 }));
+  const submissions = roster.map((student, k) => ({ id: k + 1, exam_id: 1, student, file_name: `scan_${String(k + 1).padStart(3, '0')}.pdf`, pages: 2, items: 3, done: k < 3 ? 3 : k < 6 ? 1 : 0, first_page_id: 501 }));
   const states = ['done', 'grading', 'queued', 'failed', 'retrying', 'cancelled'];
   const items = [];
   let id = 1;
@@ -149,7 +149,7 @@ function installMock(scenario) {
     convertFileSrc: (p) => {
       const [kind, idStr] = p.split('/');
       const n = Number(idStr);
-      if (kind === 'page') return svg(1240, 1754, hand(100, 160, `Name: student scan page ${n - 500}`, 40) + hand(100, 300, '1) F = m × a  (force = mass × accel.)') + hand(100, 860, '2) p = m v, measured in kg·m/s') + '<line x1="60" y1="120" x2="1180" y2="120" stroke="#ccc"/>');
+      if (kind === 'page' || kind === 'thumb') return svg(1240, 1754, hand(100, 160, `Name: student scan page ${n - 500}`, 40) + hand(100, 300, '1) F = m × a  (force = mass × accel.)') + hand(100, 860, '2) p = m v, measured in kg·m/s') + '<line x1="60" y1="120" x2="1180" y2="120" stroke="#ccc"/>');
       return svg(720, 200, hand(24, 70, n % 2 ? 'F = m a   so force = mass × acceleration' : 'p = m × v  (kg m/s)') + hand(24, 140, n % 3 ? 'a is in m/s²' : '…', 24));
     },
     invoke: async (cmd, args) => {
@@ -199,6 +199,9 @@ for (const viewport of [{ width: 1280, height: 800 }, { width: 1920, height: 108
     check((await page.getByTestId('progress-overall-percent').textContent()) === '59%', 'overall percent');
     check((await page.getByTestId('progress-overall-done').textContent()) === '13 / 27', 'overall counts');
     check((await page.locator('b').count()) === 0, 'student names are rendered as text');
+    // Each scan shows its first page's thumbnail, loaded (not a broken image).
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid^="submission-thumb-"]')].some((i) => i.complete && i.naturalWidth > 0));
+    check((await page.locator('[data-testid^="submission-thumb-"]').count()) > 0, 'submission thumbnails');
     await shot(page, 'exams', size);
     // The exam and question editor, reached with the keyboard.
     await page.getByTestId('edit-exam').focus();
@@ -230,6 +233,7 @@ for (const viewport of [{ width: 1280, height: 800 }, { width: 1920, height: 108
     await page.locator('[data-testid^="item-state-"]').first().waitFor();
     check((await page.locator('[data-testid^="cancel-"]').count()) > 0, 'crop page offers Cancel');
     check((await page.locator('[data-testid^="grade-now-"]').count()) > 0, 'crop page offers Grade now');
+    check((await page.locator('[data-testid^="page-thumb-"]').count()) === 2, 'the page strip shows both pages');
     await page.waitForTimeout(300);
     await shot(page, 'crop', size);
     const retry = page.locator('[data-testid^="retry-"]').first();

@@ -6,12 +6,14 @@ import {
   createExam,
   createItem,
   deleteItem,
+  recropItem,
   errorMessage,
   getSubmission,
   importFile,
   onCoreEvent,
   pageImageUrl,
   cropImageUrl,
+  pageThumbUrl,
   deskSnapshot,
   overrideScore,
   pauseGrading,
@@ -63,12 +65,14 @@ describe('api', () => {
     const bbox = { x: 0.1, y: 0.2, w: 0.3, h: 0.4 };
     await createItem({ submissionId: 7, pageNumber: 2, questionLabel: 'Q1', bbox });
     await deleteItem(9);
+    await recropItem(9, 'Q2', bbox);
     expect(vi.mocked(invoke).mock.calls.map((c) => [c[0], c[1]])).toEqual([
       ['snapshot', undefined],
       ['get_submission', { submissionId: 7 }],
       ['create_exam', { name: 'Mid-term', questions: [] }],
       ['create_item', { submissionId: 7, pageNumber: 2, questionLabel: 'Q1', bbox }],
       ['delete_item', { itemId: 9 }],
+      ['recrop_item', { itemId: 9, questionLabel: 'Q2', bbox }],
     ]);
   });
 
@@ -138,6 +142,7 @@ describe('api', () => {
   it('builds image URLs through the gdimg protocol by id', () => {
     expect(pageImageUrl(5)).toBe('http://gdimg.localhost/page%2F5');
     expect(cropImageUrl(9)).toBe('http://gdimg.localhost/crop%2F9');
+    expect(pageThumbUrl(5)).toBe('http://gdimg.localhost/thumb%2F5');
   });
 
   it('listens to gradedesk:event and hands over the payload', async () => {

@@ -8,6 +8,7 @@ import {
   type CoreEvent,
   type CreateExamResult,
   type CreateItemArgs,
+  type BBox,
   type CreateItemResult,
   type DeadJob,
   type DropReport,
@@ -83,6 +84,14 @@ export function cancelItem(itemId: number): Promise<void> {
 /** Deletes an answer box: its grading stops and it leaves the crop page, review and export. */
 export function deleteItem(itemId: number): Promise<void> {
   return call<void>('delete_item', { itemId });
+}
+
+/**
+ * Replaces a moved, resized or reassigned box in one core call: the new box is cut and
+ * queued and the old one removed together, or nothing changes.
+ */
+export function recropItem(itemId: number, questionLabel: string, bbox: BBox): Promise<CreateItemResult> {
+  return call<CreateItemResult>('recrop_item', { itemId, questionLabel, bbox });
 }
 
 /** "Grade now": moves the answer to the front of the queue. */
@@ -242,6 +251,12 @@ export function createItem(args: CreateItemArgs): Promise<CreateItemResult> {
 export function pageImageUrl(pageId: number): string {
   if (!hasBackend()) return '';
   return convertFileSrc(`page/${pageId}`, 'gdimg');
+}
+
+/** URL of a page's thumbnail (≤ 256 px), for lists and the page strip. */
+export function pageThumbUrl(pageId: number): string {
+  if (!hasBackend()) return '';
+  return convertFileSrc(`thumb/${pageId}`, 'gdimg');
 }
 
 /** URL of the crop of one answer region. */

@@ -56,6 +56,8 @@ export type SubmissionSummary = {
   pages: number;
   items: number;
   done: number;
+  /** The first page: its thumbnail stands for the scan in lists (absent for a scan with no pages). */
+  first_page_id?: number | null;
 };
 
 export type JobCountKey = 'queued' | 'running' | 'succeeded' | 'dead' | 'cancelled';

@@ -15,11 +15,13 @@ vi.mock('../api', async (importOriginal) => {
     getSubmission: vi.fn(),
     createItem: vi.fn(),
     deleteItem: vi.fn(),
+    recropItem: vi.fn(),
     cancelItem: vi.fn(),
     prioritizeItem: vi.fn(),
     retryItem: vi.fn(),
     renameStudent: vi.fn(),
     pageImageUrl: vi.fn((id: number) => `gdimg://page/${id}`),
+    pageThumbUrl: vi.fn((id: number) => `gdimg://thumb/${id}`),
   };
 });
 
@@ -76,6 +78,7 @@ beforeEach(() => {
   vi.mocked(api.getSubmission).mockResolvedValue(detail);
   vi.mocked(api.createItem).mockResolvedValue({ item_id: 9, job_id: 90 });
   vi.mocked(api.deleteItem).mockResolvedValue(undefined);
+  vi.mocked(api.recropItem).mockResolvedValue({ item_id: 10, job_id: 100 });
 });
 
 afterEach(cleanup);
@@ -200,15 +203,16 @@ describe('CropPage student name', () => {
     expect(box.querySelectorAll('[data-corner]')).toHaveLength(4);
     fireEvent.keyDown(box, { key: 'ArrowRight' });
     fireEvent.keyDown(box, { key: 'ArrowDown', shiftKey: true });
-    expect(api.createItem).not.toHaveBeenCalled();
+    expect(api.recropItem).not.toHaveBeenCalled();
     fireEvent.keyDown(box, { key: 'Enter' });
-    await waitFor(() => expect(api.createItem).toHaveBeenCalledTimes(1));
-    const args = vi.mocked(api.createItem).mock.calls[0]![0];
-    expect(args).toMatchObject({ submissionId: 7, pageNumber: 1, questionLabel: 'Q1' });
-    expect(args.bbox.x).toBeCloseTo(0.11);
-    expect(args.bbox.y).toBeCloseTo(0.1);
-    expect(args.bbox.w).toBeCloseTo(0.5);
-    expect(args.bbox.h).toBeCloseTo(0.21);
+    await waitFor(() => expect(api.recropItem).toHaveBeenCalledTimes(1));
+    const [itemId, label, bbox] = vi.mocked(api.recropItem).mock.calls[0]!;
+    expect([itemId, label]).toEqual([1, 'Q1']);
+    expect(bbox.x).toBeCloseTo(0.11);
+    expect(bbox.y).toBeCloseTo(0.1);
+    expect(bbox.w).toBeCloseTo(0.5);
+    expect(bbox.h).toBeCloseTo(0.21);
+    expect(api.createItem).not.toHaveBeenCalled();
     expect(api.deleteItem).not.toHaveBeenCalled();
   });
 
@@ -218,14 +222,14 @@ describe('CropPage student name', () => {
     const box = screen.getByTestId('item-box-1');
     fireEvent.pointerDown(box, { pointerId: 2, button: 0, clientX: 150, clientY: 70 });
     fireEvent.pointerUp(el, { pointerId: 2, button: 0, clientX: 150, clientY: 70 });
-    expect(api.createItem).not.toHaveBeenCalled(); // a click only selects
+    expect(api.recropItem).not.toHaveBeenCalled(); // a click only selects
     const corner = box.querySelector('[data-corner="se"]')!;
     // The se corner is at (0.6, 0.3) = (220, 80); drag it to (0.8, 0.5) = (260, 100).
     fireEvent.pointerDown(corner, { pointerId: 3, button: 0, clientX: 220, clientY: 80 });
     fireEvent.pointerMove(el, { pointerId: 3, clientX: 240, clientY: 90 });
     fireEvent.pointerUp(el, { pointerId: 3, button: 0, clientX: 260, clientY: 100 });
-    await waitFor(() => expect(api.createItem).toHaveBeenCalledTimes(1));
-    const { bbox } = vi.mocked(api.createItem).mock.calls[0]![0];
+    await waitFor(() => expect(api.recropItem).toHaveBeenCalledTimes(1));
+    const bbox = vi.mocked(api.recropItem).mock.calls[0]![2];
     expect(bbox.x).toBeCloseTo(0.1);
     expect(bbox.y).toBeCloseTo(0.1);
     expect(bbox.w).toBeCloseTo(0.7);
@@ -254,9 +258,48 @@ describe('CropPage student name', () => {
     const box = screen.getByTestId('item-box-1');
     fireEvent.focus(box);
     fireEvent.keyDown(box, { key: '2' });
-    await waitFor(() => expect(api.createItem).toHaveBeenCalledTimes(2));
-    expect(vi.mocked(api.createItem).mock.calls[1]![0]).toMatchObject({ questionLabel: 'Q2', bbox: item(1, 'grading').bbox });
-    await waitFor(() => expect(api.deleteItem).toHaveBeenCalledWith(1));
+    // One core call moves the box: never a create and a delete that could half-succeed.
+    await waitFor(() => expect(api.recropItem).toHaveBeenCalledWith(1, 'Q2', item(1, 'grading').bbox));
+    expect(api.createItem).toHaveBeenCalledTimes(1);
+    expect(api.deleteItem).not.toHaveBeenCalled();
+  });
+
+  it('keeps the old box and says why when a re-crop is refused', async () => {
+    vi.mocked(api.recropItem).mockRejectedValue(
+      new api.CommandError('invalid', 'This answer box was already removed or replaced by a newer box.'),
+    );
+    renderPage();
+    const box = await screen.findByTestId('item-box-1');
+    fireEvent.focus(box);
+    fireEvent.keyDown(box, { key: 'ArrowRight' });
+    fireEvent.keyDown(box, { key: 'Enter' });
+    await waitFor(() =>
+      expect(screen.getByTestId('crop-message').textContent).toBe(
+        'This answer box was already removed or replaced by a newer box.',
+      ),
+    );
+    expect(screen.getByTestId('item-box-1')).toBeTruthy();
+  });
+
+  it('shows every page as a thumbnail with its box count and goes to a page on click', async () => {
+    renderPage();
+    const strip = await screen.findByTestId('page-strip');
+    const thumbs = strip.querySelectorAll('img');
+    expect(Array.from(thumbs, (t) => t.getAttribute('src'))).toEqual(['gdimg://thumb/501', 'gdimg://thumb/502']);
+    const first = screen.getByRole('button', { name: 'Page 1, 2 answer boxes' });
+    expect(first.getAttribute('aria-current')).toBe('page');
+    const second = screen.getByRole('button', { name: 'Page 2, 1 answer box' });
+    fireEvent.click(second);
+    expect(screen.getByTestId('page-image').getAttribute('src')).toBe('gdimg://page/502');
+    expect(second.getAttribute('aria-current')).toBe('page');
+    expect(first.getAttribute('aria-current')).toBeNull();
+  });
+
+  it('shows no page strip for a one-page scan', async () => {
+    vi.mocked(api.getSubmission).mockResolvedValue({ ...detail, pages: [detail.pages[0]!] });
+    renderPage();
+    await screen.findByTestId('page-image');
+    expect(screen.queryByTestId('page-strip')).toBeNull();
   });
 
   it('pages with PageDown/PageUp and brackets, but not while typing in a field', async () => {

@@ -1,10 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useRef, useState } from 'react';
 import { toast } from 'sonner';
-import { createItem, deleteItem, errorMessage, getSubmission, pageImageUrl } from '../api';
+import { createItem, deleteItem, errorMessage, getSubmission, pageImageUrl, recropItem } from '../api';
 import type { BBox, CreateItemArgs, ItemView, PageInfo, SubmissionDetail } from '../api/types';
 import { CropStage, type DrawnBox, type Selection } from '../components/CropStage';
 import { ItemList } from '../components/ItemList';
+import { PageStrip } from '../components/PageStrip';
 import { StudentName } from '../components/StudentName';
 import { CROP_SHORTCUTS_HELP, cropShortcut, isTypingTarget, stepIndex } from '../lib/cropKeys';
 import { formatPoints } from '../lib/format';
@@ -113,12 +114,8 @@ function CropWorkspace({
   };
 
   const recrop = useMutation({
-    mutationFn: async ({ item, box, questionLabel: label }: Recrop) => {
-      const created = await createItem({ submissionId, pageNumber: item.page_number, questionLabel: label, bbox: clampBox(box) });
-      // Another question: the new box does not replace this one in the core, so remove it.
-      if (label !== item.question_label) await deleteItem(item.item_id);
-      return created;
-    },
+    // One core call: the new box replaces the old one (same or another question) together.
+    mutationFn: ({ item, box, questionLabel: label }: Recrop) => recropItem(item.item_id, label, clampBox(box)),
     onSuccess: async (_res, { item, questionLabel: label }) => {
       toast.success(
         label === item.question_label
@@ -332,28 +329,33 @@ function CropWorkspace({
             </button>
           </div>
         </div>
-        <CropStage
-          key={page.id}
-          src={pageImageUrl(page.id)}
-          alt={`Page ${page.number} of ${detail.submission.student || detail.submission.file_name}`}
-          pageWidth={page.width}
-          pageHeight={page.height}
-          zoom={ZOOMS[zoomIndex] ?? 1}
-          items={pageItems}
-          highlightId={highlight}
-          draft={draft?.box ?? null}
-          onDraw={onDraw}
-          onDraftChange={onDraftChange}
-          selection={activeSelection}
-          onSelect={onSelect}
-          onEditChange={(box) => {
-            if (selection !== null) setSelection({ ...selection, box });
-          }}
-          onEditCommit={(box) => {
-            if (selected) commitEdit(selected, box);
-          }}
-          onDelete={(item) => remove.mutate(item)}
-        />
+        <div className="viewer-body">
+          {pages.length > 1 && (
+            <PageStrip pages={pages} current={current} boxesByPage={boxesByPage(items)} onGo={goToPage} />
+          )}
+          <CropStage
+            key={page.id}
+            src={pageImageUrl(page.id)}
+            alt={`Page ${page.number} of ${detail.submission.student || detail.submission.file_name}`}
+            pageWidth={page.width}
+            pageHeight={page.height}
+            zoom={ZOOMS[zoomIndex] ?? 1}
+            items={pageItems}
+            highlightId={highlight}
+            draft={draft?.box ?? null}
+            onDraw={onDraw}
+            onDraftChange={onDraftChange}
+            selection={activeSelection}
+            onSelect={onSelect}
+            onEditChange={(box) => {
+              if (selection !== null) setSelection({ ...selection, box });
+            }}
+            onEditCommit={(box) => {
+              if (selected) commitEdit(selected, box);
+            }}
+            onDelete={(item) => remove.mutate(item)}
+          />
+        </div>
       </section>
 
       <aside className="side" aria-label="Answers">
@@ -433,6 +435,12 @@ function CropWorkspace({
       </aside>
     </div>
   );
+}
+
+function boxesByPage(items: ItemView[]): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const i of items) counts.set(i.page_number, (counts.get(i.page_number) ?? 0) + 1);
+  return counts;
 }
 
 function truncate(s: string, n: number): string {

@@ -1,11 +1,17 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { cleanup, render, screen } from '@testing-library/react';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type * as api from '../api';
 import type { SubmissionSummary } from '../api/types';
 import { LiveContext } from '../live/LiveContext';
 import type { Live } from '../live/useLive';
 import { queueStatus, snap, submission } from '../test/fixtures';
 import { ExamsPage } from './ExamsPage';
+
+vi.mock('../api', async (importOriginal) => ({
+  ...(await importOriginal<typeof api>()),
+  pageThumbUrl: vi.fn((id: number) => `gdimg://thumb/${id}`),
+}));
 
 vi.mock('sonner', () => ({ toast: Object.assign(vi.fn(), { success: vi.fn(), error: vi.fn() }) }));
 
@@ -53,6 +59,17 @@ describe('ExamsPage', () => {
     renderWith(many(5));
     expect(screen.getAllByTestId(/^submission-row-/)).toHaveLength(5);
     expect(screen.getByTestId('progress-panel')).toBeTruthy();
+  });
+
+  it('shows each scan by its first page thumbnail, and none for a scan without pages', () => {
+    renderWith([
+      { ...submission, id: 1, first_page_id: 41 },
+      { ...submission, id: 2, first_page_id: null, pages: 0 },
+    ]);
+    expect(screen.getByTestId('submission-thumb-1').getAttribute('src')).toBe('gdimg://thumb/41');
+    // Decorative: the student's name labels the row, the picture only helps the eye.
+    expect(screen.getByTestId('submission-thumb-1').getAttribute('alt')).toBe('');
+    expect(screen.queryByTestId('submission-thumb-2')).toBeNull();
   });
 
   it('renders only the rows in view of a long list', () => {

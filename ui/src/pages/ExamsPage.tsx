@@ -1,5 +1,6 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useId, useRef, useState } from 'react';
+import { pageThumbUrl } from '../api';
 import type { Exam, SubmissionSummary } from '../api/types';
 import { ImportButton } from '../components/ImportButton';
 import { ExamEditor } from '../components/ExamEditor';
@@ -151,6 +152,9 @@ function SubmissionTable({
       <table className="table" data-testid="submission-list" aria-rowcount={submissions.length + 1}>
         <thead>
           <tr>
+            <th scope="col">
+              <span className="visually-hidden">First page</span>
+            </th>
             <th scope="col">Student</th>
             <th scope="col">File</th>
             <th scope="col" className="num">
@@ -162,7 +166,7 @@ function SubmissionTable({
         <tbody>
           {padTop > 0 && (
             <tr aria-hidden="true">
-              <td colSpan={4} style={{ height: padTop, padding: 0, border: 0 }} />
+              <td colSpan={5} style={{ height: padTop, padding: 0, border: 0 }} />
             </tr>
           )}
           {rows.map((s, k) => (
@@ -170,7 +174,7 @@ function SubmissionTable({
           ))}
           {padBottom > 0 && (
             <tr aria-hidden="true">
-              <td colSpan={4} style={{ height: padBottom, padding: 0, border: 0 }} />
+              <td colSpan={5} style={{ height: padBottom, padding: 0, border: 0 }} />
             </tr>
           )}
         </tbody>
@@ -188,6 +192,18 @@ function SubmissionRow({ s, index, onOpen }: { s: SubmissionSummary; index: numb
       aria-rowindex={index + 2}
       onClick={() => onOpen(s.id)}
     >
+      <td className="thumb-cell">
+        {s.first_page_id != null && (
+          <img
+            className="row-thumb"
+            src={pageThumbUrl(s.first_page_id)}
+            alt=""
+            loading="lazy"
+            decoding="async"
+            data-testid={`submission-thumb-${s.id}`}
+          />
+        )}
+      </td>
       <td>
         <button
           type="button"

@@ -17,6 +17,7 @@ export const submission: SubmissionSummary = {
   pages: 2,
   items: 1,
   done: 0,
+  first_page_id: 501,
 };
 
 export function item(id: number, state: ItemState, extra: Partial<ItemView> = {}): ItemView {
