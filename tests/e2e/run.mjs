@@ -359,6 +359,19 @@ im.save(sys.argv[1], dpi=(300, 300))
     if (report.skipped.length !== 1 || report.skipped[0].file !== 'notes.txt') throw new Error(`skipped: ${JSON.stringify(report)}`);
   });
 
+  await step('the submissions list shows each scan by its first page thumbnail, served by id', async () => {
+    await driver.findElement(By.css('[data-testid="nav-exams"]')).click();
+    await driver.wait(
+      async () =>
+        driver.executeScript(
+          `const imgs = [...document.querySelectorAll('[data-testid^="submission-thumb-"]')];
+           return imgs.length >= 2 && imgs.every((i) => i.complete && i.naturalWidth > 0 && i.src.includes('thumb'));`,
+        ),
+      20_000,
+      'every listed scan shows its thumbnail',
+    );
+  });
+
   await step('figure: first paint of a 300-dpi A4 page on the crop page', async () => {
     await driver.findElement(By.css('[data-testid="nav-exams"]')).click();
     const open = await driver.wait(
@@ -392,6 +405,48 @@ im.save(sys.argv[1], dpi=(300, 300))
     );
     if (res.error) throw new Error(res.error);
     figures.push(`first paint of a fresh 300-dpi A4 page (2480x3508 scan, ${res.w}x${res.h} preview): ${res.ms.toFixed(0)} ms from the click to the preview decoded and painted`);
+  });
+
+  const boxIdOf = async (label) =>
+    driver.executeScript(
+      `const box = [...document.querySelectorAll('[data-testid^="item-box-"]')]
+         .find((b) => b.querySelector('.item-box-label')?.textContent.trim() === arguments[0]);
+       return box ? Number(box.getAttribute('data-testid').replace('item-box-', '')) : null;`,
+      label,
+    );
+  const coreItems = () => JSON.parse(execFileSync(cli, ['--data-dir', dataDir, 'status', '--json']).toString()).items;
+
+  await step('Shift+PageUp opens the previous student from the keyboard', async () => {
+    // On the A4 scan (the last student); the first one holds the graded Q1 and Q2 boxes.
+    await driver.actions().keyDown(Key.SHIFT).sendKeys(Key.PAGE_UP).keyUp(Key.SHIFT).perform();
+    await driver.wait(async () => (await boxIdOf('Q2')) !== null, 20_000, 'the previous student, with its Q2 box, is shown');
+  });
+
+  await step('a box moved with the keyboard is re-cropped in one step, then deleted; the core agrees', async () => {
+    const oldId = await boxIdOf('Q2');
+    const before = coreItems().find((i) => i.item_id === oldId);
+    if (!before) throw new Error(`the core does not list item ${oldId}`);
+    const box = await driver.findElement(By.css(`[data-testid="item-box-${oldId}"]`));
+    await driver.executeScript('arguments[0].focus()', box);
+    await driver.actions().sendKeys(Key.ARROW_DOWN, Key.ARROW_DOWN, Key.ARROW_DOWN, Key.ENTER).perform();
+    const newId = await driver.wait(async () => {
+      const id = await boxIdOf('Q2');
+      return id !== null && id !== oldId ? id : null;
+    }, 20_000, 'the moved Q2 box replaces the old one');
+    const ours = () => coreItems().filter((i) => i.submission_id === before.submission_id);
+    const q2 = ours().filter((i) => i.question_label === 'Q2');
+    if (q2.length !== 1 || q2[0].item_id !== newId) throw new Error(`the core should hold only the new Q2 box: ${JSON.stringify(q2)}`);
+    const moved = q2[0].bbox.y - before.bbox.y;
+    if (Math.abs(moved - 0.03) > 0.005) throw new Error(`the box should have moved down by 0.03, moved ${moved}`);
+    if ((await driver.findElements(By.css(`[data-testid="item-box-${oldId}"]`))).length) throw new Error('the old box is still drawn');
+
+    await driver.executeScript('arguments[0].focus()', await driver.findElement(By.css(`[data-testid="item-box-${newId}"]`)));
+    await driver.actions().sendKeys(Key.DELETE).perform();
+    await driver.wait(async () => (await boxIdOf('Q2')) === null, 20_000, 'the deleted box leaves the page');
+    const left = ours().map((i) => i.question_label);
+    if (left.join() !== 'Q1') throw new Error(`after the delete the core should hold only Q1: ${left}`);
+    const png = await driver.takeScreenshot();
+    writeFileSync(path.join(artifacts, 'crop-after-delete.png'), Buffer.from(png, 'base64'));
   });
 } catch (error) {
   if (!failed) {
