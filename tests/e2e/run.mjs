@@ -255,6 +255,14 @@ try {
     await driver.findElement(By.css('[data-testid^="open-submission-"]')).click();
     await drawAndGrade('Q2');
     await driver.wait(async () => (await stateOfLabel('Q2')) === 'queued', 10_000, 'Q2 shows as queued');
+    // The answer says what it waits for, in the list and on its box.
+    const pill = await driver.executeScript(
+      `const row = [...document.querySelectorAll('[data-testid^="item-state-"]')]
+         .find((r) => r.querySelector('.item-label')?.textContent.trim() === 'Q2');
+       const id = row.getAttribute('data-testid').replace('item-state-', '');
+       return [row.querySelector('.pill-text').textContent, document.querySelector('[data-testid="item-box-status-' + id + '"]')?.textContent];`,
+    );
+    if (pill[0] !== 'Paused' || pill[1] !== 'Paused') throw new Error(`a paused answer should say Paused, says ${JSON.stringify(pill)}`);
     await new Promise((r) => setTimeout(r, 5000));
     const still = await stateOfLabel('Q2');
     if (still !== 'queued') throw new Error(`Q2 should stay queued while paused, is ${still}`);

@@ -3,6 +3,7 @@ import { toast } from 'sonner';
 import { cancelItem, errorMessage, prioritizeItem, retryItem } from '../api';
 import type { ItemView } from '../api/types';
 import { failureText, formatScore, STATE_LABEL } from '../lib/format';
+import { itemStatusLabel, type Hold } from '../lib/queue';
 
 type ItemAction = 'cancel' | 'prioritize' | 'retry';
 
@@ -44,10 +45,12 @@ type Props = {
   onDelete?: (item: ItemView) => void;
   /** The answer whose deletion is under way, if any. */
   deleting?: number | null;
+  /** What holds the waiting answers (key, pause, network), shown instead of "Queued". */
+  hold?: Hold | null;
 };
 
 /** Every answer box of the submission with its grading state. */
-export function ItemList({ items, currentPage, onFocusItem, onHighlight, onDelete, deleting = null }: Props) {
+export function ItemList({ items, currentPage, onFocusItem, onHighlight, onDelete, deleting = null, hold = null }: Props) {
   const { busy, run } = useItemActions();
   if (items.length === 0) {
     return <p className="empty">No answers boxed yet. Draw a box on the page and pick its question.</p>;
@@ -70,12 +73,12 @@ export function ItemList({ items, currentPage, onFocusItem, onHighlight, onDelet
               onClick={() => onFocusItem(item)}
               onFocus={() => onHighlight(item.item_id)}
               onBlur={() => onHighlight(null)}
-              aria-label={`${item.question_label} on page ${item.page_number}: ${STATE_LABEL[item.state]}`}
+              aria-label={`${item.question_label} on page ${item.page_number}: ${itemStatusLabel(item.state, hold)}`}
             >
               {item.question_label}
             </button>
             {item.page_number !== currentPage && <span className="muted small">p. {item.page_number}</span>}
-            <StatePill item={item} />
+            <StatePill item={item} hold={hold} />
           </div>
           {item.state === 'done' && item.feedback !== null && item.feedback.trim() !== '' && (
             <p className="item-feedback">{item.feedback}</p>
@@ -162,12 +165,18 @@ function ItemActions({
   );
 }
 
-function StatePill({ item }: { item: ItemView }) {
+function StatePill({ item, hold }: { item: ItemView; hold: Hold | null }) {
   const spinning = item.state === 'grading' || item.state === 'retrying';
+  const label = itemStatusLabel(item.state, hold);
+  const held = label !== STATE_LABEL[item.state];
   return (
-    <span className={`pill pill-${item.state}`}>
-      {spinning && <span className="spinner" aria-hidden="true" />}
-      <span className="pill-text">{STATE_LABEL[item.state]}</span>
+    <span
+      className={`pill pill-${item.state}${held ? ' pill-held' : ''}`}
+      title={held ? hold?.detail : undefined}
+      data-testid={`item-pill-${item.item_id}`}
+    >
+      {spinning && !held && <span className="spinner" aria-hidden="true" />}
+      <span className="pill-text">{label}</span>
       {item.state === 'done' && (
         <span
           className="item-score"

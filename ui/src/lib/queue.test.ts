@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { exam, queueStatus } from '../test/fixtures';
-import { blockers, examPaused, formatEta, formatRate, overallProgress } from './queue';
+import { blockers, examPaused, formatClock, formatEta, formatRate, itemStatusLabel, overallProgress, waitingHold } from './queue';
 
 describe('queue helpers', () => {
   it('formats ETA and rate for people', () => {
@@ -47,5 +47,41 @@ describe('queue helpers', () => {
       'Rate limited by Gemini.',
     );
     expect(blockers(queueStatus(), [])).toEqual([]);
+  });
+
+  it('says what each waiting answer waits for: key, pause, network, Gemini', () => {
+    const now = new Date(2026, 10, 28, 13, 0).getTime();
+    const at = new Date(2026, 10, 28, 14, 5).getTime();
+    expect(waitingHold(undefined, 1)).toBeNull();
+    expect(waitingHold(queueStatus(), 1)).toBeNull();
+
+    const offline = waitingHold(queueStatus({ provider: { hold: 'offline', next_try_at_ms: at } }), 1, now)!;
+    expect(offline.label).toBe('Waiting for network');
+    expect(offline.detail).toBe(`No connection to Gemini. Next try at ${formatClock(at, now)}.`);
+    expect(waitingHold(queueStatus({ provider: { hold: 'unavailable', next_try_at_ms: null } }), 1, now)!.label).toBe('Waiting for Gemini');
+    expect(waitingHold(queueStatus({ provider: { hold: 'cooling_down', next_try_at_ms: at } }), 1, now)!.label).toBe('Rate limited');
+
+    // Only this exam's pause (or a pause of everything) holds its answers.
+    const examPause = { scope: { scope: 'exam' as const, exam_id: 2 }, reason: '', until_ms: null };
+    expect(waitingHold(queueStatus({ pauses: [examPause] }), 1, now)).toBeNull();
+    expect(waitingHold(queueStatus({ pauses: [examPause] }), 2, now)!.label).toBe('Paused');
+
+    // A halt needs the teacher: it wins over everything else.
+    const halted = queueStatus({
+      halted: 'the Gemini API key was rejected',
+      provider: { hold: 'offline', next_try_at_ms: at },
+      pauses: [examPause],
+    });
+    const key = waitingHold(halted, 2, now)!;
+    expect(key.label).toBe('Waiting for API key');
+    expect(key.detail).toMatch(/Settings/);
+    expect(waitingHold(queueStatus({ halted: 'the model gemini-9 does not exist' }), 1, now)!.label).toBe('Waiting for settings');
+
+    // Only waiting answers take the hold's words.
+    expect(itemStatusLabel('queued', offline)).toBe('Waiting for network');
+    expect(itemStatusLabel('retrying', offline)).toBe('Waiting for network');
+    expect(itemStatusLabel('grading', offline)).toBe('Grading');
+    expect(itemStatusLabel('done', offline)).toBe('Done');
+    expect(itemStatusLabel('queued', null)).toBe('Queued');
   });
 });

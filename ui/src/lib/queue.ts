@@ -1,5 +1,6 @@
 // Pure helpers behind the progress panel: what the queue is doing and why it is blocked.
-import type { Exam, Pause, Progress, QueueStatus } from '../api/types';
+import type { Exam, ItemState, Pause, Progress, QueueStatus } from '../api/types';
+import { STATE_LABEL } from './format';
 
 /** "14:05" in the teacher's locale; with the date when it is not today. */
 export function formatClock(ms: number, now: number = Date.now()): string {
@@ -80,4 +81,42 @@ export function blockers(queue: QueueStatus | undefined, exams: Exam[], now: num
   }
   for (const p of queue.pauses) out.push({ kind: 'pause', text: pauseText(p, exams, now) });
   return out;
+}
+
+/** Why waiting answers are not being graded right now, in a status pill's words. */
+export type Hold = { label: string; detail: string };
+
+/**
+ * The hold on an exam's waiting (queued or retrying) answers, so each one says what it
+ * waits for — the key, the teacher's pause, the network, Gemini — instead of a bare
+ * "Queued"; null when they simply wait their turn. A halt needs the teacher, so it comes
+ * first; then a pause they chose; then the provider, which clears by itself.
+ */
+export function waitingHold(queue: QueueStatus | undefined, examId: number, now: number = Date.now()): Hold | null {
+  if (queue === undefined) return null;
+  const halted = queue.halted?.trim() ?? '';
+  if (halted !== '') {
+    return {
+      label: /key/i.test(halted) ? 'Waiting for API key' : 'Waiting for settings',
+      detail: `Grading has stopped: ${halted}. Fix it in Settings, then press Resume.`,
+    };
+  }
+  const pause = allPaused(queue) ?? examPaused(queue, examId);
+  if (pause !== null) {
+    const until = pause.until_ms !== null ? ` until ${formatClock(pause.until_ms, now)}` : '';
+    const reason = pause.reason.trim() !== '' ? ` (${pause.reason.trim()})` : '';
+    return { label: 'Paused', detail: `Grading is paused${until}${reason}.` };
+  }
+  const { hold, next_try_at_ms: at } = queue.provider;
+  if (hold === null) return null;
+  const next = at !== null ? ` Next try at ${formatClock(at, now)}.` : '';
+  if (hold === 'offline') return { label: 'Waiting for network', detail: `No connection to Gemini.${next}` };
+  if (hold === 'unavailable') return { label: 'Waiting for Gemini', detail: `Gemini is unavailable.${next}` };
+  return { label: 'Rate limited', detail: `Gemini asked us to slow down.${next}` };
+}
+
+/** What an answer's pill says: its state, or for a waiting answer what holds it. */
+export function itemStatusLabel(state: ItemState, hold: Hold | null): string {
+  const waiting = state === 'queued' || state === 'retrying';
+  return waiting && hold !== null ? hold.label : STATE_LABEL[state];
 }

@@ -2,10 +2,10 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as api from '../api';
-import type { SubmissionDetail } from '../api/types';
+import type { QueueStatus, SubmissionDetail } from '../api/types';
 import { LiveContext } from '../live/LiveContext';
 import type { Live } from '../live/useLive';
-import { item, snap, submission } from '../test/fixtures';
+import { item, queueStatus, snap, submission } from '../test/fixtures';
 import { CropPage } from './CropPage';
 
 vi.mock('../api', async (importOriginal) => {
@@ -40,9 +40,9 @@ const detail: SubmissionDetail = {
   ],
 };
 
-function renderPage(liveItems = detail.items) {
+function renderPage(liveItems = detail.items, queue?: QueueStatus) {
   const live: Live = {
-    snapshot: snap(5, liveItems),
+    snapshot: { ...snap(5, liveItems), queue },
     live: true,
     polling: false,
     seq: 5,
@@ -144,6 +144,36 @@ describe('CropPage', () => {
     const row = await screen.findByTestId('item-state-1');
     expect(row.dataset.state).toBe('done');
     expect(row.textContent).toContain('2 / 2');
+  });
+
+  it('shows each box\'s live state on the page: a spinner while grading, Done when graded', async () => {
+    renderPage();
+    const grading = await screen.findByTestId('item-box-status-1');
+    expect(grading.textContent).toBe('Grading');
+    expect(grading.querySelector('.spinner')).not.toBeNull();
+    expect(screen.getByTestId('item-box-status-2').textContent).toBe('Done');
+    expect(screen.getByTestId('item-box-1').getAttribute('aria-label')).toMatch(/^Q1 answer box, Grading\./);
+  });
+
+  it('says what a waiting answer waits for, on its box and in the list', async () => {
+    const items = [item(1, 'queued'), item(2, 'done', { question_label: 'Q2', score: 2 })];
+    vi.mocked(api.getSubmission).mockResolvedValue({ ...detail, items });
+    renderPage(items, queueStatus({ provider: { hold: 'offline', next_try_at_ms: null } }));
+    const status = await screen.findByTestId('item-box-status-1');
+    expect(status.textContent).toBe('Waiting for network');
+    const pill = screen.getByTestId('item-pill-1');
+    expect(pill.textContent).toBe('Waiting for network');
+    expect(pill.getAttribute('title')).toBe('No connection to Gemini.');
+    // A graded answer stays Done whatever holds the queue.
+    expect(screen.getByTestId('item-box-status-2').textContent).toBe('Done');
+  });
+
+  it('says a waiting answer needs the API key when grading has stopped for it', async () => {
+    const items = [item(1, 'retrying')];
+    vi.mocked(api.getSubmission).mockResolvedValue({ ...detail, items });
+    renderPage(items, queueStatus({ halted: 'the Gemini API key was rejected' }));
+    expect((await screen.findByTestId('item-pill-1')).textContent).toBe('Waiting for API key');
+    expect(screen.getByTestId('item-box-status-1').textContent).toBe('Waiting for API key');
   });
 
   it('shows a core error as its message', async () => {

@@ -10,6 +10,7 @@ import { StudentName } from '../components/StudentName';
 import { CROP_SHORTCUTS_HELP, cropShortcut, isTypingTarget, stepIndex } from '../lib/cropKeys';
 import { formatPoints } from '../lib/format';
 import { clampBox, isTooSmall } from '../lib/geometry';
+import { waitingHold } from '../lib/queue';
 import { useLiveData } from '../live/LiveContext';
 
 export const submissionQueryKey = (id: number) => ['submission', id] as const;
@@ -106,6 +107,8 @@ function CropWorkspace({
   // A selection whose box was re-cropped or deleted meanwhile is let go.
   const selected = selection !== null ? pageItems.find((i) => i.item_id === selection.itemId) : undefined;
   const activeSelection = selected !== undefined ? selection : null;
+  // What holds this exam's waiting answers (key, pause, network): each one says so.
+  const hold = waitingHold(live.snapshot?.queue, detail.submission.exam_id);
   const examSubmissions = (live.snapshot?.submissions ?? []).filter((s) => s.exam_id === detail.submission.exam_id);
 
   const refreshAfterChange = async () => {
@@ -336,6 +339,7 @@ function CropWorkspace({
           <CropStage
             key={page.id}
             src={pageImageUrl(page.id)}
+            hold={hold}
             alt={`Page ${page.number} of ${detail.submission.student || detail.submission.file_name}`}
             pageWidth={page.width}
             pageHeight={page.height}
@@ -420,6 +424,7 @@ function CropWorkspace({
           </div>
           <ItemList
             items={items}
+            hold={hold}
             currentPage={page.number}
             onHighlight={setHighlight}
             onFocusItem={(item) => {
