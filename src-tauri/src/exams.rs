@@ -865,6 +865,51 @@ pub fn remove_item(tx: &Transaction, item_id: i64) -> Result<(), ExamError> {
     }
 }
 
+/// Brings back an answer box the teacher deleted (Undo). Refused when it is not removed, or
+/// when its question has a newer box meanwhile (a box is never restored over another).
+/// Returns whether it still needs grading: it has no grade and the delete stopped its job.
+pub fn restore_item(tx: &Transaction, item_id: i64) -> Result<bool, ExamError> {
+    let found: Option<(i64, i64, bool)> = tx
+        .query_row(
+            "SELECT submission_id, question_id, superseded_at IS NOT NULL FROM items WHERE id = ?1",
+            [item_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((submission_id, question_id, removed)) = found else {
+        return Err(ExamError::NotFound(format!(
+            "There is no answer number {item_id}."
+        )));
+    };
+    if !removed {
+        return Err(ExamError::Invalid("This answer box is still there.".into()));
+    }
+    let newer: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM items
+                        WHERE submission_id = ?1 AND question_id = ?2 AND superseded_at IS NULL)",
+        params![submission_id, question_id],
+        |r| r.get(0),
+    )?;
+    if newer {
+        return Err(ExamError::Invalid(
+            "This question has a newer box now; delete that one first to bring this one back."
+                .into(),
+        ));
+    }
+    tx.execute(
+        "UPDATE items SET superseded_at = NULL WHERE id = ?1",
+        [item_id],
+    )?;
+    let needs_grading: bool = tx.query_row(
+        "SELECT NOT EXISTS (SELECT 1 FROM grades WHERE item_id = ?1)
+            AND coalesce((SELECT state FROM jobs WHERE item_id = ?1 AND kind = 'GRADE_ITEM'
+                          ORDER BY id DESC LIMIT 1), 'cancelled') = 'cancelled'",
+        [item_id],
+        |r| r.get(0),
+    )?;
+    Ok(needs_grading)
+}
+
 /// What the grader needs for one item: the crop on disk and its question.
 pub fn grading_context(conn: &Connection, item_id: i64) -> Result<(String, Question), ExamError> {
     conn.query_row(

@@ -609,6 +609,28 @@ impl Workspace {
         Ok(())
     }
 
+    /// Undoes a delete: the box comes back with its grade, or is queued again when the
+    /// delete stopped its grading. Front ends get its view.
+    pub async fn restore_item(&self, item_id: i64) -> Result<(), DeskError> {
+        let requeued = self
+            .store
+            .run(move |conn| -> Result<bool, DeskError> {
+                let tx = conn.transaction()?;
+                let needs_grading = exams::restore_item(&tx, item_id)?;
+                if needs_grading {
+                    queue::enqueue(&tx, &NewJob::grade_item(item_id), now_ms())?;
+                }
+                tx.commit()?;
+                Ok(needs_grading)
+            })
+            .await?;
+        if requeued {
+            self.wake.notify_waiters();
+        }
+        self.emit_item(item_id).await;
+        Ok(())
+    }
+
     /// Sends the current view of one answer to every front end.
     pub async fn emit_item(&self, item_id: i64) {
         let view = self
@@ -1048,5 +1070,99 @@ mod tests {
             .unwrap_err();
         assert_eq!(stale.code(), "invalid");
         assert!(stale.to_string().contains("already removed"), "{stale}");
+    }
+
+    #[tokio::test]
+    async fn a_deleted_box_comes_back_with_undo_graded_or_queued_again() {
+        use crate::exams::ItemState;
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::open(&dir.path().join("data")).unwrap();
+        let questions = vec![
+            QuestionInput::plain("Q1", "p", 1.0),
+            QuestionInput::plain("Q2", "p", 1.0),
+        ];
+        let exam = ws.create_exam("E".into(), questions).await.unwrap();
+        let scan = dir.path().join("ada.png");
+        image::RgbImage::from_pixel(800, 1100, image::Rgb([250, 250, 250]))
+            .save(&scan)
+            .unwrap();
+        let sub = ws.import_path(exam, &scan).await.unwrap().submission_id;
+        let bbox = Bbox {
+            x: 0.1,
+            y: 0.1,
+            w: 0.5,
+            h: 0.2,
+        };
+        let ids = |views: Vec<ItemView>| views.iter().map(|v| v.item_id).collect::<Vec<_>>();
+
+        // Not graded yet: the delete cancelled its job, the undo queues it again.
+        let q1 = ws.create_item(sub, 1, "Q1", bbox).await.unwrap();
+        ws.delete_item(q1.item_id).await.unwrap();
+        let sink = Arc::new(crate::events::CollectingSink::default());
+        ws.events.add_sink(sink.clone());
+        ws.restore_item(q1.item_id).await.unwrap();
+        let detail = ws.submission_detail(sub).await.unwrap();
+        assert_eq!(ids(detail.items.clone()), [q1.item_id]);
+        assert_eq!(detail.items[0].state, ItemState::Queued);
+        let item_id = q1.item_id;
+        let active = ws
+            .store
+            .run(move |conn| queue::active_job_for_item(conn, item_id))
+            .await
+            .unwrap();
+        assert!(active.is_some_and(|job| job != q1.job_id), "a new job");
+        match &sink.events()[..] {
+            [e] => assert!(matches!(&e.body, EventBody::Item { item } if !item.removed)),
+            other => panic!("expected one item event, got {other:?}"),
+        }
+
+        // Twice, or over a newer box for the same question, is refused; nothing changes.
+        let again = ws.restore_item(q1.item_id).await.unwrap_err();
+        assert!(again.to_string().contains("still there"), "{again}");
+        ws.delete_item(q1.item_id).await.unwrap();
+        let newer = ws.create_item(sub, 1, "Q1", bbox).await.unwrap();
+        let over = ws.restore_item(q1.item_id).await.unwrap_err();
+        assert!(over.to_string().contains("newer box"), "{over}");
+        assert_eq!(
+            ids(ws.submission_detail(sub).await.unwrap().items),
+            [newer.item_id]
+        );
+        assert_eq!(ws.restore_item(9999).await.unwrap_err().code(), "not_found");
+
+        // Graded: the undo brings the grade back and queues nothing.
+        let q2 = ws.create_item(sub, 1, "Q2", bbox).await.unwrap();
+        let (q2_item, q2_job) = (q2.item_id, q2.job_id);
+        ws.store
+            .run(move |conn| -> Result<(), StoreError> {
+                let tx = conn.transaction()?;
+                tx.execute("UPDATE jobs SET state = 'succeeded', finished_at = 1 WHERE id = ?1", [q2_job])?;
+                tx.execute(
+                    "INSERT INTO grades (item_id, job_id, score, max_points, feedback, transcription, model, created_at)
+                     VALUES (?1, ?2, 1.0, 1.0, 'ok', 't', 'm', 0)",
+                    [q2_item, q2_job],
+                )?;
+                tx.commit()?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        ws.delete_item(q2_item).await.unwrap();
+        ws.restore_item(q2_item).await.unwrap();
+        let back = ws
+            .submission_detail(sub)
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .find(|i| i.item_id == q2_item)
+            .expect("Q2 is back");
+        assert_eq!(back.state, ItemState::Done);
+        assert_eq!(back.score, Some(1.0));
+        let active = ws
+            .store
+            .run(move |conn| queue::active_job_for_item(conn, q2_item))
+            .await
+            .unwrap();
+        assert_eq!(active, None, "a graded answer is not graded again");
     }
 }

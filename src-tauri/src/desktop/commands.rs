@@ -153,6 +153,12 @@ pub async fn cancel_item(desk: State<'_, Desk>, item_id: i64) -> Reply<()> {
     Ok(())
 }
 
+/// Undo of a delete from the crop page's toast.
+#[tauri::command]
+pub async fn restore_item(desk: State<'_, Desk>, item_id: i64) -> Reply<()> {
+    Ok(desk.workspace.restore_item(item_id).await?)
+}
+
 /// The teacher moved, resized or reassigned a box on the crop page: one core call, so the
 /// old box goes exactly when the new one is stored.
 #[tauri::command]

@@ -112,6 +112,7 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             commands::cancel_item,
             commands::delete_item,
             commands::recrop_item,
+            commands::restore_item,
             commands::prioritize_item,
             commands::dead_jobs,
             commands::retry_failed,
