@@ -7,6 +7,7 @@ import {
   createItem,
   deleteItem,
   recropItem,
+  restoreItem,
   errorMessage,
   getSubmission,
   importFile,
@@ -66,6 +67,7 @@ describe('api', () => {
     await createItem({ submissionId: 7, pageNumber: 2, questionLabel: 'Q1', bbox });
     await deleteItem(9);
     await recropItem(9, 'Q2', bbox);
+    await restoreItem(9);
     expect(vi.mocked(invoke).mock.calls.map((c) => [c[0], c[1]])).toEqual([
       ['snapshot', undefined],
       ['get_submission', { submissionId: 7 }],
@@ -73,6 +75,7 @@ describe('api', () => {
       ['create_item', { submissionId: 7, pageNumber: 2, questionLabel: 'Q1', bbox }],
       ['delete_item', { itemId: 9 }],
       ['recrop_item', { itemId: 9, questionLabel: 'Q2', bbox }],
+      ['restore_item', { itemId: 9 }],
     ]);
   });
 

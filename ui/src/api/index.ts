@@ -86,6 +86,11 @@ export function deleteItem(itemId: number): Promise<void> {
   return call<void>('delete_item', { itemId });
 }
 
+/** Undoes a delete: the box comes back with its grade, or is queued again. */
+export function restoreItem(itemId: number): Promise<void> {
+  return call<void>('restore_item', { itemId });
+}
+
 /**
  * Replaces a moved, resized or reassigned box in one core call: the new box is cut and
  * queued and the old one removed together, or nothing changes.

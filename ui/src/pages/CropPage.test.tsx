@@ -1,6 +1,7 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { toast } from 'sonner';
 import * as api from '../api';
 import type { QueueStatus, SubmissionDetail } from '../api/types';
 import { LiveContext } from '../live/LiveContext';
@@ -16,6 +17,7 @@ vi.mock('../api', async (importOriginal) => {
     createItem: vi.fn(),
     deleteItem: vi.fn(),
     recropItem: vi.fn(),
+    restoreItem: vi.fn(),
     cancelItem: vi.fn(),
     prioritizeItem: vi.fn(),
     retryItem: vi.fn(),
@@ -264,6 +266,22 @@ describe('CropPage student name', () => {
     expect(bbox.y).toBeCloseTo(0.1);
     expect(bbox.w).toBeCloseTo(0.7);
     expect(bbox.h).toBeCloseTo(0.4);
+  });
+
+  it('offers Undo on a deleted box, which brings it back through the core', async () => {
+    vi.mocked(api.restoreItem).mockResolvedValue(undefined);
+    renderPage();
+    const box = await screen.findByTestId('item-box-1');
+    fireEvent.focus(box);
+    fireEvent.keyDown(box, { key: 'Delete' });
+    await waitFor(() => expect(toast.success).toHaveBeenCalledWith('Q1 box deleted', expect.anything()));
+    const options = vi.mocked(toast.success).mock.calls.find((c) => c[0] === 'Q1 box deleted')![1] as {
+      action: { label: string; onClick: () => void };
+    };
+    expect(options.action.label).toBe('Undo');
+    options.action.onClick();
+    await waitFor(() => expect(api.restoreItem).toHaveBeenCalledWith(1));
+    await waitFor(() => expect(toast.success).toHaveBeenCalledWith('Q1 box is back'));
   });
 
   it('deletes a box with the Delete key and from the answer list', async () => {

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useRef, useState } from 'react';
 import { toast } from 'sonner';
-import { createItem, deleteItem, errorMessage, getSubmission, pageImageUrl, recropItem } from '../api';
+import { createItem, deleteItem, errorMessage, getSubmission, pageImageUrl, recropItem, restoreItem } from '../api';
 import type { BBox, CreateItemArgs, ItemView, PageInfo, SubmissionDetail } from '../api/types';
 import { CropStage, type DrawnBox, type Selection } from '../components/CropStage';
 import { ItemList } from '../components/ItemList';
@@ -140,7 +140,10 @@ function CropWorkspace({
   const remove = useMutation({
     mutationFn: (item: ItemView) => deleteItem(item.item_id),
     onSuccess: async (_res, item) => {
-      toast.success(`${item.question_label} box deleted`);
+      // A stray Delete key should cost nothing: the box (and its grade) can come back.
+      toast.success(`${item.question_label} box deleted`, {
+        action: { label: 'Undo', onClick: () => restore.mutate(item) },
+      });
       setSelection(null);
       setMessage(null);
       await refreshAfterChange();
@@ -149,6 +152,19 @@ function CropWorkspace({
       const text = errorMessage(err);
       setMessage(text);
       toast.error('Could not delete the answer box', { description: text });
+    },
+  });
+
+  const restore = useMutation({
+    mutationFn: (item: ItemView) => restoreItem(item.item_id),
+    onSuccess: async (_res, item) => {
+      toast.success(`${item.question_label} box is back`);
+      await refreshAfterChange();
+    },
+    onError: (err) => {
+      const text = errorMessage(err);
+      setMessage(text);
+      toast.error('Could not bring the box back', { description: text });
     },
   });
 
