@@ -914,8 +914,8 @@ mod tests {
         assert_eq!(report.skipped[0].file, "readme.md");
     }
 
-    #[tokio::test]
-    async fn a_deleted_box_leaves_the_lists_its_job_is_cancelled_and_twice_is_refused() {
+    /// A workspace with a two-question exam (Q1, Q2) and one imported one-page scan.
+    async fn desk_with_one_scan() -> (tempfile::TempDir, Arc<Workspace>, i64, i64) {
         let dir = tempfile::tempdir().unwrap();
         let ws = Workspace::open(&dir.path().join("data")).unwrap();
         let questions = vec![
@@ -928,6 +928,12 @@ mod tests {
             .save(&scan)
             .unwrap();
         let sub = ws.import_path(exam, &scan).await.unwrap().submission_id;
+        (dir, ws, exam, sub)
+    }
+
+    #[tokio::test]
+    async fn a_deleted_box_leaves_the_lists_its_job_is_cancelled_and_twice_is_refused() {
+        let (_dir, ws, exam, sub) = desk_with_one_scan().await;
         let bbox = Bbox {
             x: 0.1,
             y: 0.1,
@@ -986,18 +992,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_recrop_replaces_the_box_in_one_step_and_a_failed_one_keeps_the_old_box() {
-        let dir = tempfile::tempdir().unwrap();
-        let ws = Workspace::open(&dir.path().join("data")).unwrap();
-        let questions = vec![
-            QuestionInput::plain("Q1", "p", 1.0),
-            QuestionInput::plain("Q2", "p", 1.0),
-        ];
-        let exam = ws.create_exam("E".into(), questions).await.unwrap();
-        let scan = dir.path().join("ada.png");
-        image::RgbImage::from_pixel(800, 1100, image::Rgb([250, 250, 250]))
-            .save(&scan)
-            .unwrap();
-        let sub = ws.import_path(exam, &scan).await.unwrap().submission_id;
+        let (_dir, ws, _, sub) = desk_with_one_scan().await;
         let bbox = |y: f64| Bbox {
             x: 0.1,
             y,
@@ -1075,18 +1070,7 @@ mod tests {
     #[tokio::test]
     async fn a_deleted_box_comes_back_with_undo_graded_or_queued_again() {
         use crate::exams::ItemState;
-        let dir = tempfile::tempdir().unwrap();
-        let ws = Workspace::open(&dir.path().join("data")).unwrap();
-        let questions = vec![
-            QuestionInput::plain("Q1", "p", 1.0),
-            QuestionInput::plain("Q2", "p", 1.0),
-        ];
-        let exam = ws.create_exam("E".into(), questions).await.unwrap();
-        let scan = dir.path().join("ada.png");
-        image::RgbImage::from_pixel(800, 1100, image::Rgb([250, 250, 250]))
-            .save(&scan)
-            .unwrap();
-        let sub = ws.import_path(exam, &scan).await.unwrap().submission_id;
+        let (_dir, ws, _, sub) = desk_with_one_scan().await;
         let bbox = Bbox {
             x: 0.1,
             y: 0.1,
