@@ -9,7 +9,7 @@ use image::{DynamicImage, ImageBuffer, ImageEncoder, Pixel};
 
 use crate::exams::Bbox;
 
-use super::pages::tmp_name;
+use super::pages::encode_atomically;
 use super::{cache, io, ImagingError};
 
 /// The pixel rectangle (x, y, w, h) of a fractional box, clamped to the page. A box wholly
@@ -76,7 +76,7 @@ pub fn crop_to_file(page_path: &Path, bbox: Bbox, out: &Path) -> Result<(), Imag
 /// for a 1-megapixel RGB answer); the rows of a packed buffer are contiguous, so this
 /// copies them as slices (0.3 ms). Streaming the rows into the encoder without the copy
 /// was measured too, and was slower (3.1 against 2.6 ms a box).
-pub fn cut(image: &DynamicImage, x: u32, y: u32, w: u32, h: u32) -> DynamicImage {
+fn cut(image: &DynamicImage, x: u32, y: u32, w: u32, h: u32) -> DynamicImage {
     fn rows<P: Pixel>(
         buf: &ImageBuffer<P, Vec<P::Subpixel>>,
         (x, y, w, h): (u32, u32, u32, u32),
@@ -122,10 +122,9 @@ fn save_png(image: &DynamicImage, path: &Path) -> Result<(), ImagingError> {
         }
         other => other,
     };
-    let tmp = tmp_name(path);
-    let written = std::fs::File::create(&tmp)
-        .map_err(|e| e.to_string())
-        .and_then(|file| {
+    encode_atomically(path, |tmp| {
+        let encode = || -> Result<(), String> {
+            let file = std::fs::File::create(tmp).map_err(|e| e.to_string())?;
             let mut writer = BufWriter::new(file);
             PngEncoder::new_with_quality(&mut writer, CompressionType::Fast, FilterType::Sub)
                 .write_image(
@@ -136,15 +135,9 @@ fn save_png(image: &DynamicImage, path: &Path) -> Result<(), ImagingError> {
                 )
                 .map_err(|e| e.to_string())?;
             writer.flush().map_err(|e| e.to_string())
-        });
-    if let Err(reason) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(ImagingError::Encode(format!(
-            "{}: {reason}",
-            path.display()
-        )));
-    }
-    std::fs::rename(&tmp, path).map_err(io(path))
+        };
+        encode().map_err(|reason| format!("{}: {reason}", path.display()))
+    })
 }
 
 #[cfg(test)]

@@ -88,17 +88,30 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ImagingError> {
 
 /// Encodes an image to `path` atomically (temporary name, then rename).
 pub fn save(image: &DynamicImage, path: &Path, format: ImageFormat) -> Result<(), ImagingError> {
-    let tmp = tmp_name(path);
     // save_with_format is not generic: its encoder runs at the image crate's optimisation.
-    if let Err(e) = image.save_with_format(&tmp, format) {
+    encode_atomically(path, |tmp| {
+        image
+            .save_with_format(tmp, format)
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// Runs `encode` on a temporary name beside `path`, then renames it into place: readers
+/// see all or nothing, and a failed encode leaves no file behind.
+pub(super) fn encode_atomically(
+    path: &Path,
+    encode: impl FnOnce(&Path) -> Result<(), String>,
+) -> Result<(), ImagingError> {
+    let tmp = tmp_name(path);
+    if let Err(reason) = encode(&tmp) {
         let _ = std::fs::remove_file(&tmp);
-        return Err(ImagingError::Encode(e.to_string()));
+        return Err(ImagingError::Encode(reason));
     }
     std::fs::rename(&tmp, path).map_err(io(path))
 }
 
 /// The temporary name a file is written under before it is renamed into place.
-pub(super) fn tmp_name(path: &Path) -> PathBuf {
+fn tmp_name(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".tmp");
     path.with_file_name(name)
