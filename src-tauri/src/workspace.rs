@@ -478,16 +478,11 @@ impl Workspace {
         question_label: &str,
         bbox: Bbox,
     ) -> Result<CropResult, DeskError> {
+        // A box already removed is refused by `remove_item` inside the transaction.
         let old = self
             .store
             .run(move |conn| exams::item_view(conn, item_id))
             .await?;
-        if old.removed {
-            return Err(ExamError::Invalid(
-                "This answer box was already removed or replaced by a newer box.".into(),
-            )
-            .into());
-        }
         self.crop_and_queue(
             old.submission_id,
             old.page_number,
