@@ -16,15 +16,6 @@ function arrowMove(e: KeyboardEvent<HTMLDivElement>): [number, number] | undefin
   return moves[e.key];
 }
 
-/**
- * A box's live state in a few words: what it is doing or waits for. The score stays in the
- * answer list beside the page: text that changes over the page image makes the webview
- * repaint the stage, which measured 33 -> 90 ms per event (software rendering, Xvfb).
- */
-function boxStatus(item: ItemView, hold: Hold | null): string {
-  return itemStatusLabel(item.state, hold);
-}
-
 export type DrawnBox = { box: BBox; displayed: { width: number; height: number } };
 
 /** An existing answer box being edited: its id and its geometry so far (not yet saved). */
@@ -271,7 +262,7 @@ export function CropStage(props: Props) {
                 tabIndex={0}
                 role="button"
                 aria-pressed={selected}
-                aria-label={`${item.question_label} answer box, ${boxStatus(item, hold)}. Arrow keys move it, Shift with arrows resizes it, Enter saves it and grades it again, Delete removes it, Escape lets go.`}
+                aria-label={`${item.question_label} answer box, ${itemStatusLabel(item.state, hold)}. Arrow keys move it, Shift with arrows resizes it, Enter saves it and grades it again, Delete removes it, Escape lets go.`}
                 onFocus={() => {
                   if (!selected) onSelect(item);
                 }}
@@ -282,7 +273,10 @@ export function CropStage(props: Props) {
                 </span>
                 <span className="item-box-status" aria-hidden="true" data-testid={`item-box-status-${item.item_id}`}>
                   {item.state === 'grading' && <span className="spinner" />}
-                  {boxStatus(item, hold)}
+                  {/* State words, not the score (that stays in the list): text that changes
+                      over the page image makes the webview repaint the stage, measured
+                      33 -> 90 ms per event (software rendering, Xvfb). */}
+                  {itemStatusLabel(item.state, hold)}
                 </span>
                 {selected &&
                   CORNERS.map((c) => (

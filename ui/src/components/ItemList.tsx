@@ -3,7 +3,7 @@ import { toast } from 'sonner';
 import { cancelItem, errorMessage, prioritizeItem, retryItem } from '../api';
 import type { ItemView } from '../api/types';
 import { failureText, formatScore, STATE_LABEL } from '../lib/format';
-import { itemStatusLabel, type Hold } from '../lib/queue';
+import { heldBy, itemStatusLabel, type Hold } from '../lib/queue';
 
 type ItemAction = 'cancel' | 'prioritize' | 'retry';
 
@@ -167,15 +167,15 @@ function ItemActions({
 
 function StatePill({ item, hold }: { item: ItemView; hold: Hold | null }) {
   const spinning = item.state === 'grading' || item.state === 'retrying';
-  const label = itemStatusLabel(item.state, hold);
-  const held = label !== STATE_LABEL[item.state];
+  const held = heldBy(item.state, hold);
+  const label = held?.label ?? STATE_LABEL[item.state];
   return (
     <span
-      className={`pill pill-${item.state}${held ? ' pill-held' : ''}`}
-      title={held ? hold?.detail : undefined}
+      className={`pill pill-${item.state}${held !== null ? ' pill-held' : ''}`}
+      title={held?.detail}
       data-testid={`item-pill-${item.item_id}`}
     >
-      {spinning && !held && <span className="spinner" aria-hidden="true" />}
+      {spinning && held === null && <span className="spinner" aria-hidden="true" />}
       <span className="pill-text">{label}</span>
       {item.state === 'done' && (
         <span

@@ -115,8 +115,12 @@ export function waitingHold(queue: QueueStatus | undefined, examId: number, now:
   return { label: 'Rate limited', detail: `Gemini asked us to slow down.${next}` };
 }
 
+/** The hold on one answer: only a waiting (queued or retrying) answer is held. */
+export function heldBy(state: ItemState, hold: Hold | null): Hold | null {
+  return state === 'queued' || state === 'retrying' ? hold : null;
+}
+
 /** What an answer's pill says: its state, or for a waiting answer what holds it. */
 export function itemStatusLabel(state: ItemState, hold: Hold | null): string {
-  const waiting = state === 'queued' || state === 'retrying';
-  return waiting && hold !== null ? hold.label : STATE_LABEL[state];
+  return heldBy(state, hold)?.label ?? STATE_LABEL[state];
 }
