@@ -77,6 +77,18 @@ async function waitForPort(port, ms = 30_000) {
   throw new Error(`nothing listens on ${port}`);
 }
 
+/** Waits for an element matching `css` whose text is exactly `text`. */
+function buttonWithText(css, text, ms, what) {
+  return driver.wait(
+    async () => {
+      for (const b of await driver.findElements(By.css(css))) if ((await b.getText()) === text) return b;
+      return null;
+    },
+    ms,
+    what,
+  );
+}
+
 async function step(name, fn) {
   const t0 = Date.now();
   try {
@@ -382,15 +394,7 @@ im.save(sys.argv[1], dpi=(300, 300))
 
   await step('figure: first paint of a 300-dpi A4 page on the crop page', async () => {
     await driver.findElement(By.css('[data-testid="nav-exams"]')).click();
-    const open = await driver.wait(
-      async () => {
-        const buttons = await driver.findElements(By.css('[data-testid^="open-submission-"]'));
-        for (const b of buttons) if ((await b.getText()) === 'a4-300dpi') return b;
-        return null;
-      },
-      20_000,
-      'the A4 scan is listed',
-    );
+    const open = await buttonWithText('[data-testid^="open-submission-"]', 'a4-300dpi', 20_000, 'the A4 scan is listed');
     const id = await open.getAttribute('data-testid');
     const res = await driver.executeAsyncScript(
       `const done = arguments[arguments.length - 1];
@@ -457,15 +461,7 @@ im.save(sys.argv[1], dpi=(300, 300))
     writeFileSync(path.join(artifacts, 'crop-after-delete.png'), Buffer.from(png, 'base64'));
 
     // The toast's Undo brings the same box back, in the window and in the core.
-    const undo = await driver.wait(
-      async () => {
-        const buttons = await driver.findElements(By.css('[data-sonner-toast] button'));
-        for (const b of buttons) if ((await b.getText()) === 'Undo') return b;
-        return null;
-      },
-      10_000,
-      'the delete toast offers Undo',
-    );
+    const undo = await buttonWithText('[data-sonner-toast] button', 'Undo', 10_000, 'the delete toast offers Undo');
     await undo.click();
     await driver.wait(async () => (await boxIdOf('Q2')) === newId, 20_000, 'the deleted box is back');
     const back = ours().filter((i) => i.question_label === 'Q2').map((i) => i.item_id);
