@@ -7,9 +7,10 @@ mod fixtures;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use gradedesk::error::CoreError;
 use gradedesk::exams::{self, Bbox, QuestionInput};
 use gradedesk::imaging;
-use gradedesk::workspace::{DeskError, Workspace};
+use gradedesk::workspace::Workspace;
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 
 async fn workspace(dir: &Path) -> (Arc<Workspace>, i64) {
@@ -260,7 +261,7 @@ async fn every_format_imports_one_page_per_page_and_crops_exactly() {
             .create_item(r.submission_id, 2, "Q5", bad)
             .await
             .unwrap_err();
-        assert_eq!(err.code(), "bad_box", "{err}");
+        assert_eq!(err.code(), gradedesk::error::ErrorCode::BadBox, "{err}");
     }
     assert_eq!(
         std::fs::read_dir(tmp.path().join("data/crops"))
@@ -322,7 +323,7 @@ async fn bad_inputs_get_clear_errors_and_leave_nothing_behind() {
             text.to_lowercase().contains(expected),
             "{name}: expected \"{expected}\" in: {text}"
         );
-        assert!(matches!(err, DeskError::Imaging(_)), "{name}: {err:?}");
+        assert!(matches!(err, CoreError::Imaging(_)), "{name}: {err:?}");
         // Bytes from the window take the same path.
         let err = ws.import_bytes(exam, name, bytes).await.unwrap_err();
         assert!(err.to_string().to_lowercase().contains(expected), "{err}");
@@ -349,7 +350,7 @@ async fn bad_inputs_get_clear_errors_and_leave_nothing_behind() {
         .import_path(exam + 100, &write(tmp.path(), "good2.jpg", &good))
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "not_found");
+    assert_eq!(err.code(), gradedesk::error::ErrorCode::NotFound);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -415,7 +416,7 @@ async fn coarse_and_skewed_pages_are_enhanced_before_any_crop() {
     );
 
     // The job body enhances the skewed page: straightened, same size.
-    imaging::upscale_submission(&ws, skewed.submission_id)
+    gradedesk::jobs::upscale_submission(&ws, skewed.submission_id)
         .await
         .unwrap();
     let page = &page_paths(&ws, skewed.submission_id)[0];
@@ -446,7 +447,7 @@ async fn coarse_and_skewed_pages_are_enhanced_before_any_crop() {
         region(&page_img, BOX),
         "crop cut from the enhanced page"
     );
-    imaging::upscale_submission(&ws, far.submission_id)
+    gradedesk::jobs::upscale_submission(&ws, far.submission_id)
         .await
         .unwrap();
     assert_eq!(page_paths(&ws, far.submission_id)[0].path, after.path);

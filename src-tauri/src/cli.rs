@@ -10,13 +10,14 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use crate::exams::{self, Bbox, ItemState, QuestionInput};
-use crate::export;
-use crate::pacing::RateLimits;
-use crate::queue::{self, PauseScope};
-use crate::store::now_ms;
-use crate::worker::{GradingRunner, Pool, PoolConfig};
-use crate::workspace::{DeskError, Workspace};
+use crate::engine::{Engine, PoolOptions};
+use crate::error::CoreError;
+use crate::exams::{Bbox, ExamError, ItemState, QuestionInput};
+use crate::grading::pricing::Price;
+use crate::grading::ApiKey;
+use crate::queue::PauseScope;
+use crate::settings::KeyStore;
+use crate::workspace::{ExamCreated, Workspace};
 
 /// GradeDesk: grade scanned, handwritten exams. With no subcommand, opens the window.
 #[derive(Debug, Parser)]
@@ -227,7 +228,8 @@ pub fn default_data_dir() -> PathBuf {
         .join("app.gradedesk.desktop")
 }
 
-/// Runs one subcommand; errors become a sentence on stderr and a non-zero exit.
+/// Runs one subcommand; errors become a sentence on stderr and an exit status that says
+/// what kind of failure it was (see [`crate::error::ErrorCode::exit_status`]).
 pub async fn run(data_dir: &Path, command: Command) -> ExitCode {
     let workspace = match Workspace::open(data_dir) {
         Ok(ws) => ws,
@@ -247,45 +249,40 @@ pub async fn run(data_dir: &Path, command: Command) -> ExitCode {
             .create_item(submission, page, &question, bbox)
             .await
             .map(|r| print_json(&r)),
-        Command::Worker(pool) => {
-            worker(&workspace, pool).await;
-            Ok(())
-        }
+        Command::Worker(pool) => worker(&workspace, pool).await,
         Command::Grade { pool, .. } => return grade(&workspace, pool).await,
         Command::Status { json } => status(&workspace, json).await,
         Command::Pause { exam, reason } => workspace
-            .pause(exam.map_or(PauseScope::All, PauseScope::Exam), reason)
+            .pause(scope(exam), reason)
             .await
             .map(|()| eprintln!("paused; running answers finish, no new ones start")),
         Command::Resume { exam } => workspace
-            .resume(exam.map_or(PauseScope::All, PauseScope::Exam))
+            .resume(scope(exam))
             .await
             .map(|was| eprintln!("{}", if was { "resumed" } else { "nothing was paused" })),
-        Command::Cancel { item, job } => cancel(&workspace, item, job).await,
+        Command::Cancel { item, job } => match (item, job) {
+            (Some(item), _) => workspace.cancel_item(item).await,
+            (None, Some(job)) => workspace.cancel_job(job).await,
+            (None, None) => Err(CoreError::Invalid("name an --item or a --job".into())),
+        }
+        .map(|()| eprintln!("cancelled")),
         Command::Prioritize { item } => workspace
             .prioritize_item(item)
             .await
             .map(|()| eprintln!("answer {item} is next")),
         Command::Dead { json } => dead(&workspace, json).await,
         Command::Retry { job, all } => retry(&workspace, job, all).await,
-        Command::Settings(command) => return grading_cli::settings(&workspace, command).await,
-        Command::Key(command) => return grading_cli::key(&workspace, command).await,
-        Command::Estimate { exam } => return grading_cli::estimate(&workspace, exam).await,
+        Command::Settings(command) => settings(&workspace, command).await,
+        Command::Key(command) => key(&workspace, command).await,
+        Command::Estimate { exam } => workspace.estimate(exam).await.map(|e| print_json(&e)),
         Command::Override { item, score, note } => workspace
-            .store
-            .run(move |conn| {
-                crate::exams::set_override(conn, item, score, note.as_deref())
-                    .map_err(DeskError::from)
-            })
+            .override_score(item, score, note)
             .await
             .map(|o| eprintln!("answer {item} now scores {}", o.score)),
-        Command::Export { exam, out } => {
-            export::export_csv(&workspace, exam, &out)
-                .await
-                .map(|rows| {
-                    eprintln!("wrote {rows} answers to {}", out.display());
-                })
-        }
+        Command::Export { exam, out } => workspace
+            .export_csv(exam, &out)
+            .await
+            .map(|rows| eprintln!("wrote {rows} answers to {}", out.display())),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -293,36 +290,42 @@ pub async fn run(data_dir: &Path, command: Command) -> ExitCode {
     }
 }
 
-fn fail(error: &DeskError) -> ExitCode {
+fn scope(exam: Option<i64>) -> PauseScope {
+    exam.map_or(PauseScope::All, PauseScope::Exam)
+}
+
+fn fail(error: &CoreError) -> ExitCode {
     eprintln!("error: {error}");
-    ExitCode::FAILURE
+    ExitCode::from(error.code().exit_status())
 }
 
 fn print_json<T: serde::Serialize>(value: &T) {
     println!("{}", serde_json::to_string(value).unwrap_or_default());
 }
 
-async fn create_exam(workspace: &Workspace, name: String, path: &Path) -> Result<(), DeskError> {
+async fn create_exam(workspace: &Workspace, name: String, path: &Path) -> Result<(), CoreError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        DeskError::Invalid(format!(
+        CoreError::Invalid(format!(
             "could not read the questions file {}: {e}",
             path.display()
         ))
     })?;
     let questions: Vec<QuestionInput> = serde_json::from_str(&text).map_err(|e| {
-        DeskError::Invalid(format!(
+        CoreError::Invalid(format!(
             "the questions file {} is not valid: {e}",
             path.display()
         ))
     })?;
     let exam_id = workspace.create_exam(name, questions).await?;
-    print_json(&json!({ "exam_id": exam_id }));
+    print_json(&ExamCreated { exam_id });
     Ok(())
 }
 
-/// Imports each file on its own: good files are kept even when others fail.
+/// Imports each file on its own: good files are kept even when others fail. The exit
+/// status is the first failure's.
 async fn import(workspace: &Workspace, exam: i64, files: &[PathBuf]) -> ExitCode {
     let mut results = Vec::new();
+    let mut first_failure = None;
     let mut failed = 0;
     for file in files {
         match workspace.import_path(exam, file).await {
@@ -330,64 +333,33 @@ async fn import(workspace: &Workspace, exam: i64, files: &[PathBuf]) -> ExitCode
             Err(e) => {
                 failed += 1;
                 eprintln!("error: {e}");
-                if matches!(e, DeskError::Exam(exams::ExamError::NotFound(_))) {
+                let missing_exam = matches!(e, CoreError::Exam(ExamError::NotFound(_)));
+                first_failure.get_or_insert(e.code());
+                if missing_exam {
                     break;
                 }
             }
         }
     }
     print_json(&results);
-    if failed > 0 {
-        eprintln!("{failed} of {} files could not be imported", files.len());
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
-}
-
-fn start_pool(workspace: &Arc<Workspace>, args: &PoolArgs) -> Result<Arc<Pool>, DeskError> {
-    let grader = grading_cli::grader_from_settings(workspace)?;
-    // The command line's limit wins; else the one in the settings.
-    let saved_rpm = crate::settings::Settings::load(&workspace.store.lock())
-        .map(|s| s.requests_per_minute)
-        .unwrap_or(0);
-    let config = PoolConfig {
-        concurrency: usize::from(args.concurrency),
-        limits: RateLimits {
-            requests_per_minute: if args.rpm > 0 { args.rpm } else { saved_rpm },
-            tokens_per_minute: args.tpm,
-        },
-        ..PoolConfig::default()
-    };
-    let runner = GradingRunner::new(workspace, grader);
-    Ok(Pool::new(workspace.clone(), Arc::new(runner), config))
-}
-
-async fn cancel(
-    workspace: &Workspace,
-    item: Option<i64>,
-    job: Option<i64>,
-) -> Result<(), DeskError> {
-    match (item, job) {
-        (Some(item), _) => workspace.cancel_item(item).await?,
-        (None, Some(job)) => {
-            let cancelled = workspace
-                .store
-                .run(move |conn| queue::cancel(conn, job, now_ms()))
-                .await?;
-            if !cancelled {
-                return Err(DeskError::Invalid(format!(
-                    "job {job} is not queued or running"
-                )));
-            }
+    match first_failure {
+        Some(code) => {
+            eprintln!("{failed} of {} files could not be imported", files.len());
+            ExitCode::from(code.exit_status())
         }
-        (None, None) => return Err(DeskError::Invalid("name an --item or a --job".into())),
+        None => ExitCode::SUCCESS,
     }
-    eprintln!("cancelled");
-    Ok(())
 }
 
-async fn dead(workspace: &Workspace, as_json: bool) -> Result<(), DeskError> {
+fn pool_options(args: &PoolArgs) -> PoolOptions {
+    PoolOptions {
+        concurrency: Some(args.concurrency),
+        requests_per_minute: Some(args.rpm),
+        tokens_per_minute: args.tpm,
+    }
+}
+
+async fn dead(workspace: &Workspace, as_json: bool) -> Result<(), CoreError> {
     let jobs = workspace.dead_jobs().await?;
     if as_json {
         print_json(&jobs);
@@ -407,28 +379,28 @@ async fn dead(workspace: &Workspace, as_json: bool) -> Result<(), DeskError> {
     Ok(())
 }
 
-async fn retry(workspace: &Workspace, job: Option<i64>, all: bool) -> Result<(), DeskError> {
+async fn retry(workspace: &Workspace, job: Option<i64>, all: bool) -> Result<(), CoreError> {
     let retried = workspace.retry_dead(if all { None } else { job }).await?;
     eprintln!("{retried} job(s) queued again");
     if retried == 0 && !all {
-        return Err(DeskError::Invalid("that job is not a failed job".into()));
+        return Err(CoreError::Invalid("that job is not a failed job".into()));
     }
     Ok(())
 }
 
-async fn worker(workspace: &Arc<Workspace>, args: PoolArgs) {
-    let pool = match start_pool(workspace, &args) {
-        Ok(pool) => pool,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return;
-        }
-    };
+async fn worker(workspace: &Arc<Workspace>, args: PoolArgs) -> Result<(), CoreError> {
+    let engine = Engine::start(
+        workspace.clone(),
+        KeyStore::default_location(),
+        pool_options(&args),
+    )
+    .await?;
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     tracing::info!(concurrency = args.concurrency, "worker started");
-    pool.run(shutdown).await;
+    engine.run(shutdown).await;
     tracing::info!("worker stopped");
+    Ok(())
 }
 
 async fn cancel_on_signal(token: CancellationToken) {
@@ -448,79 +420,37 @@ async fn cancel_on_signal(token: CancellationToken) {
 
 /// Runs a pool until the queue is empty (other processes' running jobs included).
 async fn grade(workspace: &Arc<Workspace>, args: PoolArgs) -> ExitCode {
-    let pool = match start_pool(workspace, &args) {
-        Ok(pool) => pool,
+    let engine = match Engine::start(
+        workspace.clone(),
+        KeyStore::default_location(),
+        pool_options(&args),
+    )
+    .await
+    {
+        Ok(engine) => engine,
         Err(e) => return fail(&e),
     };
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
-    let runner = tokio::spawn(pool.clone().run(shutdown.clone()));
-    let start = match workspace.counts().await {
-        Ok(c) => c,
-        Err(e) => return fail(&e),
-    };
-    let total = start.active() as u64;
-    let bar = indicatif::ProgressBar::new(total);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} answers graded  {msg}  [{elapsed}, ETA {eta}]",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let mut halted = None;
-    loop {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let counts = match workspace.counts().await {
-            Ok(c) => c,
-            Err(e) => {
-                shutdown.cancel();
-                let _ = runner.await;
-                return fail(&e);
-            }
-        };
-        bar.set_length(total.max(counts.active() as u64));
-        bar.set_position(total.saturating_sub(counts.active() as u64));
-        bar.set_message(format!(
-            "{} grading, {} failed",
-            counts.running,
-            counts.dead.saturating_sub(start.dead)
-        ));
-        if let Some(reason) = pool.halted() {
-            halted = Some(reason);
-            break;
-        }
-        if counts.running == 0 && counts.queued > 0 {
-            let blocking = workspace
-                .store
-                .run(|conn| queue::blocking_pauses(conn, now_ms()))
-                .await
-                .unwrap_or_default();
-            if let Some(pause) = blocking.first() {
-                halted = Some(match pause.until_ms {
-                    Some(until) => format!("{} (until {})", pause.reason, clock_time(until)),
-                    None => format!("{}; `gradedesk resume` lifts the pause", pause.reason),
-                });
-                break;
-            }
-        }
-        if counts.active() == 0 || shutdown.is_cancelled() {
-            break;
-        }
-    }
+    let runner = tokio::spawn({
+        let engine = engine.clone();
+        let shutdown = shutdown.clone();
+        async move { engine.run(shutdown).await }
+    });
+    let outcome = watch_until_drained(&engine, &shutdown).await;
     shutdown.cancel();
     let _ = runner.await;
-    bar.finish_and_clear();
+    let halted = match outcome {
+        Ok(halted) => halted,
+        Err(e) => return fail(&e),
+    };
     if let Some(reason) = halted {
         eprintln!("error: grading stopped: {reason}. The answers stay queued; run `gradedesk grade --wait` again once this is fixed.");
-        return ExitCode::from(3);
+        return ExitCode::from(crate::error::ErrorCode::ApiKey.exit_status());
     }
-    let items = workspace
-        .store
-        .run(|conn| exams::item_views(conn, None))
-        .await;
-    let items = match items {
+    let items = match workspace.items(None).await {
         Ok(items) => items,
-        Err(e) => return fail(&e.into()),
+        Err(e) => return fail(&e),
     };
     let failed: Vec<_> = items
         .iter()
@@ -543,14 +473,49 @@ async fn grade(workspace: &Arc<Workspace>, args: PoolArgs) -> ExitCode {
     }
 }
 
-/// A time of day in UTC for messages ("14:05 UTC"): the CLI has no time-zone database.
-fn clock_time(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let day_secs = secs.rem_euclid(86_400);
-    format!("{:02}:{:02} UTC", day_secs / 3600, (day_secs % 3600) / 60)
+/// Shows a progress bar until nothing is queued or running; returns why grading stopped
+/// early (a halt, or a pause that holds every queued answer), if it did.
+async fn watch_until_drained(
+    engine: &Engine,
+    shutdown: &CancellationToken,
+) -> Result<Option<String>, CoreError> {
+    let workspace = engine.workspace();
+    let start = workspace.counts().await?;
+    let total = start.active() as u64;
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} answers graded  {msg}  [{elapsed}, ETA {eta}]",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let stopped = loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let counts = workspace.counts().await?;
+        bar.set_length(total.max(counts.active() as u64));
+        bar.set_position(total.saturating_sub(counts.active() as u64));
+        bar.set_message(format!(
+            "{} grading, {} failed",
+            counts.running,
+            counts.dead.saturating_sub(start.dead)
+        ));
+        if let Some(reason) = engine.halted() {
+            break Some(reason);
+        }
+        if counts.running == 0 && counts.queued > 0 {
+            if let Some(reason) = workspace.blocking_pause().await? {
+                break Some(reason);
+            }
+        }
+        if counts.active() == 0 || shutdown.is_cancelled() {
+            break None;
+        }
+    };
+    bar.finish_and_clear();
+    Ok(stopped)
 }
 
-async fn status(workspace: &Workspace, as_json: bool) -> Result<(), DeskError> {
+async fn status(workspace: &Workspace, as_json: bool) -> Result<(), CoreError> {
     let snapshot = workspace.snapshot().await?;
     if as_json {
         print_json(&json!({ "counts": snapshot.counts, "items": snapshot.items }));
@@ -580,183 +545,56 @@ async fn status(workspace: &Workspace, as_json: bool) -> Result<(), DeskError> {
     Ok(())
 }
 
-/// The grading subcommands (issue #4): settings, key, estimate, and building the grader.
-mod grading_cli {
-    use std::io::BufRead;
-    use std::process::ExitCode;
-    use std::sync::Arc;
-
-    use serde_json::json;
-
-    use super::{print_json, KeyCommand, SettingsCommand};
-    use crate::grading::gemini::GeminiGrader;
-    use crate::grading::{estimate, pricing, ApiKey, Grader};
-    use crate::settings::{self, KeyStore, Settings};
-    use crate::workspace::{DeskError, Workspace};
-
-    fn invalid(e: impl std::fmt::Display) -> DeskError {
-        DeskError::Invalid(e.to_string())
-    }
-
-    fn report(result: Result<(), DeskError>) -> ExitCode {
-        match result {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::FAILURE
-            }
+async fn settings(workspace: &Workspace, command: SettingsCommand) -> Result<(), CoreError> {
+    match command {
+        SettingsCommand::Show => {
+            let view = workspace
+                .settings_view(&KeyStore::default_location())
+                .await?;
+            print_json(&view);
+            Ok(())
         }
-    }
-
-    /// The stored settings with the environment's overrides.
-    pub async fn load_settings(workspace: &Workspace) -> Result<Settings, DeskError> {
-        workspace
-            .store
-            .run(|conn| Settings::load(conn).map_err(invalid))
-            .await
-            .map(Settings::with_env_overrides)
-    }
-
-    /// The grader the settings choose, with the key from the environment, keyring or file.
-    pub fn grader_from_settings(workspace: &Workspace) -> Result<Arc<dyn Grader>, DeskError> {
-        let settings = {
-            let conn = workspace.store.lock();
-            Settings::load(&conn).map_err(invalid)?.with_env_overrides()
-        };
-        let (key, _) = KeyStore::default_location().load();
-        settings::build_grader(&settings, ApiKey::new(key)).map_err(invalid)
-    }
-
-    pub async fn settings(workspace: &Workspace, command: SettingsCommand) -> ExitCode {
-        let result = async {
-            match command {
-                SettingsCommand::Show => {
-                    let stored = workspace
-                        .store
-                        .run(|conn| Settings::load(conn).map_err(invalid))
-                        .await?;
-                    let prices = workspace
-                        .store
-                        .run(|conn| pricing::list_prices(conn).map_err(invalid))
-                        .await?;
-                    let (key, source) = KeyStore::default_location().load();
-                    print_json(&json!({
-                        "settings": stored,
-                        "effective": stored.clone().with_env_overrides(),
-                        "prices": prices,
-                        "api_key": settings::mask(key.as_deref()),
-                        "api_key_source": source,
-                    }));
-                    Ok(())
-                }
-                SettingsCommand::Set { name, value } => {
-                    workspace
-                        .store
-                        .run(move |conn| {
-                            let next = Settings::load(conn)
-                                .map_err(invalid)?
-                                .with(&name, &value)
-                                .map_err(invalid)?;
-                            next.save(conn).map_err(invalid)
-                        })
-                        .await
-                }
-                SettingsCommand::Price {
-                    prefix,
+        SettingsCommand::Set { name, value } => workspace.set_setting(name, value).await,
+        SettingsCommand::Price {
+            prefix,
+            input_per_mtok,
+            output_per_mtok,
+        } => {
+            workspace
+                .set_price(Price {
+                    model_prefix: prefix,
                     input_per_mtok,
                     output_per_mtok,
-                } => {
-                    if !(input_per_mtok >= 0.0 && output_per_mtok >= 0.0) {
-                        return Err(invalid("prices are dollars per million tokens, 0 or more"));
-                    }
-                    let price = pricing::Price {
-                        model_prefix: prefix,
-                        input_per_mtok,
-                        output_per_mtok,
-                    };
-                    workspace
-                        .store
-                        .run(move |conn| pricing::set_price(conn, &price).map_err(invalid))
-                        .await
-                }
-            }
-        };
-        report(result.await)
-    }
-
-    pub async fn key(workspace: &Workspace, command: KeyCommand) -> ExitCode {
-        let store = KeyStore::default_location();
-        match command {
-            KeyCommand::Set => {
-                let mut line = String::new();
-                if std::io::stdin().lock().read_line(&mut line).is_err() {
-                    return report(Err(invalid("could not read the key from standard input")));
-                }
-                match store.save(&line) {
-                    Ok(source) => {
-                        print_json(
-                            &json!({"stored_in": source, "api_key": settings::mask(Some(line.trim()))}),
-                        );
-                        ExitCode::SUCCESS
-                    }
-                    Err(e) => report(Err(invalid(e))),
-                }
-            }
-            KeyCommand::Clear => {
-                store.clear();
-                ExitCode::SUCCESS
-            }
-            KeyCommand::Test => {
-                let settings = match load_settings(workspace).await {
-                    Ok(s) => s,
-                    Err(e) => return report(Err(e)),
-                };
-                let (key, _) = store.load();
-                let grader = match GeminiGrader::new(settings.gemini_config(ApiKey::new(key))) {
-                    Ok(g) => g,
-                    Err(e) => return report(Err(invalid(e))),
-                };
-                match grader.test_key().await {
-                    Ok(()) => {
-                        println!("the API key works with {}", settings.model);
-                        ExitCode::SUCCESS
-                    }
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        ExitCode::from(3)
-                    }
-                }
-            }
+                })
+                .await
         }
     }
+}
 
-    pub async fn estimate(workspace: &Workspace, exam: Option<i64>) -> ExitCode {
-        let settings = match load_settings(workspace).await {
-            Ok(s) => s,
-            Err(e) => return report(Err(e)),
-        };
-        let model = settings.active_model().to_string();
-        let result = workspace
-            .store
-            .run(move |conn| {
-                let pending = estimate::estimate_pending(
-                    conn,
-                    exam,
-                    &model,
-                    &settings.media_resolution,
-                    settings.thinking_budget,
-                )
-                .map_err(invalid)?;
-                let graded = estimate::actual(conn, exam).map_err(invalid)?;
-                Ok::<_, DeskError>(json!({"to_grade": pending, "graded": graded}))
-            })
-            .await;
-        match result {
-            Ok(value) => {
-                print_json(&value);
-                ExitCode::SUCCESS
-            }
-            Err(e) => report(Err(e)),
+async fn key(workspace: &Workspace, command: KeyCommand) -> Result<(), CoreError> {
+    use std::io::BufRead;
+    let store = KeyStore::default_location();
+    match command {
+        KeyCommand::Set => {
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line).map_err(|_| {
+                CoreError::Invalid("could not read the key from standard input".into())
+            })?;
+            let source = store.save(&line)?;
+            print_json(&json!({
+                "stored_in": source,
+                "api_key": crate::settings::mask(Some(line.trim())),
+            }));
+            Ok(())
+        }
+        KeyCommand::Clear => {
+            store.clear();
+            Ok(())
+        }
+        KeyCommand::Test => {
+            let sentence = workspace.test_api_key(ApiKey::new(store.load().0)).await?;
+            println!("{sentence}");
+            Ok(())
         }
     }
 }

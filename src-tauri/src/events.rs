@@ -8,25 +8,38 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde::Serialize;
+use ts_rs::TS;
 
 use crate::exams::ItemView;
 
 /// What happened, without its sequence number.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventBody {
     /// An answer changed state (queued, grading, done, failed, …): carries its whole view.
     Item { item: ItemView },
     /// The queue's progress, pauses and provider state changed (coalesced: a few a second).
-    Queue { status: crate::worker::QueueStatus },
+    Queue { status: crate::queue::QueueStatus },
     /// The core is alive; the UI shows "Live" while these keep coming.
     Heartbeat { at_ms: i64 },
     /// Something the UI lists changed in bulk (an import, another process's work): refetch.
-    Changed { what: String },
+    Changed { what: Changed },
+}
+
+/// What a `changed` event asks front ends to refetch.
+#[derive(Debug, Clone, Copy, Serialize, TS, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Changed {
+    Exams,
+    Submissions,
+    /// Pauses and the queue's state.
+    Queue,
+    /// Anything: another process changed the data.
+    All,
 }
 
 /// An event as delivered: `seq` first, then the body's fields.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
 pub struct Event {
     pub seq: u64,
     #[serde(flatten)]
@@ -114,7 +127,7 @@ mod tests {
         hub.add_sink(sink.clone());
         hub.emit(EventBody::Heartbeat { at_ms: 5 });
         hub.emit(EventBody::Changed {
-            what: "submissions".into(),
+            what: Changed::Submissions,
         });
         let events = sink.events();
         assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2]);

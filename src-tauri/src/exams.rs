@@ -5,6 +5,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::store::{now_ms, StoreError};
 
@@ -26,7 +27,7 @@ impl From<rusqlite::Error> for ExamError {
 }
 
 /// A question as the teacher writes it in the questions file.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, TS)]
 #[serde(deny_unknown_fields)]
 pub struct QuestionInput {
     pub label: String,
@@ -91,7 +92,7 @@ fn rubric_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Erro
 }
 
 /// A stored question: everything the grader needs to judge an answer.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
 pub struct Question {
     pub id: i64,
     pub label: String,
@@ -102,7 +103,7 @@ pub struct Question {
 }
 
 /// An exam with its questions in order.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
 pub struct Exam {
     pub id: i64,
     pub name: String,
@@ -110,7 +111,7 @@ pub struct Exam {
 }
 
 /// One student's scan, as listed: how far its grading has come.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
 pub struct SubmissionSummary {
     pub id: i64,
     pub exam_id: i64,
@@ -124,7 +125,7 @@ pub struct SubmissionSummary {
 }
 
 /// A page's identity and pixel size; the UI draws boxes on its preview.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
 pub struct PageInfo {
     pub id: i64,
     pub number: i64,
@@ -167,7 +168,7 @@ pub struct EnhancedFiles {
 }
 
 /// A box as fractions of the page's width and height, origin at the top left.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, TS)]
 pub struct Bbox {
     pub x: f64,
     pub y: f64,
@@ -176,7 +177,7 @@ pub struct Bbox {
 }
 
 /// Where an answer stands, in the words the UI shows.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemState {
     Queued,
@@ -188,7 +189,7 @@ pub enum ItemState {
 }
 
 /// One answer as the UI and the CLI's status show it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
 pub struct ItemView {
     pub item_id: i64,
     pub submission_id: i64,
@@ -1094,7 +1095,7 @@ pub fn rename_student(
 }
 
 /// One step of an answer's history: the AI's grade, then each teacher override.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
 pub struct HistoryEntry {
     /// "ai" or "teacher".
     pub by: &'static str,
@@ -1104,7 +1105,7 @@ pub struct HistoryEntry {
 }
 
 /// A teacher's override as stored.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
 pub struct Override {
     pub item_id: i64,
     pub score: f64,
@@ -1113,7 +1114,7 @@ pub struct Override {
 }
 
 /// One answer of a question across the class, for the review page.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct ReviewRow {
     pub item_id: i64,
     pub submission_id: i64,

@@ -2,31 +2,14 @@
 
 use std::path::Path;
 
-use crate::exams::{self, GradebookRow};
-use crate::workspace::{DeskError, Workspace};
+use crate::error::CoreError;
+use crate::exams::GradebookRow;
 
-/// Writes the exam's gradebook to `out` (through a temporary file, so a failed export never
-/// leaves half a file where the old one was). Returns the number of rows.
-pub async fn export_csv(
-    workspace: &Workspace,
-    exam_id: i64,
-    out: &Path,
-) -> Result<usize, DeskError> {
-    let rows = workspace
-        .store
-        .run(move |conn| exams::gradebook(conn, exam_id).map_err(DeskError::from))
-        .await?;
-    let out = out.to_path_buf();
-    let count = rows.len();
-    tokio::task::spawn_blocking(move || write_csv(&rows, &out))
-        .await
-        .map_err(|_| DeskError::Invalid("the export stopped unexpectedly".into()))??;
-    Ok(count)
-}
-
-fn write_csv(rows: &[GradebookRow], out: &Path) -> Result<(), DeskError> {
+/// Writes the gradebook rows to `out` through a temporary file, so a failed export never
+/// leaves half a file where the old one was. Blocking.
+pub fn write_csv(rows: &[GradebookRow], out: &Path) -> Result<(), CoreError> {
     let fail = |e: &dyn std::fmt::Display| {
-        DeskError::Invalid(format!("could not write {}: {e}", out.display()))
+        CoreError::Io(format!("could not write {}: {e}", out.display()))
     };
     let tmp = out.with_extension("csv.tmp");
     let mut writer = csv::Writer::from_path(&tmp).map_err(|e| fail(&e))?;
@@ -64,5 +47,8 @@ fn write_csv(rows: &[GradebookRow], out: &Path) -> Result<(), DeskError> {
     }
     writer.flush().map_err(|e| fail(&e))?;
     drop(writer);
-    std::fs::rename(&tmp, out).map_err(|e| fail(&e))
+    std::fs::rename(&tmp, out).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        fail(&e)
+    })
 }

@@ -13,6 +13,7 @@ use governor::middleware::NoOpMiddleware;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
 use serde::Serialize;
+use ts_rs::TS;
 
 use crate::clock::Clock;
 
@@ -30,7 +31,7 @@ pub struct RateLimits {
 }
 
 /// Why requests are held back, for the UI ("Gemini unavailable — next try at 14:05").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Hold {
     /// The provider said to wait (429).
@@ -42,7 +43,7 @@ pub enum Hold {
 }
 
 /// The gate's state for status displays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 pub struct GateStatus {
     pub hold: Option<Hold>,
     /// When the next request may go out (ms since the epoch), if held.

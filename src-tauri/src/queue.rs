@@ -7,11 +7,12 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::Serialize;
+use ts_rs::TS;
 
 use crate::store::StoreError;
 
 /// The kinds of work the pool runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 pub enum JobKind {
     /// Grade one answer region through the model.
     #[serde(rename = "GRADE_ITEM")]
@@ -77,7 +78,7 @@ pub struct ClaimedJob {
 }
 
 /// How many jobs are in each state.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, TS)]
 pub struct Counts {
     pub queued: i64,
     pub running: i64,
@@ -328,7 +329,7 @@ pub fn blocking_pauses(conn: &Connection, now: i64) -> Result<Vec<Pause>, StoreE
 }
 
 /// What a pause covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(tag = "scope", content = "exam_id", rename_all = "snake_case")]
 pub enum PauseScope {
     All,
@@ -345,7 +346,7 @@ impl PauseScope {
 }
 
 /// A pause in force, as every process sees it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct Pause {
     pub scope: PauseScope,
     pub reason: String,
@@ -431,7 +432,7 @@ pub fn active_job_for_item(conn: &Connection, item_id: i64) -> Result<Option<i64
 }
 
 /// A job given up on, with why.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct DeadJob {
     pub job_id: i64,
     pub kind: JobKind,
@@ -493,7 +494,7 @@ pub fn lost_leases(conn: &Connection, held: &[(i64, String)]) -> Result<Vec<i64>
 }
 
 /// Grading progress of one exam, or of everything (exam_id `None`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, TS)]
 pub struct Progress {
     pub exam_id: Option<i64>,
     pub total: i64,
@@ -585,6 +586,16 @@ pub fn counts(conn: &Connection) -> Result<Counts, StoreError> {
         }
     }
     Ok(counts)
+}
+
+/// Everything the UI shows about the queue beyond the answers themselves.
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
+pub struct QueueStatus {
+    pub progress: Vec<Progress>,
+    pub pauses: Vec<Pause>,
+    pub provider: crate::pacing::GateStatus,
+    /// Why grading stopped until the teacher acts (no key, key rejected, model missing).
+    pub halted: Option<String>,
 }
 
 #[cfg(test)]

@@ -14,11 +14,22 @@ use tracing::warn;
 use crate::exams;
 use crate::queue::{self, ClaimedJob};
 use crate::store::{Store, StoreError};
-use crate::worker::Completion;
 
 /// The most outcomes written in one transaction: bounds how long one commit holds the
 /// database when thousands of jobs finish at once.
 const MAX_BATCH: usize = 256;
+
+/// What a finished job leaves behind, written in the transaction that completes it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Completion {
+    /// A grade for an answer: stored with the job's success, or not at all.
+    Graded {
+        item_id: i64,
+        grade: exams::NewGrade,
+    },
+    /// The job's effects are already in place (an idempotent page upscale, a no-op).
+    Done,
+}
 
 /// What happened to a held job, to be written fenced on its lease.
 #[derive(Debug)]

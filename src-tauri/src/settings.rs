@@ -13,13 +13,14 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use ts_rs::TS;
 
 use crate::grading::gemini::{GeminiConfig, GeminiGrader, DEFAULT_BASE_URL, DEFAULT_MODEL};
 use crate::grading::openai::{OpenAiConfig, OpenAiGrader};
 use crate::grading::{ApiKey, Grader};
 
 /// Which service grades.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
     /// Google Gemini's generateContent API.
@@ -30,7 +31,7 @@ pub enum Provider {
 
 /// The teacher's grading settings. Every field has a default, so an old settings row with a
 /// field missing still loads.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub provider: Provider,
@@ -84,6 +85,8 @@ pub enum SettingsError {
     Invalid(String),
     #[error("the settings could not be stored: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     #[error("the API key could not be stored in {path}: {source}")]
     KeyFile {
         path: PathBuf,
@@ -239,7 +242,7 @@ pub fn build_grader(settings: &Settings, key: ApiKey) -> Result<Arc<dyn Grader>,
 }
 
 /// Where the key came from, for the settings page ("from the keyring").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum KeySource {
     Environment,

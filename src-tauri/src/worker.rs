@@ -11,7 +11,6 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::FutureExt;
 use rand::Rng;
-use serde::Serialize;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -19,11 +18,10 @@ use tracing::{info, info_span, warn, Instrument};
 
 use crate::clock::{self, Clock};
 use crate::events::EventBody;
-use crate::exams::{self, NewGrade};
-use crate::grading::{GradeError, GradeRequest, Grader};
-use crate::pacing::{Gate, GateStatus, Hold, RateLimits};
-use crate::queue::{self, pause, ClaimedJob, JobKind, PauseScope};
-use crate::recorder::{self, Entry, Outcome, Recorder, RecorderTask};
+use crate::grading::GradeError;
+use crate::pacing::{Gate, RateLimits};
+use crate::queue::{self, pause, ClaimedJob, PauseScope, QueueStatus};
+use crate::recorder::{self, Completion, Entry, Outcome, Recorder, RecorderTask};
 use crate::store::{Store, StoreError};
 use crate::workspace::Workspace;
 
@@ -56,161 +54,11 @@ impl Default for PoolConfig {
     }
 }
 
-/// What a finished job leaves behind, written in the transaction that completes it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Completion {
-    /// A grade for an answer: stored with the job's success, or not at all.
-    Graded { item_id: i64, grade: NewGrade },
-    /// The job's effects are already in place (an idempotent page upscale, a no-op).
-    Done,
-}
-
 /// Runs one kind of work; the pool owns claiming, leases, retries and recording.
 #[async_trait]
 pub trait JobRunner: Send + Sync {
     /// Runs a claimed job. Calls to the provider must first pass `gate`.
     async fn run(&self, job: &ClaimedJob, gate: &Gate) -> Result<Completion, GradeError>;
-}
-
-/// The production runner: grades answers through the configured grader and enhances
-/// low-resolution or skewed pages.
-pub struct GradingRunner {
-    store: Store,
-    workspace: Arc<Workspace>,
-    grader: Arc<dyn Grader>,
-}
-
-impl GradingRunner {
-    /// A runner over a workspace's data with the given grader.
-    pub fn new(workspace: &Arc<Workspace>, grader: Arc<dyn Grader>) -> Self {
-        Self {
-            store: workspace.store.clone(),
-            workspace: workspace.clone(),
-            grader,
-        }
-    }
-
-    async fn load_request(&self, item_id: i64) -> Result<GradeRequest, GradeError> {
-        let context = self
-            .store
-            .run(move |conn| exams::grading_context(conn, item_id))
-            .await;
-        let (crop_path, question) = context.map_err(|e| GradeError::Transient {
-            message: format!("could not load the answer: {e}"),
-            retry_after: None,
-        })?;
-        let image = tokio::fs::read(&crop_path)
-            .await
-            .map_err(|e| GradeError::Permanent {
-                message: format!("the answer's image is missing from the data folder ({e})"),
-            })?;
-        // Sized for the fewest tiles that keep the writing legible; the crop file is untouched.
-        let prepared =
-            tokio::task::spawn_blocking(move || crate::grading::image_prep::prepare(&image))
-                .await
-                .map_err(|_| GradeError::Transient {
-                    message: "could not prepare the answer's image".into(),
-                    retry_after: None,
-                })?
-                .map_err(|e| GradeError::Permanent {
-                    message: e.to_string(),
-                })?;
-        Ok(GradeRequest {
-            image: prepared.bytes,
-            mime_type: prepared.mime_type,
-            question,
-        })
-    }
-}
-
-/// The error that hands a job back while the provider is held: no attempt is spent.
-fn held_error(hold: Hold, wait: Duration) -> GradeError {
-    let retry_after = Some(wait);
-    match hold {
-        Hold::Offline => GradeError::Offline {
-            message: "waiting for network: Gemini cannot be reached".into(),
-        },
-        Hold::CoolingDown => GradeError::RateLimited {
-            message: "Gemini's rate limit was reached; waiting before the next request".into(),
-            retry_after,
-            per_day: false,
-        },
-        Hold::Unavailable => GradeError::RateLimited {
-            message: "Gemini is unavailable for now; GradeDesk will try again shortly".into(),
-            retry_after,
-            per_day: false,
-        },
-    }
-}
-
-/// A rough token count for one grading request (image tiles, prompt, thinking and answer),
-/// used only to pace requests under a tokens-per-minute limit.
-const TOKENS_PER_REQUEST_ESTIMATE: u32 = 2_000;
-
-#[async_trait]
-impl JobRunner for GradingRunner {
-    async fn run(&self, job: &ClaimedJob, gate: &Gate) -> Result<Completion, GradeError> {
-        match job.kind {
-            JobKind::GradeItem => {
-                let item_id = job.item_id.ok_or_else(|| GradeError::Permanent {
-                    message: "this grading job names no answer".into(),
-                })?;
-                let request = self.load_request(item_id).await?;
-                if let Some((hold, wait)) = gate.held_now() {
-                    return Err(held_error(hold, wait));
-                }
-                let probe = gate.wait_turn(TOKENS_PER_REQUEST_ESTIMATE).await;
-                let result = self.grader.grade(&request).await;
-                match &result {
-                    Err(GradeError::Transient { .. }) => gate.record_failure(probe),
-                    Err(GradeError::Offline { .. }) => gate.record_offline(probe),
-                    Err(GradeError::RateLimited { retry_after, .. }) => {
-                        gate.record_rate_limited(retry_after.unwrap_or(Duration::from_secs(30)))
-                    }
-                    _ => gate.record_success(),
-                }
-                let grade = result?;
-                Ok(Completion::Graded {
-                    item_id,
-                    grade: NewGrade {
-                        score: grade.score,
-                        max_points: request.question.max_points,
-                        feedback: grade.feedback,
-                        transcription: grade.transcription,
-                        confidence: grade.confidence,
-                        needs_review: grade.needs_review,
-                        review_reason: grade.review_reason,
-                        model: grade.model,
-                        prompt_tokens: grade.usage.prompt_tokens,
-                        output_tokens: grade.usage.output_tokens,
-                        thoughts_tokens: grade.usage.thoughts_tokens,
-                    },
-                })
-            }
-            JobKind::UpscaleSubmission => {
-                let submission = job.submission_id.ok_or_else(|| GradeError::Permanent {
-                    message: "this page job names no submission".into(),
-                })?;
-                // Imaging errors are about the file itself: retrying will not change them.
-                crate::imaging::upscale_submission(&self.workspace, submission)
-                    .await
-                    .map_err(|e| GradeError::Permanent {
-                        message: e.to_string(),
-                    })?;
-                Ok(Completion::Done)
-            }
-        }
-    }
-}
-
-/// Everything the UI shows about the queue beyond the answers themselves.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct QueueStatus {
-    pub progress: Vec<queue::Progress>,
-    pub pauses: Vec<queue::Pause>,
-    pub provider: GateStatus,
-    /// Why grading stopped until the teacher acts (no key, key rejected, model missing).
-    pub halted: Option<String>,
 }
 
 /// After how many of this process's commits a pool moves the WAL into the database file,

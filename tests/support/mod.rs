@@ -9,7 +9,8 @@ use std::sync::Arc;
 use gradedesk::exams::{Bbox, QuestionInput};
 use gradedesk::grading::gemini::{GeminiConfig, GeminiGrader};
 use gradedesk::grading::ApiKey;
-use gradedesk::worker::{GradingRunner, Pool, PoolConfig};
+use gradedesk::jobs::GradingRunner;
+use gradedesk::worker::{Pool, PoolConfig};
 use gradedesk::workspace::Workspace;
 use image::{Rgb, RgbImage};
 

@@ -1,55 +1,34 @@
 //! The commands the UI invokes: each parses its arguments, calls the core, maps the error.
 
-use serde::Serialize;
 use tauri::ipc::{InvokeBody, Request};
 use tauri::State;
 
 use super::Desk;
-use crate::exams::{Bbox, Exam, Question, QuestionInput};
-use crate::queue::{DeadJob, PauseScope};
-use crate::worker::QueueStatus;
+use crate::engine::DeskSnapshot;
+use crate::error::{CoreError, ErrorReply};
+use crate::exams::{Bbox, Exam, ItemState, Override, Question, QuestionInput, ReviewRow};
+use crate::grading::pricing::Price;
+use crate::queue::{DeadJob, PauseScope, QueueStatus};
+use crate::settings::Settings;
 use crate::workspace::{
-    CropResult, DeskError, DropReport, ImportResult, Snapshot, SubmissionDetail,
+    CropResult, DropReport, Estimate, ExamCreated, ImportResult, SettingsView, Snapshot,
+    SubmissionDetail,
 };
 
-/// What the UI receives on failure: a stable code and a sentence for the teacher.
-#[derive(Debug, Serialize)]
-pub struct CommandError {
-    code: String,
-    message: String,
+fn invalid(message: impl Into<String>) -> ErrorReply {
+    CoreError::Invalid(message.into()).reply()
 }
 
-impl From<DeskError> for CommandError {
-    fn from(e: DeskError) -> Self {
-        Self {
-            code: e.code().into(),
-            message: e.to_string(),
-        }
-    }
-}
-
-fn invalid(message: impl Into<String>) -> CommandError {
-    CommandError {
-        code: "invalid".into(),
-        message: message.into(),
-    }
-}
-
-type Reply<T> = Result<T, CommandError>;
+type Reply<T> = Result<T, ErrorReply>;
 
 #[tauri::command]
 pub async fn snapshot(desk: State<'_, Desk>) -> Reply<Snapshot> {
-    Ok(desk.workspace.snapshot().await?)
+    Ok(desk.workspace().snapshot().await?)
 }
 
 #[tauri::command]
 pub async fn list_exams(desk: State<'_, Desk>) -> Reply<Vec<Exam>> {
-    Ok(desk.workspace.exams().await?)
-}
-
-#[derive(Serialize)]
-pub struct ExamCreated {
-    exam_id: i64,
+    Ok(desk.workspace().exams().await?)
 }
 
 #[tauri::command]
@@ -58,7 +37,7 @@ pub async fn create_exam(
     name: String,
     questions: Vec<QuestionInput>,
 ) -> Reply<ExamCreated> {
-    let exam_id = desk.workspace.create_exam(name, questions).await?;
+    let exam_id = desk.workspace().create_exam(name, questions).await?;
     Ok(ExamCreated { exam_id })
 }
 
@@ -81,14 +60,14 @@ pub async fn import_file(desk: State<'_, Desk>, request: Request<'_>) -> Reply<I
         })
         .unwrap_or_else(|| "scan".into());
     Ok(desk
-        .workspace
+        .workspace()
         .import_bytes(exam_id, &name, bytes.clone())
         .await?)
 }
 
 #[tauri::command]
 pub async fn get_submission(desk: State<'_, Desk>, submission_id: i64) -> Reply<SubmissionDetail> {
-    Ok(desk.workspace.submission_detail(submission_id).await?)
+    Ok(desk.workspace().submission_detail(submission_id).await?)
 }
 
 #[tauri::command]
@@ -100,29 +79,19 @@ pub async fn create_item(
     bbox: Bbox,
 ) -> Reply<CropResult> {
     Ok(desk
-        .workspace
+        .workspace()
         .create_item(submission_id, page_number, &question_label, bbox)
         .await?)
 }
 
-/// The snapshot plus the queue's state (progress, pauses, provider, halt).
-#[derive(Serialize)]
-pub struct DeskSnapshot {
-    #[serde(flatten)]
-    snapshot: Snapshot,
-    queue: QueueStatus,
-}
-
 #[tauri::command]
 pub async fn desk_snapshot(desk: State<'_, Desk>) -> Reply<DeskSnapshot> {
-    let snapshot = desk.workspace.snapshot().await?;
-    let queue = desk.pool.status().await.map_err(DeskError::from)?;
-    Ok(DeskSnapshot { snapshot, queue })
+    Ok(desk.desk_snapshot().await?)
 }
 
 #[tauri::command]
 pub async fn queue_status(desk: State<'_, Desk>) -> Reply<QueueStatus> {
-    Ok(desk.pool.status().await.map_err(DeskError::from)?)
+    Ok(desk.queue_status().await?)
 }
 
 fn scope(exam_id: Option<i64>) -> PauseScope {
@@ -132,7 +101,7 @@ fn scope(exam_id: Option<i64>) -> PauseScope {
 #[tauri::command]
 pub async fn pause_grading(desk: State<'_, Desk>, exam_id: Option<i64>) -> Reply<()> {
     Ok(desk
-        .workspace
+        .workspace()
         .pause(scope(exam_id), "paused by the teacher".into())
         .await?)
 }
@@ -140,23 +109,18 @@ pub async fn pause_grading(desk: State<'_, Desk>, exam_id: Option<i64>) -> Reply
 /// Also clears a halt (no key, key rejected) so the pool tries again.
 #[tauri::command]
 pub async fn resume_grading(desk: State<'_, Desk>, exam_id: Option<i64>) -> Reply<bool> {
-    let was = desk.workspace.resume(scope(exam_id)).await?;
-    desk.pool.resume();
-    Ok(was)
+    Ok(desk.resume(scope(exam_id)).await?)
 }
 
 #[tauri::command]
 pub async fn cancel_item(desk: State<'_, Desk>, item_id: i64) -> Reply<()> {
-    let job = desk.workspace.active_job(item_id).await?;
-    desk.pool.cancel(job).await.map_err(DeskError::from)?;
-    desk.workspace.emit_item(item_id).await;
-    Ok(())
+    Ok(desk.cancel_item(item_id).await?)
 }
 
 /// Undo of a delete from the crop page's toast.
 #[tauri::command]
 pub async fn restore_item(desk: State<'_, Desk>, item_id: i64) -> Reply<()> {
-    Ok(desk.workspace.restore_item(item_id).await?)
+    Ok(desk.workspace().restore_item(item_id).await?)
 }
 
 /// The teacher moved, resized or reassigned a box on the crop page: one core call, so the
@@ -169,7 +133,7 @@ pub async fn recrop_item(
     bbox: Bbox,
 ) -> Reply<CropResult> {
     Ok(desk
-        .workspace
+        .workspace()
         .recrop_item(item_id, &question_label, bbox)
         .await?)
 }
@@ -178,184 +142,89 @@ pub async fn recrop_item(
 /// stops (the workspace cancels the job; a running worker's result is then refused).
 #[tauri::command]
 pub async fn delete_item(desk: State<'_, Desk>, item_id: i64) -> Reply<()> {
-    Ok(desk.workspace.delete_item(item_id).await?)
+    Ok(desk.workspace().delete_item(item_id).await?)
 }
 
 #[tauri::command]
 pub async fn prioritize_item(desk: State<'_, Desk>, item_id: i64) -> Reply<()> {
-    Ok(desk.workspace.prioritize_item(item_id).await?)
+    Ok(desk.workspace().prioritize_item(item_id).await?)
 }
 
 #[tauri::command]
 pub async fn dead_jobs(desk: State<'_, Desk>) -> Reply<Vec<DeadJob>> {
-    Ok(desk.workspace.dead_jobs().await?)
+    Ok(desk.workspace().dead_jobs().await?)
 }
 
 /// Retries one failed job, or all of them when `job_id` is absent.
 #[tauri::command]
 pub async fn retry_failed(desk: State<'_, Desk>, job_id: Option<i64>) -> Reply<usize> {
-    Ok(desk.workspace.retry_dead(job_id).await?)
+    Ok(desk.workspace().retry_dead(job_id).await?)
 }
 
 // --- Grading settings, key and cost (issue #4). The key only ever travels UI -> core;
 // replies carry the masked form.
 
-/// The settings page's view: no key, only its masked tail and where it is kept.
-#[derive(Serialize)]
-pub struct SettingsView {
-    settings: crate::settings::Settings,
-    prices: Vec<crate::grading::pricing::Price>,
-    api_key: Option<String>,
-    api_key_source: crate::settings::KeySource,
-}
-
-fn settings_error(e: impl std::fmt::Display) -> CommandError {
-    invalid(e.to_string())
-}
-
-async fn settings_view(desk: &Desk) -> Reply<SettingsView> {
-    let (settings, prices) = desk
-        .workspace
-        .store
-        .run(|conn| {
-            let settings = crate::settings::Settings::load(conn).map_err(settings_error)?;
-            let prices = crate::grading::pricing::list_prices(conn).map_err(settings_error)?;
-            Ok::<_, CommandError>((settings, prices))
-        })
-        .await?;
-    let (key, source) = desk.key_store.load();
-    Ok(SettingsView {
-        settings,
-        prices,
-        api_key: crate::settings::mask(key.as_deref()),
-        api_key_source: source,
-    })
-}
-
-impl From<crate::store::StoreError> for CommandError {
-    fn from(e: crate::store::StoreError) -> Self {
-        DeskError::from(e).into()
-    }
-}
-
 #[tauri::command]
 pub async fn get_settings(desk: State<'_, Desk>) -> Reply<SettingsView> {
-    settings_view(&desk).await
+    Ok(desk.settings_view().await?)
 }
 
-/// Saves the settings and prices, swaps in a grader built from them and lets a halted pool
-/// try again (the teacher may just have fixed the model).
+/// Saves the settings and prices; the core swaps in a grader built from them and lets a
+/// halted pool try again (the teacher may just have fixed the model).
 #[tauri::command]
 pub async fn save_settings(
     desk: State<'_, Desk>,
-    settings: crate::settings::Settings,
-    prices: Vec<crate::grading::pricing::Price>,
+    settings: Settings,
+    prices: Vec<Price>,
 ) -> Reply<SettingsView> {
-    let saved = settings.clone();
-    desk.workspace
-        .store
-        .run(move |conn| {
-            saved.save(conn).map_err(settings_error)?;
-            for price in &prices {
-                crate::grading::pricing::set_price(conn, price).map_err(settings_error)?;
-            }
-            Ok::<_, CommandError>(())
-        })
-        .await?;
-    let grader =
-        crate::settings::build_grader(&settings.with_env_overrides(), desk.api_key.clone())
-            .map_err(settings_error)?;
-    desk.grader.replace(grader);
-    desk.pool.resume();
-    settings_view(&desk).await
+    Ok(desk.save_settings(settings, prices).await?)
 }
 
 /// Stores the key (keyring, else a private file) and resumes grading halted for want of it.
 #[tauri::command]
 pub async fn set_api_key(desk: State<'_, Desk>, key: String) -> Reply<SettingsView> {
-    desk.key_store.save(&key).map_err(settings_error)?;
-    desk.api_key.set(Some(key.trim().to_string()));
-    desk.pool.resume();
-    settings_view(&desk).await
+    desk.set_api_key(key).await?;
+    Ok(desk.settings_view().await?)
 }
 
 /// Asks Gemini whether the stored key and model work; the error says what to fix.
 #[tauri::command]
 pub async fn test_api_key(desk: State<'_, Desk>) -> Reply<String> {
-    let settings = desk
-        .workspace
-        .store
-        .run(|conn| crate::settings::Settings::load(conn).map_err(settings_error))
-        .await?
-        .with_env_overrides();
-    let grader =
-        crate::grading::gemini::GeminiGrader::new(settings.gemini_config(desk.api_key.clone()))
-            .map_err(settings_error)?;
-    grader
-        .test_key()
-        .await
-        .map(|()| format!("the API key works with {}", settings.model))
-        .map_err(|e| CommandError {
-            code: "api_key".into(),
-            message: e.to_string(),
-        })
+    Ok(desk.test_api_key().await?)
 }
 
 /// The estimate for the answers still to grade (one exam or all) and the actual cost so far.
 #[tauri::command]
-pub async fn estimate(desk: State<'_, Desk>, exam_id: Option<i64>) -> Reply<serde_json::Value> {
-    desk.workspace
-        .store
-        .run(move |conn| {
-            let settings = crate::settings::Settings::load(conn)
-                .map_err(settings_error)?
-                .with_env_overrides();
-            let pending = crate::grading::estimate::estimate_pending(
-                conn,
-                exam_id,
-                settings.active_model(),
-                &settings.media_resolution,
-                settings.thinking_budget,
-            )
-            .map_err(settings_error)?;
-            let graded = crate::grading::estimate::actual(conn, exam_id).map_err(settings_error)?;
-            Ok(serde_json::json!({"to_grade": pending, "graded": graded}))
-        })
-        .await
+pub async fn estimate(desk: State<'_, Desk>, exam_id: Option<i64>) -> Reply<Estimate> {
+    Ok(desk.workspace().estimate(exam_id).await?)
 }
 
-// --- Review (issue #6): a question's answers across the class and the teacher's score.
+// --- Review: a question's answers across the class and the teacher's score.
 
 #[tauri::command]
 pub async fn review_items(
     desk: State<'_, Desk>,
     exam_id: i64,
     question_label: String,
-) -> Reply<Vec<crate::exams::ReviewRow>> {
+) -> Reply<Vec<ReviewRow>> {
     Ok(desk
-        .workspace
-        .store
-        .run(move |conn| {
-            crate::exams::review_rows(conn, exam_id, &question_label).map_err(DeskError::from)
-        })
+        .workspace()
+        .review_items(exam_id, question_label)
         .await?)
 }
 
 /// The teacher's score for an answer; refused (with a sentence) outside 0..max points.
+/// The core sends the answer's new view to the live view.
 #[tauri::command]
 pub async fn override_score(
     desk: State<'_, Desk>,
     item_id: i64,
     score: f64,
     note: Option<String>,
-) -> Reply<crate::exams::Override> {
+) -> Reply<Override> {
     Ok(desk
-        .workspace
-        .store
-        .run(move |conn| {
-            crate::exams::set_override(conn, item_id, score, note.as_deref())
-                .map_err(DeskError::from)
-        })
+        .workspace()
+        .override_score(item_id, score, note)
         .await?)
 }
 
@@ -366,25 +235,17 @@ pub async fn rename_student(
     submission_id: i64,
     student: String,
 ) -> Reply<()> {
-    desk.workspace
-        .store
-        .run(move |conn| {
-            crate::exams::rename_student(conn, submission_id, &student).map_err(DeskError::from)
-        })
-        .await?;
-    desk.workspace
-        .events
-        .emit(crate::events::EventBody::Changed {
-            what: "submissions".into(),
-        });
-    Ok(())
+    Ok(desk
+        .workspace()
+        .rename_student(submission_id, student)
+        .await?)
 }
 
 // --- Exams and questions editing, and drag-and-drop import (issue #6).
 
 #[tauri::command]
 pub async fn update_exam(desk: State<'_, Desk>, exam_id: i64, name: String) -> Reply<()> {
-    Ok(desk.workspace.update_exam(exam_id, name).await?)
+    Ok(desk.workspace().update_exam(exam_id, name).await?)
 }
 
 /// Adds questions at the end of an exam: one from the editor, or a whole imported file.
@@ -394,7 +255,7 @@ pub async fn add_questions(
     exam_id: i64,
     questions: Vec<QuestionInput>,
 ) -> Reply<Vec<Question>> {
-    Ok(desk.workspace.add_questions(exam_id, questions).await?)
+    Ok(desk.workspace().add_questions(exam_id, questions).await?)
 }
 
 #[tauri::command]
@@ -404,7 +265,7 @@ pub async fn update_question(
     question: QuestionInput,
 ) -> Reply<Question> {
     Ok(desk
-        .workspace
+        .workspace()
         .update_question(question_id, question)
         .await?)
 }
@@ -412,7 +273,7 @@ pub async fn update_question(
 /// Refused with the reason when answers are boxed for the question.
 #[tauri::command]
 pub async fn delete_question(desk: State<'_, Desk>, question_id: i64) -> Reply<()> {
-    Ok(desk.workspace.delete_question(question_id).await?)
+    Ok(desk.workspace().delete_question(question_id).await?)
 }
 
 /// Imports files and folders dropped on the window, by the paths the webview reported.
@@ -425,7 +286,7 @@ pub async fn import_paths(
     if paths.is_empty() {
         return Err(invalid("nothing was dropped"));
     }
-    Ok(desk.workspace.import_paths(exam_id, paths).await)
+    Ok(desk.workspace().import_paths(exam_id, paths).await)
 }
 
 /// Test hook for the end-to-end latency figure: sends `count` events for one answer, each
@@ -442,16 +303,12 @@ pub async fn e2e_probe_events(
     if std::env::var("GRADEDESK_E2E").as_deref() != Ok("1") {
         return Err(invalid("this command only runs in the end-to-end test"));
     }
-    let workspace = &desk.workspace;
-    let view = workspace
-        .store
-        .run(move |conn| crate::exams::item_view(conn, item_id))
-        .await
-        .map_err(DeskError::from)?;
+    let workspace = desk.workspace();
+    let view = workspace.item(item_id).await?;
     let mut sent = Vec::with_capacity(count as usize);
     for i in 0..count.min(1000) {
         let mut item = view.clone();
-        item.state = crate::exams::ItemState::Done;
+        item.state = ItemState::Done;
         item.score = Some(1000.0 + f64::from(i));
         item.teacher_score = None;
         let at = std::time::SystemTime::now()

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use tauri::http::{header, Request, Response, StatusCode};
 use tauri::UriSchemeResponder;
 
-use crate::exams;
 use crate::workspace::Workspace;
 
 /// The custom protocol's scheme; the CSP allows images from it.
@@ -25,29 +24,15 @@ pub fn serve(workspace: Arc<Workspace>, request: Request<Vec<u8>>, responder: Ur
 }
 
 fn respond(workspace: &Workspace, path: &str) -> Response<Vec<u8>> {
-    let file = {
-        let conn = workspace.store.lock();
-        match path.split_once('/') {
-            Some(("page", id)) => id
-                .parse()
+    let found = path
+        .split_once('/')
+        .and_then(|(kind, id)| Some((kind, id.parse().ok()?)))
+        .and_then(|(kind, id)| workspace.image_file(kind, id))
+        .and_then(|image| {
+            std::fs::read(&image.path)
                 .ok()
-                .and_then(|id| exams::page_by_id(&conn, id).ok())
-                .map(|p| (p.preview_path, "image/jpeg")),
-            // Pages imported before thumbnails existed fall back to their preview.
-            Some(("thumb", id)) => id
-                .parse()
-                .ok()
-                .and_then(|id| exams::page_by_id(&conn, id).ok())
-                .map(|p| (p.thumb_path.unwrap_or(p.preview_path), "image/jpeg")),
-            Some(("crop", id)) => id
-                .parse()
-                .ok()
-                .and_then(|id| exams::crop_path(&conn, id).ok())
-                .map(|p| (p, "image/png")),
-            _ => None,
-        }
-    };
-    let found = file.and_then(|(path, mime)| std::fs::read(path).ok().map(|bytes| (bytes, mime)));
+                .map(|bytes| (bytes, image.mime_type))
+        });
     let response = match found {
         Some((bytes, mime)) => Response::builder()
             .status(StatusCode::OK)

@@ -12,11 +12,10 @@ use std::time::Duration;
 use tauri::{AppHandle, Emitter, Manager, RunEvent};
 use tokio_util::sync::CancellationToken;
 
+use crate::engine::{Engine, PoolOptions};
 use crate::events::{Event, EventBody, EventSink};
-use crate::grading::{ApiKey, SwappableGrader};
-use crate::settings::{KeyStore, Settings};
+use crate::settings::KeyStore;
 use crate::store::now_ms;
-use crate::worker::{GradingRunner, Pool, PoolConfig};
 use crate::workspace::Workspace;
 
 /// The one event name the UI listens to; the payload is a `seq`-numbered [`Event`].
@@ -24,15 +23,8 @@ pub const EVENT_NAME: &str = "gradedesk:event";
 /// How often the core says it is alive; the UI shows "Reconnecting" after two silent periods.
 pub const HEARTBEAT: Duration = Duration::from_secs(2);
 
-/// What every command can reach.
-pub struct Desk {
-    pub workspace: Arc<Workspace>,
-    pub pool: Arc<Pool>,
-    /// The grader in use (replaced when the settings change) and the key it reads.
-    pub grader: Arc<SwappableGrader>,
-    pub api_key: ApiKey,
-    pub key_store: KeyStore,
-}
+/// What every command reaches: the running core.
+pub type Desk = Arc<Engine>;
 
 struct TauriSink(AppHandle);
 
@@ -54,44 +46,25 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let settings = {
-        let conn = workspace.store.lock();
-        Settings::load(&conn)
-            .unwrap_or_default()
-            .with_env_overrides()
-    };
-    let key_store = KeyStore::default_location();
-    let api_key = ApiKey::new(key_store.load().0);
-    let grader = match crate::settings::build_grader(&settings, api_key.clone()) {
-        Ok(g) => Arc::new(SwappableGrader::new(g)),
+    let engine = tauri::async_runtime::block_on(Engine::start(
+        workspace.clone(),
+        KeyStore::default_location(),
+        PoolOptions::default(),
+    ));
+    let engine = match engine {
+        Ok(engine) => engine,
         Err(e) => {
             eprintln!("error: could not set up grading: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let pool_config = PoolConfig {
-        concurrency: usize::from(settings.concurrency),
-        limits: crate::pacing::RateLimits {
-            requests_per_minute: settings.requests_per_minute,
-            tokens_per_minute: 0,
-        },
-        ..PoolConfig::default()
-    };
-    let runner = GradingRunner::new(&workspace, grader.clone());
-    let pool = Pool::new(workspace.clone(), Arc::new(runner), pool_config);
     let shutdown = CancellationToken::new();
     let image_workspace = workspace.clone();
     let app = tauri::Builder::default()
         // Desktop notifications when a batch finishes; without a notification service
         // (no D-Bus session) showing one fails in the background and the UI's toast remains.
         .plugin(tauri_plugin_notification::init())
-        .manage(Desk {
-            workspace: workspace.clone(),
-            pool: pool.clone(),
-            grader,
-            api_key,
-            key_store,
-        })
+        .manage::<Desk>(engine)
         .register_asynchronous_uri_scheme_protocol(
             images::SCHEME,
             move |_ctx, request, responder| {
@@ -135,11 +108,13 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             let shutdown = shutdown.clone();
             move |app| {
                 let desk = app.state::<Desk>();
-                desk.workspace
+                desk.workspace()
                     .events
                     .add_sink(Arc::new(TauriSink(app.handle().clone())));
-                tauri::async_runtime::spawn(desk.pool.clone().run(shutdown.clone()));
-                let events = desk.workspace.events.clone();
+                let engine = Desk::clone(&desk);
+                let pool_stop = shutdown.clone();
+                tauri::async_runtime::spawn(async move { engine.run(pool_stop).await });
+                let events = desk.workspace().events.clone();
                 let stop = shutdown.clone();
                 tauri::async_runtime::spawn(async move {
                     loop {
@@ -150,7 +125,7 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
                         events.emit(EventBody::Heartbeat { at_ms: now_ms() });
                     }
                 });
-                tracing::info!(data_dir = %desk.workspace.data_dir.display(), "window opened");
+                tracing::info!(data_dir = %desk.workspace().data_dir.display(), "window opened");
                 Ok(())
             }
         })

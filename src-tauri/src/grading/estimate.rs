@@ -3,6 +3,7 @@
 
 use rusqlite::Connection;
 use serde::Serialize;
+use ts_rs::TS;
 
 use super::image_prep;
 use super::pricing::{self, AnswerEstimate};
@@ -15,7 +16,7 @@ struct Pending {
 }
 
 /// The totals for a batch.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, TS)]
 pub struct BatchEstimate {
     pub model: String,
     pub answers: u64,
@@ -38,7 +39,7 @@ pub struct BatchEstimate {
 }
 
 /// What stored grades report.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, TS)]
 pub struct BatchActual {
     pub graded: u64,
     pub prompt_tokens: i64,

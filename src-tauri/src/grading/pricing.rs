@@ -8,6 +8,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use super::prompt::{question_text, SYSTEM_INSTRUCTION};
 use crate::exams::Question;
@@ -82,7 +83,7 @@ pub fn text_tokens(text: &str) -> u64 {
 }
 
 /// A price per million tokens for the models whose id starts with `model_prefix`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Price {
     pub model_prefix: String,
     pub input_per_mtok: f64,

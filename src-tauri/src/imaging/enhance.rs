@@ -16,10 +16,8 @@ use rand::Rng;
 use super::limits::MAX_PIXELS;
 use super::pages::{load_upright, save, write_previews};
 use super::{cache, ImagingError};
-use crate::events::EventBody;
 use crate::exams;
 use crate::store::Store;
-use crate::workspace::Workspace;
 
 /// Below this effective resolution handwriting loses strokes: the page is upscaled.
 pub const LOW_DPI: f64 = 150.0;
@@ -357,30 +355,4 @@ fn remove_all(paths: &[PathBuf]) {
     for p in paths {
         let _ = std::fs::remove_file(p);
     }
-}
-
-/// The UPSCALE_SUBMISSION job body: enhances every page of the submission still pending,
-/// one at a time (one decoded page in memory), then tells the front ends to refresh.
-pub async fn upscale_submission(
-    workspace: &Workspace,
-    submission_id: i64,
-) -> Result<(), ImagingError> {
-    let ids = workspace
-        .store
-        .run(move |conn| exams::pending_enhancement_pages(conn, submission_id))
-        .await
-        .map_err(|e| ImagingError::Store(e.to_string()))?;
-    let mut changed = false;
-    for page_id in ids {
-        let store = workspace.store.clone();
-        changed |= tokio::task::spawn_blocking(move || enhance_page(&store, page_id))
-            .await
-            .map_err(|_| ImagingError::Store("a background task stopped unexpectedly".into()))??;
-    }
-    if changed {
-        workspace.events.emit(EventBody::Changed {
-            what: "submissions".into(),
-        });
-    }
-    Ok(())
 }

@@ -6,7 +6,7 @@
 //! One job per file: [`limits`] (what is refused, before decoding), [`formats`] (raster
 //! decoding and colour normalisation), [`pdf`] (scanner PDFs and rendering), [`heif`]
 //! (iPhone photos), [`pages`] (page files and previews), [`import`] (the page-by-page
-//! pipeline), [`crop`], [`cache`] and [`enhance`] (the UPSCALE_SUBMISSION job).
+//! pipeline), [`crop`], [`cache`] and [`enhance`] (page enhancement; the job that runs it is in `jobs`).
 
 use std::path::{Path, PathBuf};
 
@@ -23,7 +23,6 @@ pub mod resize;
 mod subprocess;
 
 pub use crop::{clamp_bbox, crop_to_file, pixel_rect};
-pub use enhance::upscale_submission;
 pub use formats::decode_scan;
 pub use import::{import_scan, ImportedPage, ScanSource};
 pub use limits::{MAX_FILE_BYTES, MAX_PAGES, MAX_PIXELS};

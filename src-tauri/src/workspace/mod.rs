@@ -7,200 +7,47 @@ use std::sync::Arc;
 use rand::Rng;
 use serde::Serialize;
 use tokio::sync::Notify;
+use ts_rs::TS;
 
-use crate::events::{EventBody, EventHub};
+mod drop;
+mod grading;
+
+pub use drop::{expand_scan_paths, DropReport, ExpandedPaths, FileNote, SCAN_EXTENSIONS};
+pub use grading::{Estimate, SettingsView};
+
+use crate::error::CoreError;
+use crate::events::{Changed, EventBody, EventHub};
 use crate::exams::{
     self, Bbox, Exam, ExamError, ItemView, PageFiles, PageInfo, Question, QuestionInput,
     SubmissionSummary,
 };
-use crate::imaging::{self, ImagingError};
+use crate::imaging;
 use crate::queue::{self, Counts, NewJob, PauseScope};
 use crate::store::{now_ms, Store, StoreError};
 
-/// Every error a front end may show, with a stable code for the UI.
-#[derive(Debug, thiserror::Error)]
-pub enum DeskError {
-    #[error(transparent)]
-    Exam(#[from] ExamError),
-    #[error(transparent)]
-    Imaging(#[from] ImagingError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("{0}")]
-    Invalid(String),
-}
-
-impl From<rusqlite::Error> for DeskError {
-    fn from(e: rusqlite::Error) -> Self {
-        DeskError::Store(StoreError::Sqlite(e))
-    }
-}
-
-impl DeskError {
-    /// A short machine-readable kind, so the UI can react without parsing sentences.
-    pub fn code(&self) -> &'static str {
-        match self {
-            DeskError::Exam(ExamError::NotFound(_)) => "not_found",
-            DeskError::Exam(ExamError::Invalid(_)) | DeskError::Invalid(_) => "invalid",
-            DeskError::Imaging(ImagingError::BadInput { .. }) => "bad_file",
-            DeskError::Imaging(ImagingError::BadBox(_)) => "bad_box",
-            DeskError::Imaging(_) => "io",
-            DeskError::Exam(ExamError::Store(_)) | DeskError::Store(_) => "storage",
-        }
-    }
+/// A new exam's id (what `create_exam` answers, in the window and on the CLI).
+#[derive(Debug, Clone, Copy, Serialize, TS, PartialEq)]
+pub struct ExamCreated {
+    pub exam_id: i64,
 }
 
 /// What an import produced (the CLI prints it, the UI lists it).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
 pub struct ImportResult {
     pub submission_id: i64,
     pub file: String,
     pub pages: usize,
 }
 
-/// A file that was left out of a drop, and why (in a sentence for the teacher).
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct FileNote {
-    pub file: String,
-    pub reason: String,
-}
-
-/// What a drop of files and folders did, file by file.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct DropReport {
-    pub imported: Vec<ImportResult>,
-    /// Not scans (hidden files, other kinds of files, unreadable folders): not tried.
-    pub skipped: Vec<FileNote>,
-    /// Scans that were tried and refused (damaged, too large, …).
-    pub failed: Vec<FileNote>,
-}
-
-/// The scans found under dropped paths, in import order, and what was left out.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ExpandedPaths {
-    pub scans: Vec<PathBuf>,
-    pub skipped: Vec<FileNote>,
-}
-
-/// The file name endings import understands (the content is checked again on import).
-pub const SCAN_EXTENSIONS: &[&str] = &[
-    "jpg", "jpeg", "png", "tif", "tiff", "webp", "heic", "heif", "pdf",
-];
-
-/// How deep a dropped folder is searched: deep enough for "class/student/page" trees, not
-/// so deep that a drop of a home folder walks the whole disk.
-const MAX_DEPTH: usize = 8;
-
-/// Turns dropped paths into the scans to import: files are kept when their ending is a scan
-/// format; folders are walked recursively, each folder's entries in name order, so a class
-/// folder imports in the order the teacher sees it. Hidden files and folders (".name") are
-/// skipped silently when inside a folder and reported when dropped themselves; other files
-/// are reported as skipped, one note each.
-pub fn expand_scan_paths(paths: &[PathBuf]) -> ExpandedPaths {
-    let mut out = ExpandedPaths::default();
-    for path in paths {
-        expand_one(path, 0, true, &mut out);
-    }
-    out
-}
-
-fn is_hidden(path: &Path) -> bool {
-    path.file_name()
-        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-}
-
-fn display_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
-}
-
-fn expand_one(path: &Path, depth: usize, dropped: bool, out: &mut ExpandedPaths) {
-    let skip = |out: &mut ExpandedPaths, reason: &str| {
-        out.skipped.push(FileNote {
-            file: display_name(path),
-            reason: reason.into(),
-        })
-    };
-    if is_hidden(path) {
-        if dropped {
-            skip(out, "hidden files are not imported");
-        }
-        return;
-    }
-    // Symbolic links are followed for what was dropped, not inside folders (no loops).
-    let meta = if dropped {
-        std::fs::metadata(path)
-    } else {
-        std::fs::symlink_metadata(path)
-    };
-    let meta = match meta {
-        Ok(m) => m,
-        Err(_) => return skip(out, "it could not be read"),
-    };
-    if meta.is_dir() {
-        if depth >= MAX_DEPTH {
-            return skip(out, "the folder is nested too deep; drop it on its own");
-        }
-        let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
-            Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
-            Err(_) => return skip(out, "the folder could not be opened"),
-        };
-        entries.sort_by_key(|p| natural_key(&display_name(p)));
-        for entry in entries {
-            expand_one(&entry, depth + 1, false, out);
-        }
-    } else if meta.is_file() {
-        let known = path
-            .extension()
-            .map(|e| e.to_string_lossy().to_lowercase())
-            .is_some_and(|e| SCAN_EXTENSIONS.contains(&e.as_str()));
-        if known {
-            out.scans.push(path.to_path_buf());
-        } else {
-            skip(
-                out,
-                "not a scan (GradeDesk imports JPEG, PNG, TIFF, WebP, HEIC and PDF files)",
-            );
-        }
-    } else {
-        skip(out, "not a file or a folder");
-    }
-}
-
-/// Sorts "page2" before "page10" (and case aside), as a file manager shows names.
-fn natural_key(name: &str) -> Vec<(u8, u64, String)> {
-    let mut key = Vec::new();
-    let mut chars = name.chars().peekable();
-    while let Some(&c) = chars.peek() {
-        if c.is_ascii_digit() {
-            let mut digits = String::new();
-            while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
-                digits.push(d);
-                chars.next();
-            }
-            key.push((0, digits.parse().unwrap_or(u64::MAX), digits));
-        } else {
-            let mut text = String::new();
-            while let Some(&t) = chars.peek().filter(|t| !t.is_ascii_digit()) {
-                text.extend(t.to_lowercase());
-                chars.next();
-            }
-            key.push((1, 0, text));
-        }
-    }
-    key
-}
-
 /// The answer region and its grading job, just created.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, TS)]
 pub struct CropResult {
     pub item_id: i64,
     pub job_id: i64,
 }
 
 /// Everything the UI shows, as of `seq`: events with a higher seq apply on top.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct Snapshot {
     pub seq: u64,
     pub exams: Vec<Exam>,
@@ -210,11 +57,18 @@ pub struct Snapshot {
 }
 
 /// One submission with its pages and answers, for the crop page.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct SubmissionDetail {
     pub submission: SubmissionSummary,
     pub pages: Vec<PageInfo>,
     pub items: Vec<ItemView>,
+}
+
+/// An image file the window may show, found by id (never by a path from the page).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageFile {
+    pub path: PathBuf,
+    pub mime_type: &'static str,
 }
 
 /// An opened data dir.
@@ -228,7 +82,7 @@ pub struct Workspace {
 
 impl Workspace {
     /// Opens or creates the data dir.
-    pub fn open(data_dir: &Path) -> Result<Arc<Self>, DeskError> {
+    pub fn open(data_dir: &Path) -> Result<Arc<Self>, CoreError> {
         let store = Store::open(data_dir)?;
         Ok(Arc::new(Self {
             data_dir: data_dir.to_path_buf(),
@@ -248,10 +102,10 @@ impl Workspace {
         &self,
         name: String,
         questions: Vec<QuestionInput>,
-    ) -> Result<i64, DeskError> {
+    ) -> Result<i64, CoreError> {
         let id = self
             .store
-            .run(move |conn| -> Result<i64, DeskError> {
+            .run(move |conn| -> Result<i64, CoreError> {
                 let tx = conn.transaction()?;
                 let id = exams::create_exam(&tx, &name, &questions)?;
                 tx.commit()?;
@@ -259,7 +113,7 @@ impl Workspace {
             })
             .await?;
         self.events.emit(EventBody::Changed {
-            what: "exams".into(),
+            what: Changed::Exams,
         });
         Ok(id)
     }
@@ -268,10 +122,10 @@ impl Workspace {
     async fn edit_exams<T: Send + 'static>(
         &self,
         edit: impl FnOnce(&rusqlite::Transaction) -> Result<T, ExamError> + Send + 'static,
-    ) -> Result<T, DeskError> {
+    ) -> Result<T, CoreError> {
         let out = self
             .store
-            .run(move |conn| -> Result<T, DeskError> {
+            .run(move |conn| -> Result<T, CoreError> {
                 let tx = conn.transaction()?;
                 let out = edit(&tx)?;
                 tx.commit()?;
@@ -279,13 +133,13 @@ impl Workspace {
             })
             .await?;
         self.events.emit(EventBody::Changed {
-            what: "exams".into(),
+            what: Changed::Exams,
         });
         Ok(out)
     }
 
     /// Renames an exam.
-    pub async fn update_exam(&self, exam_id: i64, name: String) -> Result<(), DeskError> {
+    pub async fn update_exam(&self, exam_id: i64, name: String) -> Result<(), CoreError> {
         self.edit_exams(move |tx| exams::update_exam(tx, exam_id, &name))
             .await
     }
@@ -296,7 +150,7 @@ impl Workspace {
         &self,
         exam_id: i64,
         questions: Vec<QuestionInput>,
-    ) -> Result<Vec<Question>, DeskError> {
+    ) -> Result<Vec<Question>, CoreError> {
         self.edit_exams(move |tx| exams::add_questions(tx, exam_id, &questions))
             .await
     }
@@ -306,13 +160,13 @@ impl Workspace {
         &self,
         question_id: i64,
         question: QuestionInput,
-    ) -> Result<Question, DeskError> {
+    ) -> Result<Question, CoreError> {
         self.edit_exams(move |tx| exams::update_question(tx, question_id, &question))
             .await
     }
 
     /// Deletes a question nobody has answered (others are refused with the reason).
-    pub async fn delete_question(&self, question_id: i64) -> Result<(), DeskError> {
+    pub async fn delete_question(&self, question_id: i64) -> Result<(), CoreError> {
         self.edit_exams(move |tx| exams::delete_question(tx, question_id))
             .await
     }
@@ -332,7 +186,7 @@ impl Workspace {
             match self.import_path(exam_id, &path).await {
                 Ok(done) => report.imported.push(done),
                 Err(e) => report.failed.push(FileNote {
-                    file: display_name(&path),
+                    file: drop::display_name(&path),
                     reason: e.to_string(),
                 }),
             }
@@ -341,7 +195,7 @@ impl Workspace {
     }
 
     /// Imports one scan from disk (its size is checked before it is read).
-    pub async fn import_path(&self, exam_id: i64, path: &Path) -> Result<ImportResult, DeskError> {
+    pub async fn import_path(&self, exam_id: i64, path: &Path) -> Result<ImportResult, CoreError> {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -360,7 +214,7 @@ impl Workspace {
         exam_id: i64,
         file_name: &str,
         bytes: Vec<u8>,
-    ) -> Result<ImportResult, DeskError> {
+    ) -> Result<ImportResult, CoreError> {
         self.import_source(exam_id, file_name, imaging::ScanSource::Bytes(bytes))
             .await
     }
@@ -374,7 +228,7 @@ impl Workspace {
         exam_id: i64,
         file_name: &str,
         source: imaging::ScanSource,
-    ) -> Result<ImportResult, DeskError> {
+    ) -> Result<ImportResult, CoreError> {
         {
             let conn_store = self.store.clone();
             conn_store
@@ -391,7 +245,7 @@ impl Workspace {
             imaging::import_scan(&name, source, &target)
         })
         .await
-        .map_err(|_| DeskError::Store(StoreError::Join))??;
+        .map_err(|_| CoreError::Store(StoreError::Join))??;
         let student = student_from_file_name(&file_name);
         let (name, page_count) = (file_name.clone(), imported.len());
         let needs_enhancement = imported.iter().any(|p| p.assessment.needs_enhance());
@@ -410,7 +264,7 @@ impl Workspace {
             .collect();
         let inserted = self
             .store
-            .run(move |conn| -> Result<i64, DeskError> {
+            .run(move |conn| -> Result<i64, CoreError> {
                 let tx = conn.transaction()?;
                 let id = exams::insert_submission(&tx, exam_id, &student, &name, &new_pages)?;
                 if needs_enhancement {
@@ -447,7 +301,7 @@ impl Workspace {
             self.wake.notify_waiters();
         }
         self.events.emit(EventBody::Changed {
-            what: "submissions".into(),
+            what: Changed::Submissions,
         });
         Ok(ImportResult {
             submission_id,
@@ -464,7 +318,7 @@ impl Workspace {
         page_number: i64,
         question_label: &str,
         bbox: Bbox,
-    ) -> Result<CropResult, DeskError> {
+    ) -> Result<CropResult, CoreError> {
         self.crop_and_queue(submission_id, page_number, question_label, bbox, None)
             .await
     }
@@ -477,7 +331,7 @@ impl Workspace {
         item_id: i64,
         question_label: &str,
         bbox: Bbox,
-    ) -> Result<CropResult, DeskError> {
+    ) -> Result<CropResult, CoreError> {
         // A box already removed is refused by `remove_item` inside the transaction.
         let old = self
             .store
@@ -502,12 +356,12 @@ impl Workspace {
         question_label: &str,
         bbox: Bbox,
         replaces: Option<i64>,
-    ) -> Result<CropResult, DeskError> {
+    ) -> Result<CropResult, CoreError> {
         let label = question_label.to_string();
         let (page, question) = self
             .store
             .run(
-                move |conn| -> Result<(PageFiles, exams::Question), DeskError> {
+                move |conn| -> Result<(PageFiles, exams::Question), CoreError> {
                     let page = exams::page_by_number(conn, submission_id, page_number)?;
                     let question = exams::question_for_submission(conn, submission_id, &label)?;
                     Ok((page, question))
@@ -520,7 +374,7 @@ impl Workspace {
             let (store, page_id) = (self.store.clone(), page.id);
             tokio::task::spawn_blocking(move || imaging::enhance::enhance_page(&store, page_id))
                 .await
-                .map_err(|_| DeskError::Store(StoreError::Join))??;
+                .map_err(|_| CoreError::Store(StoreError::Join))??;
             self.store
                 .run(move |conn| exams::page_by_id(conn, page_id))
                 .await?
@@ -536,12 +390,12 @@ impl Workspace {
         let (source, target) = (PathBuf::from(&page.path), crop_path.clone());
         tokio::task::spawn_blocking(move || imaging::crop_to_file(&source, clamped, &target))
             .await
-            .map_err(|_| DeskError::Store(StoreError::Join))??;
+            .map_err(|_| CoreError::Store(StoreError::Join))??;
         let crop_str = crop_path.to_string_lossy().into_owned();
         let created = self
             .store
             .run(
-                move |conn| -> Result<(CropResult, Vec<ItemView>), DeskError> {
+                move |conn| -> Result<(CropResult, Vec<ItemView>), CoreError> {
                     let tx = conn.transaction()?;
                     let now = now_ms();
                     let (item_id, mut superseded) = exams::insert_item(
@@ -590,9 +444,9 @@ impl Workspace {
     /// answer leaves the crop page, review and export, in one transaction; front ends get its
     /// last event (marked `removed`). A running worker finds its job cancelled and its
     /// result is refused by the fencing, as for a re-crop.
-    pub async fn delete_item(&self, item_id: i64) -> Result<(), DeskError> {
+    pub async fn delete_item(&self, item_id: i64) -> Result<(), CoreError> {
         self.store
-            .run(move |conn| -> Result<(), DeskError> {
+            .run(move |conn| -> Result<(), CoreError> {
                 let tx = conn.transaction()?;
                 exams::remove_item(&tx, item_id)?;
                 queue::cancel_for_item(&tx, item_id, now_ms())?;
@@ -606,10 +460,10 @@ impl Workspace {
 
     /// Undoes a delete: the box comes back with its grade, or is queued again when the
     /// delete stopped its grading. Front ends get its view.
-    pub async fn restore_item(&self, item_id: i64) -> Result<(), DeskError> {
+    pub async fn restore_item(&self, item_id: i64) -> Result<(), CoreError> {
         let requeued = self
             .store
-            .run(move |conn| -> Result<bool, DeskError> {
+            .run(move |conn| -> Result<bool, CoreError> {
                 let tx = conn.transaction()?;
                 let needs_grading = exams::restore_item(&tx, item_id)?;
                 if needs_grading {
@@ -639,15 +493,15 @@ impl Workspace {
 
     /// Tells front ends that another process changed the data (the CLI beside the window).
     pub fn note_external_change(&self) {
-        self.events.emit(EventBody::Changed { what: "all".into() });
+        self.events.emit(EventBody::Changed { what: Changed::All });
     }
 
     /// The whole state the UI shows, with the seq it is current to.
-    pub async fn snapshot(&self) -> Result<Snapshot, DeskError> {
+    pub async fn snapshot(&self) -> Result<Snapshot, CoreError> {
         // Read seq first: an event racing with the reads is then re-applied, never lost.
         let seq = self.events.current_seq();
         self.store
-            .run(move |conn| -> Result<Snapshot, DeskError> {
+            .run(move |conn| -> Result<Snapshot, CoreError> {
                 Ok(Snapshot {
                     seq,
                     exams: exams::list_exams(conn)?,
@@ -660,7 +514,7 @@ impl Workspace {
     }
 
     /// The exams with their questions (without the rest of the snapshot).
-    pub async fn exams(&self) -> Result<Vec<Exam>, DeskError> {
+    pub async fn exams(&self) -> Result<Vec<Exam>, CoreError> {
         Ok(self.store.run(|conn| exams::list_exams(conn)).await?)
     }
 
@@ -668,9 +522,9 @@ impl Workspace {
     pub async fn submission_detail(
         &self,
         submission_id: i64,
-    ) -> Result<SubmissionDetail, DeskError> {
+    ) -> Result<SubmissionDetail, CoreError> {
         self.store
-            .run(move |conn| -> Result<SubmissionDetail, DeskError> {
+            .run(move |conn| -> Result<SubmissionDetail, CoreError> {
                 Ok(SubmissionDetail {
                     submission: exams::submission(conn, submission_id)?,
                     pages: exams::pages(conn, submission_id)?,
@@ -681,40 +535,40 @@ impl Workspace {
     }
 
     /// Stops new grading (all, or one exam's) in every process until resumed.
-    pub async fn pause(&self, scope: PauseScope, reason: String) -> Result<(), DeskError> {
+    pub async fn pause(&self, scope: PauseScope, reason: String) -> Result<(), CoreError> {
         self.store
             .run(move |conn| queue::pause(conn, scope, &reason, None, now_ms()))
             .await?;
         self.events.emit(EventBody::Changed {
-            what: "queue".into(),
+            what: Changed::Queue,
         });
         Ok(())
     }
 
     /// Lifts a pause; returns whether there was one.
-    pub async fn resume(&self, scope: PauseScope) -> Result<bool, DeskError> {
+    pub async fn resume(&self, scope: PauseScope) -> Result<bool, CoreError> {
         let was = self
             .store
             .run(move |conn| queue::resume(conn, scope))
             .await?;
         self.wake.notify_waiters();
         self.events.emit(EventBody::Changed {
-            what: "queue".into(),
+            what: Changed::Queue,
         });
         Ok(was)
     }
 
     /// The live job of an answer, or a clear error when it has none.
-    pub async fn active_job(&self, item_id: i64) -> Result<i64, DeskError> {
+    pub async fn active_job(&self, item_id: i64) -> Result<i64, CoreError> {
         self.store
             .run(move |conn| queue::active_job_for_item(conn, item_id))
             .await?
-            .ok_or_else(|| DeskError::Invalid(format!("answer {item_id} is not queued or grading")))
+            .ok_or_else(|| CoreError::Invalid(format!("answer {item_id} is not queued or grading")))
     }
 
     /// Cancels an answer's grading from a process without a pool (the CLI); a running
     /// worker elsewhere notices and aborts.
-    pub async fn cancel_item(&self, item_id: i64) -> Result<(), DeskError> {
+    pub async fn cancel_item(&self, item_id: i64) -> Result<(), CoreError> {
         let job = self.active_job(item_id).await?;
         self.store
             .run(move |conn| queue::cancel(conn, job, now_ms()))
@@ -724,14 +578,14 @@ impl Workspace {
     }
 
     /// "Grade this one now": the answer's job jumps the queue.
-    pub async fn prioritize_item(&self, item_id: i64) -> Result<(), DeskError> {
+    pub async fn prioritize_item(&self, item_id: i64) -> Result<(), CoreError> {
         let job = self.active_job(item_id).await?;
         let moved = self
             .store
             .run(move |conn| queue::prioritize(conn, job, 100, now_ms()))
             .await?;
         if !moved {
-            return Err(DeskError::Invalid(format!(
+            return Err(CoreError::Invalid(format!(
                 "answer {item_id} is already being graded"
             )));
         }
@@ -740,16 +594,16 @@ impl Workspace {
     }
 
     /// Jobs given up on, with their reasons.
-    pub async fn dead_jobs(&self) -> Result<Vec<queue::DeadJob>, DeskError> {
+    pub async fn dead_jobs(&self) -> Result<Vec<queue::DeadJob>, CoreError> {
         Ok(self.store.run(|conn| queue::dead_jobs(conn)).await?)
     }
 
     /// Gives failed jobs (one, or all when `job_id` is None) a fresh set of attempts;
     /// returns how many were queued again.
-    pub async fn retry_dead(&self, job_id: Option<i64>) -> Result<usize, DeskError> {
+    pub async fn retry_dead(&self, job_id: Option<i64>) -> Result<usize, CoreError> {
         let retried = self
             .store
-            .run(move |conn| -> Result<Vec<Option<i64>>, DeskError> {
+            .run(move |conn| -> Result<Vec<Option<i64>>, CoreError> {
                 let jobs = queue::dead_jobs(conn)?;
                 let mut items = Vec::new();
                 for job in jobs
@@ -770,8 +624,31 @@ impl Workspace {
         Ok(retried.len())
     }
 
+    /// The file behind an image the window shows by id: `page` (a preview), `thumb` (a
+    /// thumbnail; the preview for pages imported before thumbnails existed) or `crop` (an
+    /// answer). Blocking (one indexed lookup); None for an unknown kind or id.
+    pub fn image_file(&self, kind: &str, id: i64) -> Option<ImageFile> {
+        let conn = self.store.lock();
+        let (path, mime_type) = match kind {
+            "page" => (
+                exams::page_by_id(&conn, id).ok()?.preview_path,
+                "image/jpeg",
+            ),
+            "thumb" => {
+                let page = exams::page_by_id(&conn, id).ok()?;
+                (page.thumb_path.unwrap_or(page.preview_path), "image/jpeg")
+            }
+            "crop" => (exams::crop_path(&conn, id).ok()?, "image/png"),
+            _ => return None,
+        };
+        Some(ImageFile {
+            path: PathBuf::from(path),
+            mime_type,
+        })
+    }
+
     /// Job counts by state.
-    pub async fn counts(&self) -> Result<Counts, DeskError> {
+    pub async fn counts(&self) -> Result<Counts, CoreError> {
         Ok(self.store.run(|conn| queue::counts(conn)).await?)
     }
 }
@@ -813,79 +690,6 @@ fn student_from_file_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dropped_folders_expand_recursively_in_name_order_with_a_note_per_skipped_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("class 10B");
-        let touch = |rel: &str| {
-            let p = root.join(rel);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, b"x").unwrap();
-        };
-        for f in [
-            "page10.jpg",
-            "page2.JPG",
-            "Ada/scan.pdf",
-            "Ada/notes.txt",
-            ".hidden.png",
-            ".git/objects.png",
-            "bob/p1.heic",
-            "bob/deeper/p2.tiff",
-            "Thumbs.db",
-        ] {
-            touch(f);
-        }
-        let loose = dir.path().join("loose.png");
-        std::fs::write(&loose, b"x").unwrap();
-        let dotted = dir.path().join(".secret.jpg");
-        std::fs::write(&dotted, b"x").unwrap();
-        let missing = dir.path().join("gone.jpg");
-
-        let got = expand_scan_paths(&[loose.clone(), root.clone(), dotted, missing]);
-        let rel: Vec<String> = got
-            .scans
-            .iter()
-            .map(|p| {
-                p.strip_prefix(dir.path())
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
-        assert_eq!(
-            rel,
-            [
-                "loose.png",
-                "class 10B/Ada/scan.pdf",
-                "class 10B/bob/deeper/p2.tiff",
-                "class 10B/bob/p1.heic",
-                "class 10B/page2.JPG",
-                "class 10B/page10.jpg",
-            ]
-        );
-        let skipped: Vec<(&str, &str)> = got
-            .skipped
-            .iter()
-            .map(|n| (n.file.as_str(), n.reason.split(' ').next().unwrap()))
-            .collect();
-        assert_eq!(
-            skipped,
-            [
-                ("notes.txt", "not"),
-                ("Thumbs.db", "not"),
-                (".secret.jpg", "hidden"),
-                ("gone.jpg", "it"),
-            ]
-        );
-    }
-
-    #[test]
-    fn natural_order_puts_page2_before_page10() {
-        let mut names = vec!["p10", "P2", "p1", "a"];
-        names.sort_by_key(|n| natural_key(n));
-        assert_eq!(names, ["a", "p1", "P2", "p10"]);
-    }
 
     #[tokio::test]
     async fn a_drop_imports_each_scan_and_reports_the_rest() {
@@ -978,10 +782,10 @@ mod tests {
         }
 
         let twice = ws.delete_item(gone.item_id).await.unwrap_err();
-        assert_eq!(twice.code(), "invalid");
+        assert_eq!(twice.code(), crate::error::ErrorCode::Invalid);
         assert!(twice.to_string().contains("already removed"), "{twice}");
         let missing = ws.delete_item(9999).await.unwrap_err();
-        assert_eq!(missing.code(), "not_found");
+        assert_eq!(missing.code(), crate::error::ErrorCode::NotFound);
         assert!(missing.to_string().contains("no answer number 9999"));
     }
 
@@ -1008,7 +812,7 @@ mod tests {
             .recrop_item(q1.item_id, "Q9", bbox(0.5))
             .await
             .unwrap_err();
-        assert_eq!(err.code(), "not_found", "{err}");
+        assert_eq!(err.code(), crate::error::ErrorCode::NotFound, "{err}");
         assert_eq!(
             ids(ws.submission_detail(sub).await.unwrap().items),
             [q1.item_id]
@@ -1058,7 +862,7 @@ mod tests {
             .recrop_item(moved.item_id, "Q1", bbox(0.1))
             .await
             .unwrap_err();
-        assert_eq!(stale.code(), "invalid");
+        assert_eq!(stale.code(), crate::error::ErrorCode::Invalid);
         assert!(stale.to_string().contains("already removed"), "{stale}");
     }
 
@@ -1106,7 +910,10 @@ mod tests {
             ids(ws.submission_detail(sub).await.unwrap().items),
             [newer.item_id]
         );
-        assert_eq!(ws.restore_item(9999).await.unwrap_err().code(), "not_found");
+        assert_eq!(
+            ws.restore_item(9999).await.unwrap_err().code(),
+            crate::error::ErrorCode::NotFound
+        );
 
         // Graded: the undo brings the grade back and queues nothing.
         let q2 = ws.create_item(sub, 1, "Q2", bbox).await.unwrap();
@@ -1143,5 +950,50 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(active, None, "a graded answer is not graded again");
+    }
+
+    #[tokio::test]
+    async fn an_override_and_a_rename_reach_the_live_view_from_the_core() {
+        let (_dir, ws, _exam, sub) = desk_with_one_scan().await;
+        let bbox = Bbox {
+            x: 0.1,
+            y: 0.1,
+            w: 0.5,
+            h: 0.2,
+        };
+        let item = ws.create_item(sub, 1, "Q1", bbox).await.unwrap().item_id;
+        let sink = Arc::new(crate::events::CollectingSink::default());
+        ws.events.add_sink(sink.clone());
+
+        ws.override_score(item, 0.5, Some("units".into()))
+            .await
+            .unwrap();
+        ws.rename_student(sub, "Ada Lovelace".into()).await.unwrap();
+
+        let events = sink.events();
+        let overridden = events.iter().find_map(|e| match &e.body {
+            EventBody::Item { item: view } if view.item_id == item => Some(view.clone()),
+            _ => None,
+        });
+        assert_eq!(
+            overridden
+                .expect("the override sent the answer's view")
+                .teacher_score,
+            Some(0.5)
+        );
+        assert!(
+            events.iter().any(|e| e.body
+                == EventBody::Changed {
+                    what: Changed::Submissions
+                }),
+            "the rename told front ends to refetch the submissions: {events:?}"
+        );
+        let refused = ws.override_score(item, 7.0, None).await.unwrap_err();
+        assert_eq!(refused.code(), crate::error::ErrorCode::Invalid);
+        assert_eq!(
+            sink.events().len(),
+            events.len(),
+            "a refused override sends nothing"
+        );
     }
 }

@@ -1,0 +1,178 @@
+//! The production job bodies the pool runs: grading an answer through the configured
+//! grader, and enhancing a submission's low-resolution or skewed pages. The pool (`worker`)
+//! owns claiming, leases, retries and recording; this module only does the work.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::events::{Changed, EventBody};
+use crate::exams::{self, NewGrade};
+use crate::grading::{image_prep, GradeError, GradeRequest, Grader};
+use crate::imaging::{self, ImagingError};
+use crate::pacing::{Gate, Hold};
+use crate::queue::{ClaimedJob, JobKind};
+use crate::recorder::Completion;
+use crate::store::Store;
+use crate::worker::JobRunner;
+use crate::workspace::Workspace;
+
+/// The production runner: grades answers through the configured grader and enhances
+/// low-resolution or skewed pages.
+pub struct GradingRunner {
+    store: Store,
+    workspace: Arc<Workspace>,
+    grader: Arc<dyn Grader>,
+}
+
+impl GradingRunner {
+    /// A runner over a workspace's data with the given grader.
+    pub fn new(workspace: &Arc<Workspace>, grader: Arc<dyn Grader>) -> Self {
+        Self {
+            store: workspace.store.clone(),
+            workspace: workspace.clone(),
+            grader,
+        }
+    }
+
+    async fn load_request(&self, item_id: i64) -> Result<GradeRequest, GradeError> {
+        let context = self
+            .store
+            .run(move |conn| exams::grading_context(conn, item_id))
+            .await;
+        let (crop_path, question) = context.map_err(|e| GradeError::Transient {
+            message: format!("could not load the answer: {e}"),
+            retry_after: None,
+        })?;
+        let image = tokio::fs::read(&crop_path)
+            .await
+            .map_err(|e| GradeError::Permanent {
+                message: format!("the answer's image is missing from the data folder ({e})"),
+            })?;
+        // Sized for the fewest tiles that keep the writing legible; the crop file is untouched.
+        let prepared = tokio::task::spawn_blocking(move || image_prep::prepare(&image))
+            .await
+            .map_err(|_| GradeError::Transient {
+                message: "could not prepare the answer's image".into(),
+                retry_after: None,
+            })?
+            .map_err(|e| GradeError::Permanent {
+                message: e.to_string(),
+            })?;
+        Ok(GradeRequest {
+            image: prepared.bytes,
+            mime_type: prepared.mime_type,
+            question,
+        })
+    }
+}
+
+/// The error that hands a job back while the provider is held: no attempt is spent.
+fn held_error(hold: Hold, wait: Duration) -> GradeError {
+    let retry_after = Some(wait);
+    match hold {
+        Hold::Offline => GradeError::Offline {
+            message: "waiting for network: Gemini cannot be reached".into(),
+        },
+        Hold::CoolingDown => GradeError::RateLimited {
+            message: "Gemini's rate limit was reached; waiting before the next request".into(),
+            retry_after,
+            per_day: false,
+        },
+        Hold::Unavailable => GradeError::RateLimited {
+            message: "Gemini is unavailable for now; GradeDesk will try again shortly".into(),
+            retry_after,
+            per_day: false,
+        },
+    }
+}
+
+/// A rough token count for one grading request (image tiles, prompt, thinking and answer),
+/// used only to pace requests under a tokens-per-minute limit.
+const TOKENS_PER_REQUEST_ESTIMATE: u32 = 2_000;
+
+#[async_trait]
+impl JobRunner for GradingRunner {
+    async fn run(&self, job: &ClaimedJob, gate: &Gate) -> Result<Completion, GradeError> {
+        match job.kind {
+            JobKind::GradeItem => {
+                let item_id = job.item_id.ok_or_else(|| GradeError::Permanent {
+                    message: "this grading job names no answer".into(),
+                })?;
+                let request = self.load_request(item_id).await?;
+                if let Some((hold, wait)) = gate.held_now() {
+                    return Err(held_error(hold, wait));
+                }
+                let probe = gate.wait_turn(TOKENS_PER_REQUEST_ESTIMATE).await;
+                let result = self.grader.grade(&request).await;
+                match &result {
+                    Err(GradeError::Transient { .. }) => gate.record_failure(probe),
+                    Err(GradeError::Offline { .. }) => gate.record_offline(probe),
+                    Err(GradeError::RateLimited { retry_after, .. }) => {
+                        gate.record_rate_limited(retry_after.unwrap_or(Duration::from_secs(30)))
+                    }
+                    _ => gate.record_success(),
+                }
+                let grade = result?;
+                Ok(Completion::Graded {
+                    item_id,
+                    grade: NewGrade {
+                        score: grade.score,
+                        max_points: request.question.max_points,
+                        feedback: grade.feedback,
+                        transcription: grade.transcription,
+                        confidence: grade.confidence,
+                        needs_review: grade.needs_review,
+                        review_reason: grade.review_reason,
+                        model: grade.model,
+                        prompt_tokens: grade.usage.prompt_tokens,
+                        output_tokens: grade.usage.output_tokens,
+                        thoughts_tokens: grade.usage.thoughts_tokens,
+                    },
+                })
+            }
+            JobKind::UpscaleSubmission => {
+                let submission = job.submission_id.ok_or_else(|| GradeError::Permanent {
+                    message: "this page job names no submission".into(),
+                })?;
+                // Imaging errors are about the file itself: retrying will not change them.
+                upscale_submission(&self.workspace, submission)
+                    .await
+                    .map_err(|e| GradeError::Permanent {
+                        message: e.to_string(),
+                    })?;
+                Ok(Completion::Done)
+            }
+        }
+    }
+}
+
+/// The UPSCALE_SUBMISSION job body: enhances every page of the submission still pending,
+/// one at a time (one decoded page in memory), then tells the front ends to refresh.
+pub async fn upscale_submission(
+    workspace: &Workspace,
+    submission_id: i64,
+) -> Result<(), ImagingError> {
+    let ids = workspace
+        .store
+        .run(move |conn| exams::pending_enhancement_pages(conn, submission_id))
+        .await
+        .map_err(|e| ImagingError::Store(e.to_string()))?;
+    let mut changed = false;
+    for page_id in ids {
+        let store = workspace.store.clone();
+        changed |=
+            tokio::task::spawn_blocking(move || imaging::enhance::enhance_page(&store, page_id))
+                .await
+                .map_err(|_| {
+                    ImagingError::Store("a background task stopped unexpectedly".into())
+                })??;
+    }
+    if changed {
+        workspace.events.emit(EventBody::Changed {
+            what: Changed::Submissions,
+        });
+    }
+    Ok(())
+}

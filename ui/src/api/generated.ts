@@ -1,0 +1,329 @@
+// Generated from the Rust types by src-tauri/src/wire.rs: do not edit by hand.
+// `make types` writes it again; a test fails when it is stale.
+
+/**
+ * A box as fractions of the page's width and height, origin at the top left.
+ */
+export type Bbox = { x: number, y: number, w: number, h: number, };
+
+/**
+ * A stored question: everything the grader needs to judge an answer.
+ */
+export type Question = { id: number, label: string, prompt: string, max_points: number, rubric: string, reference_answer: string, };
+
+/**
+ * A question as the teacher writes it in the questions file.
+ */
+export type QuestionInput = { label: string, prompt: string, max_points: number, 
+/**
+ * Free text, or (in a questions file) a list of `{text, points}` lines, which is
+ * written down as text lines "- text (N pts)" so the grader and the editor read the same.
+ */
+rubric: string, reference_answer: string, };
+
+/**
+ * An exam with its questions in order.
+ */
+export type Exam = { id: number, name: string, questions: Array<Question>, };
+
+/**
+ * One student's scan, as listed: how far its grading has come.
+ */
+export type SubmissionSummary = { id: number, exam_id: number, student: string, file_name: string, pages: number, items: number, done: number, 
+/**
+ * The first page, whose thumbnail stands for the scan in lists (`gdimg://…/thumb/<id>`).
+ */
+first_page_id: number | null, };
+
+/**
+ * A page's identity and pixel size; the UI draws boxes on its preview.
+ */
+export type PageInfo = { id: number, number: number, width: number, height: number, };
+
+/**
+ * Where an answer stands, in the words the UI shows.
+ */
+export type ItemState = "queued" | "grading" | "retrying" | "done" | "failed" | "cancelled";
+
+/**
+ * One answer as the UI and the CLI's status show it.
+ */
+export type ItemView = { item_id: number, submission_id: number, page_number: number, question_label: string, bbox: Bbox, job_id: number | null, state: ItemState, score: number | null, max_points: number, feedback: string | null, error: string | null, 
+/**
+ * The teacher's score when they overrode the AI's (lists show it instead of `score`).
+ */
+teacher_score: number | null, 
+/**
+ * Re-cropped or deleted: the last event of an answer that left the lists, so live
+ * views drop it instead of keeping a stale box.
+ */
+removed: boolean, };
+
+/**
+ * One step of an answer's history: the AI's grade, then each teacher override.
+ */
+export type HistoryEntry = { 
+/**
+ * "ai" or "teacher".
+ */
+by: string, score: number, note: string | null, at_ms: number, };
+
+/**
+ * A teacher's override as stored.
+ */
+export type Override = { item_id: number, score: number, note: string | null, created_at: number, };
+
+/**
+ * One answer of a question across the class, for the review page.
+ */
+export type ReviewRow = { item_id: number, submission_id: number, student: string, question_label: string, state: ItemState, max_points: number, ai_score: number | null, feedback: string | null, transcription: string | null, confidence: number | null, needs_review: boolean, review_reason: string | null, 
+/**
+ * The teacher's current score, if they overrode the AI.
+ */
+teacher_score: number | null, teacher_note: string | null, 
+/**
+ * The final score: the teacher's when there is one, else the AI's.
+ */
+score: number | null, history: Array<HistoryEntry>, };
+
+/**
+ * How many jobs are in each state.
+ */
+export type Counts = { queued: number, running: number, succeeded: number, dead: number, cancelled: number, };
+
+/**
+ * Grading progress of one exam, or of everything (exam_id `None`).
+ */
+export type Progress = { exam_id: number | null, total: number, done: number, failed: number, queued: number, running: number, 
+/**
+ * Answers finished per minute over the last five minutes.
+ */
+per_minute: number, percent: number, 
+/**
+ * Seconds left at the current rate, when there is a rate.
+ */
+eta_seconds: number | null, };
+
+/**
+ * What a pause covers.
+ */
+export type PauseScope = { "scope": "all" } | { "scope": "exam", "exam_id": number };
+
+/**
+ * A pause in force, as every process sees it.
+ */
+export type Pause = { scope: PauseScope, reason: string, until_ms: number | null, };
+
+/**
+ * A job given up on, with why.
+ */
+export type DeadJob = { job_id: number, kind: JobKind, item_id: number | null, submission_id: number | null, attempts: number, error: string, finished_at: number | null, };
+
+/**
+ * Everything the UI shows about the queue beyond the answers themselves.
+ */
+export type QueueStatus = { progress: Array<Progress>, pauses: Array<Pause>, provider: GateStatus, 
+/**
+ * Why grading stopped until the teacher acts (no key, key rejected, model missing).
+ */
+halted: string | null, };
+
+/**
+ * Why requests are held back, for the UI ("Gemini unavailable — next try at 14:05").
+ */
+export type Hold = "cooling_down" | "unavailable" | "offline";
+
+/**
+ * The gate's state for status displays.
+ */
+export type GateStatus = { hold: Hold | null, 
+/**
+ * When the next request may go out (ms since the epoch), if held.
+ */
+next_try_at_ms: number | null, };
+
+/**
+ * What happened, without its sequence number.
+ */
+export type EventBody = { "type": "item", item: ItemView, } | { "type": "queue", status: QueueStatus, } | { "type": "heartbeat", at_ms: number, } | { "type": "changed", what: Changed, };
+
+/**
+ * An event as delivered: `seq` first, then the body's fields.
+ */
+export type Event = { seq: number, } & ({ "type": "item", item: ItemView, } | { "type": "queue", status: QueueStatus, } | { "type": "heartbeat", at_ms: number, } | { "type": "changed", what: Changed, });
+
+/**
+ * Which service grades.
+ */
+export type Provider = "gemini" | "openai";
+
+/**
+ * The teacher's grading settings. Every field has a default, so an old settings row with a
+ * field missing still loads.
+ */
+export type Settings = { provider: Provider, 
+/**
+ * Gemini model id, e.g. gemini-2.5-flash.
+ */
+model: string, 
+/**
+ * Gemini base URL (a proxy, or the test fake).
+ */
+base_url: string, 
+/**
+ * OpenAI-compatible base URL including /v1, e.g. http://127.0.0.1:11434/v1.
+ */
+openai_base_url: string, 
+/**
+ * The local vision model's name, e.g. qwen2.5vl:7b.
+ */
+openai_model: string, 
+/**
+ * Answers graded at once.
+ */
+concurrency: number, 
+/**
+ * Requests per minute the pool may send (the provider's tier limit); 0 = no limit.
+ */
+requests_per_minute: number, 
+/**
+ * Requests per day (free tiers); 0 = no limit.
+ */
+requests_per_day: number, 
+/**
+ * Seconds before a request counts as timed out.
+ */
+request_timeout_secs: number, 
+/**
+ * Gemini 2.x thinking budget in tokens.
+ */
+thinking_budget: number, 
+/**
+ * Gemini 3.x thinking level.
+ */
+thinking_level: string, 
+/**
+ * Gemini 3.x media resolution: low, medium or high.
+ */
+media_resolution: string, };
+
+/**
+ * Where the key came from, for the settings page ("from the keyring").
+ */
+export type KeySource = "environment" | "keyring" | "file" | "none";
+
+/**
+ * A price per million tokens for the models whose id starts with `model_prefix`.
+ */
+export type Price = { model_prefix: string, input_per_mtok: number, output_per_mtok: number, };
+
+/**
+ * The totals for a batch.
+ */
+export type BatchEstimate = { model: string, answers: number, 
+/**
+ * Answers whose crop could not be read (left out of the totals).
+ */
+unreadable: number, text_tokens: number, image_tokens: number, 
+/**
+ * What `promptTokenCount` should add up to.
+ */
+prompt_tokens: number, expected_output_tokens: number, expected_thinking_tokens: number, 
+/**
+ * Image tokens had the crops been sent as they are on disk.
+ */
+image_tokens_unprepared: number, bytes_on_disk: number, bytes_sent: number, 
+/**
+ * Dollars, or None when the model has no price.
+ */
+expected_cost_usd: number | null, 
+/**
+ * Dollars if every answer thinks up to its whole budget.
+ */
+max_cost_usd: number | null, };
+
+/**
+ * What stored grades report.
+ */
+export type BatchActual = { graded: number, prompt_tokens: number, output_tokens: number, thoughts_tokens: number, cost_usd: number | null, };
+
+/**
+ * A new exam's id (what `create_exam` answers, in the window and on the CLI).
+ */
+export type ExamCreated = { exam_id: number, };
+
+/**
+ * What an import produced (the CLI prints it, the UI lists it).
+ */
+export type ImportResult = { submission_id: number, file: string, pages: number, };
+
+/**
+ * A file that was left out of a drop, and why (in a sentence for the teacher).
+ */
+export type FileNote = { file: string, reason: string, };
+
+/**
+ * What a drop of files and folders did, file by file.
+ */
+export type DropReport = { imported: Array<ImportResult>, 
+/**
+ * Not scans (hidden files, other kinds of files, unreadable folders): not tried.
+ */
+skipped: Array<FileNote>, 
+/**
+ * Scans that were tried and refused (damaged, too large, …).
+ */
+failed: Array<FileNote>, };
+
+/**
+ * The answer region and its grading job, just created.
+ */
+export type CropResult = { item_id: number, job_id: number, };
+
+/**
+ * Everything the UI shows, as of `seq`: events with a higher seq apply on top.
+ */
+export type Snapshot = { seq: number, exams: Array<Exam>, submissions: Array<SubmissionSummary>, items: Array<ItemView>, counts: Counts, };
+
+/**
+ * One submission with its pages and answers, for the crop page.
+ */
+export type SubmissionDetail = { submission: SubmissionSummary, pages: Array<PageInfo>, items: Array<ItemView>, };
+
+/**
+ * The settings page's view: no key, only its masked tail and where it is kept.
+ */
+export type SettingsView = { 
+/**
+ * As stored in the data dir.
+ */
+settings: Settings, 
+/**
+ * What grading uses: the stored settings with the environment's overrides.
+ */
+effective: Settings, prices: Array<Price>, 
+/**
+ * The key's last four characters ("••••1234"), or null when there is none.
+ */
+api_key: string | null, api_key_source: KeySource, };
+
+/**
+ * What the answers still to grade should cost, and what graded ones did.
+ */
+export type Estimate = { to_grade: BatchEstimate, graded: BatchActual, };
+
+/**
+ * The snapshot plus the queue's state (progress, pauses, provider, halt): what the
+ * window's live view loads.
+ */
+export type DeskSnapshot = { queue: QueueStatus, seq: number, exams: Array<Exam>, submissions: Array<SubmissionSummary>, items: Array<ItemView>, counts: Counts, };
+
+/**
+ * What kind of failure it was, for the UI and the CLI's exit status.
+ */
+export type ErrorCode = "invalid" | "not_found" | "bad_file" | "bad_box" | "api_key" | "storage" | "io";
+
+/**
+ * What the UI receives when a command fails.
+ */
+export type ErrorReply = { code: ErrorCode, message: string, };
