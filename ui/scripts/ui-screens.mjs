@@ -203,7 +203,30 @@ async function open(viewport, scenario) {
   return { page, context, errors };
 }
 
+/**
+ * Waits until what a screenshot would show has stopped changing: fonts and the images in view
+ * loaded, no animation or transition running (looping spinners aside).
+ */
+async function settled(page, what) {
+  try {
+    await page.waitForFunction(() => {
+      const inView = (el) => {
+        const r = el.getBoundingClientRect();
+        return r.width > 0 && r.bottom > 0 && r.right > 0 && r.top < innerHeight && r.left < innerWidth;
+      };
+      return (
+        document.fonts.status === 'loaded' &&
+        [...document.images].every((i) => !inView(i) || (i.complete && i.naturalWidth > 0)) &&
+        document.getAnimations().every((a) => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity)
+      );
+    }, null, { timeout: 10_000 });
+  } catch {
+    throw new Error(`${what}: the page did not settle within 10 s (an image in view still loading, or an animation running)`);
+  }
+}
+
 async function shot(page, name, size) {
+  await settled(page, `${name} at ${size}`);
   const file = path.join(out, `${name}-${size}.png`);
   await page.screenshot({ path: file });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -350,7 +373,7 @@ for (const viewport of [{ width: 1280, height: 800 }, { width: 1920, height: 108
     await page.getByTestId('rubric-points-1').fill('1.5');
     await page.getByTestId('question-save').click();
     await page.waitForFunction(() => window.__mock.calls.some((c) => c.cmd === 'update_question' && c.args.question.rubric.includes('(1.5 pts)')));
-    await page.waitForTimeout(200);
+    await page.getByText('Q1 saved').waitFor();
     await shot(page, 'exam-editor', size);
     await page.keyboard.press('Escape');
     await page.getByTestId('exam-editor').waitFor({ state: 'detached' });
@@ -372,7 +395,7 @@ for (const viewport of [{ width: 1280, height: 800 }, { width: 1920, height: 108
     check((await page.locator('[data-testid^="cancel-"]').count()) > 0, 'crop page offers Cancel');
     check((await page.locator('[data-testid^="grade-now-"]').count()) > 0, 'crop page offers Grade now');
     check((await page.locator('[data-testid^="page-thumb-"]').count()) === 2, 'the page strip shows both pages');
-    await page.waitForTimeout(300);
+    await settledStage(() => page.evaluate(measureStage), `crop page at ${size}`);
     await shot(page, 'crop', size);
     const retry = page.locator('[data-testid^="retry-"]').first();
     if (await retry.count()) {
@@ -384,7 +407,7 @@ for (const viewport of [{ width: 1280, height: 800 }, { width: 1920, height: 108
     // Review page: keyboard grading.
     await page.getByTestId('nav-review').click();
     await page.getByTestId('review-list').waitFor();
-    await page.waitForTimeout(300);
+    await page.locator('[data-testid^="review-row-"]').first().waitFor();
     await page.getByTestId('review-list').focus();
     await shot(page, 'review', size);
     await page.keyboard.press('1');
@@ -398,8 +421,7 @@ for (const viewport of [{ width: 1280, height: 800 }, { width: 1920, height: 108
     const settingsNav = page.getByTestId('nav-settings');
     if (await settingsNav.count()) {
       await settingsNav.click();
-      await page.getByTestId('settings-page').waitFor();
-      await page.waitForTimeout(200);
+      await page.getByTestId('settings-model').waitFor();
       await shot(page, 'settings', size);
     }
     check(errors.length === 0, `console errors at ${size}: ${errors.join(' | ')}`);
