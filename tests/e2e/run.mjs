@@ -351,11 +351,14 @@ try {
        return [row.querySelector('.pill-text').textContent, document.querySelector('[data-testid="item-box-status-' + id + '"]')?.textContent];`,
     );
     if (pill[0] !== 'Paused' || pill[1] !== 'Paused') throw new Error(`a paused answer should say Paused, says ${JSON.stringify(pill)}`);
-    await new Promise((r) => setTimeout(r, 5000));
-    const still = await stateOfLabel('Q2');
-    if (still !== 'queued') throw new Error(`Q2 should stay queued while paused, is ${still}`);
-    const requests = await (await fetch(`${baseUrl}/_fake/requests`)).json();
-    if (requests.length !== 1) throw new Error(`nothing may be sent while paused; the fake got ${requests.length}`);
+    // Not a wait for something to happen: for 5 s nothing may (Q2 stays queued, nothing is
+    // sent); watched throughout so a slip fails at once.
+    for (const end = Date.now() + 5000; Date.now() < end; await driver.sleep(250)) {
+      const still = await stateOfLabel('Q2');
+      if (still !== 'queued') throw new Error(`Q2 should stay queued while paused, is ${still}`);
+      const requests = await (await fetch(`${baseUrl}/_fake/requests`)).json();
+      if (requests.length !== 1) throw new Error(`nothing may be sent while paused; the fake got ${requests.length}`);
+    }
     await driver.findElement(By.css('[data-testid="nav-exams"]')).click();
     await (await driver.wait(until.elementLocated(By.css('[data-testid="resume-all"]')), 10_000)).click();
     await driver.wait(until.elementLocated(By.css('[data-testid="pause-all"]')), 10_000, 'Pause all is offered again');
@@ -410,8 +413,15 @@ try {
        };
        const observer = new MutationObserver(read);
        observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+       // Done once the last event is painted (then every earlier one has arrived), or 5 s on.
+       const finish = (sent, t0) => {
+         if (shown[sent.length - 1] > 0 || performance.now() - t0 > 5000) {
+           observer.disconnect();
+           done({ sent, shown });
+         } else requestAnimationFrame(() => finish(sent, t0));
+       };
        window.__TAURI_INTERNALS__.invoke('e2e_probe_events', { itemId, count: 100, gapMs: 25 })
-         .then((sent) => setTimeout(() => { observer.disconnect(); done({ sent, shown }); }, 500))
+         .then((sent) => finish(sent, performance.now()))
          .catch((e) => done({ error: String(e && e.message || e) }));`,
       itemId,
     );
