@@ -1,6 +1,7 @@
 // Every page of the built UI (ui/dist) in headless Chromium at 1280×800 and 1920×1080, with the
 // Tauri IPC mocked in the page only (window.__TAURI_INTERNALS__ set by an init script; the app
-// itself has no mock). Checks a few things per page and saves screenshots to artifacts/ui/.
+// itself has no mock). Checks a few things per page and saves screenshots to artifacts/ui/. On
+// the crop page every answer box must sit where its bbox says (loaded, drawn, moved; two zooms).
 // Run: npm run test:ui (builds first).
 import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
