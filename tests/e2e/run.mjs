@@ -1,7 +1,8 @@
 // End to end in the real window: tauri-driver + WebKitWebDriver (under Xvfb, started by
 // `make e2e`). A fresh data dir, a generated scan imported through the UI, a box drawn with
 // pointer actions, the question picked, and the status followed from grading to done against
-// the fake Gemini. A screenshot is written to artifacts/e2e/.
+// the fake Gemini. A screenshot is written to artifacts/e2e/. Whenever boxes are drawn, loaded
+// or moved, each one on screen must cover what the core stored for it, at Fit and at 150%.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Builder, By, Key, until } from 'selenium-webdriver';
+import { compareBoxes, compareRect, measureStage, rectOfBbox, rectOfDrag, settledStage } from '../../ui/scripts/box-geometry.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const app = path.join(root, 'target', 'debug', 'gradedesk-desktop');
@@ -23,6 +25,8 @@ let passed = 0;
 let failed = 0;
 /** Measured figures, printed at the end (never a failure on time). */
 const figures = [];
+/** The largest on-screen error of each box geometry check (px), printed at the end. */
+const geometry = [];
 const quantile = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
@@ -89,6 +93,119 @@ function buttonWithText(css, text, ms, what) {
   );
 }
 
+const coreItems = () => JSON.parse(execFileSync(cli, ['--data-dir', dataDir, 'status', '--json']).toString()).items;
+
+const boxIdOf = async (label) =>
+  driver.executeScript(
+    `const box = [...document.querySelectorAll('[data-testid^="item-box-"]')]
+       .find((b) => b.querySelector('.item-box-label')?.textContent.trim() === arguments[0]);
+     return box ? Number(box.getAttribute('data-testid').replace('item-box-', '')) : null;`,
+    label,
+  );
+
+/**
+ * Saves a screenshot to artifacts/e2e/ once the window has painted what the page holds now
+ * (two animation frames): one taken right after a change showed the frame before it (a zoom
+ * that had already been undone).
+ */
+async function screenshot(name) {
+  const painted = await driver.executeAsyncScript(`const done = arguments[arguments.length - 1];
+    const limit = setTimeout(() => done(false), 5000);
+    requestAnimationFrame(() => requestAnimationFrame(() => { clearTimeout(limit); done(true); }));`);
+  if (!painted) console.log(`# the window painted no frame within 5 s before the ${name} screenshot`);
+  const file = path.join(artifacts, name);
+  writeFileSync(file, Buffer.from(await driver.takeScreenshot(), 'base64'));
+  return file;
+}
+
+/** The page image, answer boxes and draft as laid out now (client px). */
+const stageNow = () => driver.executeScript(measureStage);
+
+/** Records a geometry check's error; a box off by more than the tolerance fails the step. */
+function record(where, { error, problem }) {
+  geometry.push(`${error.toFixed(2).padStart(6)} px  ${where}`);
+  if (problem) throw new Error(problem);
+}
+
+/** Fit or 150% (one step of the crop page's zoom buttons). */
+async function zoomTo(name) {
+  const shown = () => driver.findElement(By.css('.zoom-value')).getText();
+  if ((await shown()) === name) return;
+  await driver.findElement(By.css(`button[aria-label="${name === 'Fit' ? 'Zoom out' : 'Zoom in'}"]`)).click();
+  await driver.wait(async () => (await shown()) === name, 5000, `the zoom shows ${name}`);
+}
+
+/**
+ * Every answer box on the shown page against the bbox the core stored for it (the CLI reads
+ * the same data dir), at Fit and at 150%; ends at Fit, where the steps draw.
+ */
+async function checkBoxes(where) {
+  for (const zoom of ['Fit', '150%']) {
+    await zoomTo(zoom);
+    const at = `${where}, zoom ${zoom}`;
+    const stage = await settledStage(stageNow, at);
+    const items = coreItems();
+    const known = items.find((i) => stage.boxes.some((b) => b.id === i.item_id));
+    if (!known) throw new Error(`${at}: none of the ${stage.boxes.length} boxes drawn is stored in the core`);
+    const stored = items.filter((i) => i.submission_id === known.submission_id && i.page_number === known.page_number);
+    const { maxError, problems } = compareBoxes(stage, stored, at);
+    geometry.push(`${maxError.toFixed(2).padStart(6)} px  ${at} (${stored.length} boxes)`);
+    if (problems.length) throw new Error(problems.join('\n'));
+  }
+  await zoomTo('Fit');
+}
+
+/**
+ * A pointer drag on the crop surface between two client points (integers). W3C pointer
+ * offsets are from the element's in-view centre, which the spec floors to whole pixels; the
+ * surface covers the page image exactly.
+ */
+async function dragOnSurface(image, a, b) {
+  const surface = await driver.findElement(By.css('[data-testid="crop-surface"]'));
+  const cx = Math.floor(image.left + image.width / 2);
+  const cy = Math.floor(image.top + image.height / 2);
+  const at = (p) => ({ origin: surface, x: p.x - cx, y: p.y - cy });
+  const mid = { x: Math.round((a.x + b.x) / 2), y: Math.round((a.y + b.y) / 2) };
+  await driver.actions({ async: true })
+    .move(at(a)).press()
+    .move({ ...at(mid), duration: 100 })
+    .move({ ...at(b), duration: 100 })
+    .release().perform();
+}
+
+/**
+ * Draws a box around the generated scan's `label` answer and grades it: the draft, the bbox
+ * the core stored and every box on the page must match the drag.
+ */
+async function drawAndGrade(label) {
+  const [x, y, w, h] = layout.boxes[label];
+  let image;
+  let dragged;
+  let draft = null;
+  for (let attempt = 0; attempt < 3 && draft === null; attempt += 1) {
+    // Measured afresh each time: a retry must not repeat a drag aimed at a stale layout.
+    ({ image } = await settledStage(stageNow, `the crop page before drawing ${label}`));
+    const a = { x: Math.round(image.left + x * image.width), y: Math.round(image.top + y * image.height) };
+    const b = { x: Math.round(image.left + (x + w) * image.width), y: Math.round(image.top + (y + h) * image.height) };
+    dragged = rectOfDrag(a, b);
+    await dragOnSurface(image, a, b);
+    draft = await driver.wait(async () => (await stageNow()).draft, 3000).catch(() => null);
+    if (draft === null) {
+      const now = await stageNow();
+      console.log(`# the drag (${a.x}, ${a.y}) -> (${b.x}, ${b.y}) over the page image at ${JSON.stringify(image)} left no box (the image is now at ${JSON.stringify(now.image)}); drawing again`);
+    }
+  }
+  if (draft === null) throw new Error(`three drags left no drawn ${label} box`);
+  record(`the drawn ${label} draft against the drag`, compareRect(`the drawn ${label} draft`, draft, dragged));
+  await driver.findElement(By.css('[data-testid="question-select"]')).sendKeys(label);
+  await driver.findElement(By.css('[data-testid="grade-button"]')).click();
+  const id = await driver.wait(async () => boxIdOf(label), 20_000, `the ${label} box is shown from the core`);
+  const stored = coreItems().find((i) => i.item_id === id);
+  if (!stored) throw new Error(`the core does not list the new ${label} box ${id}`);
+  record(`the stored ${label} bbox against the drag`, compareRect(`the stored ${label} bbox`, rectOfBbox(stored.bbox, image), dragged));
+  await checkBoxes(`after drawing ${label}`);
+}
+
 async function step(name, fn) {
   const t0 = Date.now();
   try {
@@ -103,10 +220,11 @@ async function step(name, fn) {
 }
 
 let driver;
+let layout;
 try {
   // A realistic scan from the project's own generator.
   execFileSync('/usr/bin/python3', [path.join(root, 'assets/demo/make_demo.py'), '--out', path.join(work, 'scans'), '--students', '1', '--quiet']);
-  const layout = JSON.parse(readFileSync(path.join(work, 'scans', 'layout.json'), 'utf8'))[0];
+  layout = JSON.parse(readFileSync(path.join(work, 'scans', 'layout.json'), 'utf8'))[0];
   const scan = path.join(work, 'scans', layout.file);
 
   const fake = await start(fakeBin, ['--port', '0', '--latency-ms', '1500', '--key', 'e2e-key'], {}, /listening on (http:\/\/\S+)/);
@@ -167,34 +285,8 @@ try {
   });
 
   let itemState;
-  await step('a box drawn with the pointer and a picked question start grading', async () => {
-    // Let the page settle after its image loaded (fit-to-width relayout) before drawing.
-    await new Promise((r) => setTimeout(r, 500));
-    const surface = await driver.findElement(By.css('[data-testid="crop-surface"]'));
-    // Wait for the layout to settle (the preview decodes, the stage fits it) before drawing.
-    let rect = await surface.getRect();
-    await driver.wait(async () => {
-      const next = await surface.getRect();
-      const stable = next.width > 100 && next.width === rect.width && next.height === rect.height && next.x === rect.x && next.y === rect.y;
-      rect = next;
-      return stable;
-    }, 10_000, 'the crop surface keeps its size');
-    const [x, y, w, h] = layout.boxes.Q1;
-    // W3C pointer offsets are relative to the element's centre.
-    const at = (fx, fy) => ({ origin: surface, x: Math.round((fx - 0.5) * rect.width), y: Math.round((fy - 0.5) * rect.height) });
-    for (let attempt = 0; attempt < 3; attempt += 1) {
-      await driver.actions({ async: true })
-        .move(at(x, y)).press()
-        .move({ ...at(x + w / 2, y + h / 2), duration: 100 })
-        .move({ ...at(x + w, y + h), duration: 100 })
-        .release().perform();
-      if ((await driver.findElements(By.css('[data-testid="crop-rect"]'))).length) break;
-      console.log('# the drag left no box; drawing again');
-      await driver.sleep(300);
-    }
-    const select = await driver.findElement(By.css('[data-testid="question-select"]'));
-    await select.sendKeys('Q1');
-    await driver.findElement(By.css('[data-testid="grade-button"]')).click();
+  await step('a box drawn with the pointer and a picked question start grading; the box sits where it was drawn', async () => {
+    await drawAndGrade('Q1');
     itemState = await driver.wait(until.elementLocated(By.css('[data-testid^="item-state-"]')), 20_000);
     const seen = await driver.wait(async () => {
       const state = await itemState.getAttribute('data-state');
@@ -207,9 +299,7 @@ try {
     await driver.wait(async () => (await itemState.getAttribute('data-state')) === 'done', 60_000, 'the answer is graded');
     const text = await driver.findElement(By.css('[data-testid^="item-score-"]')).getText();
     if (!/\d+(\.\d+)?\s*\/\s*2/.test(text)) throw new Error(`no score out of 2 in "${text}"`);
-    const png = await driver.takeScreenshot();
-    writeFileSync(path.join(artifacts, 'crop-done.png'), Buffer.from(png, 'base64'));
-    console.log(`# screenshot: ${path.join(artifacts, 'crop-done.png')}`);
+    console.log(`# screenshot: ${await screenshot('crop-done.png')}`);
   });
 
   await step('a finished batch is announced (toast; the desktop notification never blocks it)', async () => {
@@ -232,22 +322,6 @@ try {
     void examId;
   });
 
-  const drawAndGrade = async (label) => {
-    const img = await driver.wait(until.elementLocated(By.css('[data-testid="page-image"]')), 20_000);
-    await driver.wait(async () => driver.executeScript('return arguments[0].complete && arguments[0].naturalWidth > 0', img), 20_000, 'the page image loads');
-    await new Promise((r) => setTimeout(r, 500));
-    const surface = await driver.findElement(By.css('[data-testid="crop-surface"]'));
-    const rect = await surface.getRect();
-    const [x, y, w, h] = layout.boxes[label];
-    const at = (fx, fy) => ({ origin: surface, x: Math.round((fx - 0.5) * rect.width), y: Math.round((fy - 0.5) * rect.height) });
-    await driver.actions({ async: true })
-      .move(at(x, y)).press()
-      .move({ ...at(x + w / 2, y + h / 2), duration: 100 })
-      .move({ ...at(x + w, y + h), duration: 100 })
-      .release().perform();
-    await driver.findElement(By.css('[data-testid="question-select"]')).sendKeys(label);
-    await driver.findElement(By.css('[data-testid="grade-button"]')).click();
-  };
   const stateOfLabel = async (label) =>
     driver.executeScript(
       `const rows = [...document.querySelectorAll('[data-testid^="item-state-"]')];
@@ -265,6 +339,8 @@ try {
     const said = await blockers.getText();
     if (!said.includes('All grading is paused')) throw new Error(`the pause is not explained: ${said}`);
     await driver.findElement(By.css('[data-testid^="open-submission-"]')).click();
+    await driver.wait(async () => (await boxIdOf('Q1')) !== null, 20_000, 'the reopened crop page shows the Q1 box');
+    await checkBoxes('the crop page reopened');
     await drawAndGrade('Q2');
     await driver.wait(async () => (await stateOfLabel('Q2')) === 'queued', 10_000, 'Q2 shows as queued');
     // The answer says what it waits for, in the list and on its box.
@@ -275,11 +351,14 @@ try {
        return [row.querySelector('.pill-text').textContent, document.querySelector('[data-testid="item-box-status-' + id + '"]')?.textContent];`,
     );
     if (pill[0] !== 'Paused' || pill[1] !== 'Paused') throw new Error(`a paused answer should say Paused, says ${JSON.stringify(pill)}`);
-    await new Promise((r) => setTimeout(r, 5000));
-    const still = await stateOfLabel('Q2');
-    if (still !== 'queued') throw new Error(`Q2 should stay queued while paused, is ${still}`);
-    const requests = await (await fetch(`${baseUrl}/_fake/requests`)).json();
-    if (requests.length !== 1) throw new Error(`nothing may be sent while paused; the fake got ${requests.length}`);
+    // Not a wait for something to happen: for 5 s nothing may (Q2 stays queued, nothing is
+    // sent); watched throughout so a slip fails at once.
+    for (const end = Date.now() + 5000; Date.now() < end; await driver.sleep(250)) {
+      const still = await stateOfLabel('Q2');
+      if (still !== 'queued') throw new Error(`Q2 should stay queued while paused, is ${still}`);
+      const requests = await (await fetch(`${baseUrl}/_fake/requests`)).json();
+      if (requests.length !== 1) throw new Error(`nothing may be sent while paused; the fake got ${requests.length}`);
+    }
     await driver.findElement(By.css('[data-testid="nav-exams"]')).click();
     await (await driver.wait(until.elementLocated(By.css('[data-testid="resume-all"]')), 10_000)).click();
     await driver.wait(until.elementLocated(By.css('[data-testid="pause-all"]')), 10_000, 'Pause all is offered again');
@@ -299,8 +378,7 @@ try {
     await driver.actions().sendKeys(keys).sendKeys(Key.ENTER).perform();
     const teacher = await driver.findElement(By.css(`[data-testid="review-teacher-${itemId}"]`));
     await driver.wait(async () => (await teacher.getText()).startsWith(`${want} /`), 10_000, 'the teacher score shows');
-    const png = await driver.takeScreenshot();
-    writeFileSync(path.join(artifacts, 'review-override.png'), Buffer.from(png, 'base64'));
+    await screenshot('review-override.png');
     const csvPath = path.join(work, 'grades.csv');
     execFileSync(cli, ['--data-dir', dataDir, 'export', '--exam', String(examId), '--out', csvPath]);
     const [header, ...lines] = readFileSync(csvPath, 'utf8').trim().split(/\r?\n/);
@@ -335,8 +413,15 @@ try {
        };
        const observer = new MutationObserver(read);
        observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+       // Done once the last event is painted (then every earlier one has arrived), or 5 s on.
+       const finish = (sent, t0) => {
+         if (shown[sent.length - 1] > 0 || performance.now() - t0 > 5000) {
+           observer.disconnect();
+           done({ sent, shown });
+         } else requestAnimationFrame(() => finish(sent, t0));
+       };
        window.__TAURI_INTERNALS__.invoke('e2e_probe_events', { itemId, count: 100, gapMs: 25 })
-         .then((sent) => setTimeout(() => { observer.disconnect(); done({ sent, shown }); }, 500))
+         .then((sent) => finish(sent, performance.now()))
          .catch((e) => done({ error: String(e && e.message || e) }));`,
       itemId,
     );
@@ -419,19 +504,11 @@ im.save(sys.argv[1], dpi=(300, 300))
     figures.push(`first paint of a fresh 300-dpi A4 page (2480x3508 scan, ${res.w}x${res.h} preview): ${res.ms.toFixed(0)} ms from the click to the preview decoded and painted`);
   });
 
-  const boxIdOf = async (label) =>
-    driver.executeScript(
-      `const box = [...document.querySelectorAll('[data-testid^="item-box-"]')]
-         .find((b) => b.querySelector('.item-box-label')?.textContent.trim() === arguments[0]);
-       return box ? Number(box.getAttribute('data-testid').replace('item-box-', '')) : null;`,
-      label,
-    );
-  const coreItems = () => JSON.parse(execFileSync(cli, ['--data-dir', dataDir, 'status', '--json']).toString()).items;
-
   await step('Shift+PageUp opens the previous student from the keyboard', async () => {
     // On the A4 scan (the last student); the first one holds the graded Q1 and Q2 boxes.
     await driver.actions().keyDown(Key.SHIFT).sendKeys(Key.PAGE_UP).keyUp(Key.SHIFT).perform();
     await driver.wait(async () => (await boxIdOf('Q2')) !== null, 20_000, 'the previous student, with its Q2 box, is shown');
+    await checkBoxes('the previous student opened');
   });
 
   await step('a box moved with the keyboard is re-cropped in one step, deleted, and brought back by Undo; the core agrees', async () => {
@@ -451,14 +528,14 @@ im.save(sys.argv[1], dpi=(300, 300))
     const moved = q2[0].bbox.y - before.bbox.y;
     if (Math.abs(moved - 0.03) > 0.005) throw new Error(`the box should have moved down by 0.03, moved ${moved}`);
     if ((await driver.findElements(By.css(`[data-testid="item-box-${oldId}"]`))).length) throw new Error('the old box is still drawn');
+    await checkBoxes('after moving Q2 with the keyboard');
 
     await driver.executeScript('arguments[0].focus()', await driver.findElement(By.css(`[data-testid="item-box-${newId}"]`)));
     await driver.actions().sendKeys(Key.DELETE).perform();
     await driver.wait(async () => (await boxIdOf('Q2')) === null, 20_000, 'the deleted box leaves the page');
     const left = ours().map((i) => i.question_label);
     if (left.join() !== 'Q1') throw new Error(`after the delete the core should hold only Q1: ${left}`);
-    const png = await driver.takeScreenshot();
-    writeFileSync(path.join(artifacts, 'crop-after-delete.png'), Buffer.from(png, 'base64'));
+    await screenshot('crop-after-delete.png');
 
     // The toast's Undo brings the same box back, in the window and in the core.
     const undo = await buttonWithText('[data-sonner-toast] button', 'Undo', 10_000, 'the delete toast offers Undo');
@@ -466,6 +543,8 @@ im.save(sys.argv[1], dpi=(300, 300))
     await driver.wait(async () => (await boxIdOf('Q2')) === newId, 20_000, 'the deleted box is back');
     const back = ours().filter((i) => i.question_label === 'Q2').map((i) => i.item_id);
     if (back.join() !== String(newId)) throw new Error(`the core should hold the restored box ${newId}: ${back}`);
+    await checkBoxes('after Undo brought Q2 back');
+    await screenshot('crop-after-undo.png');
   });
 } catch (error) {
   if (!failed) {
@@ -492,6 +571,10 @@ im.save(sys.argv[1], dpi=(300, 300))
     console.log('# the app outlived its WebDriver session and was stopped');
   } catch {
     /* nothing was left running: the usual case */
+  }
+  if (geometry.length) {
+    console.log('# ---- box geometry: largest error per check (a box more than 2 px off fails) ----');
+    for (const g of geometry) console.log(`# ${g}`);
   }
   if (figures.length) {
     console.log('# ---- measured figures (never a failure on time) ----');

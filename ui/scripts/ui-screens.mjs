@@ -1,12 +1,14 @@
 // Every page of the built UI (ui/dist) in headless Chromium at 1280×800 and 1920×1080, with the
 // Tauri IPC mocked in the page only (window.__TAURI_INTERNALS__ set by an init script; the app
-// itself has no mock). Checks a few things per page and saves screenshots to artifacts/ui/.
+// itself has no mock). Checks a few things per page and saves screenshots to artifacts/ui/. On
+// the crop page every answer box must sit where its bbox says (loaded, drawn, moved; two zooms).
 // Run: npm run test:ui (builds first).
 import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { compareBoxes, compareRect, measureStage, rectOfBbox, rectOfDrag, settledStage } from './box-geometry.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.resolve(here, '..', 'dist');
@@ -104,16 +106,29 @@ function installMock(scenario) {
   let nextCb = 1;
   const listeners = new Map(); // callback id -> event name
   const send = (event, payload) => { for (const [n, cb] of callbacks) if (listeners.get(n) === event) cb({ event, id: 0, payload }); };
+  // New and re-cropped boxes join `items` and are announced as the core does, one `item`
+  // event each, in seq order after the snapshot's.
+  let seq = 1;
+  const announce = (item) => { seq += 1; send('gradedesk:event', { seq, type: 'item', item }); };
+  const addItem = (submissionId, pageNumber, label, bbox) => {
+    const max = exam.questions.find((q) => q.label === label)?.max_points ?? 1;
+    const item = { item_id: id, submission_id: submissionId, page_number: pageNumber, question_label: label, bbox, job_id: 100 + id, state: 'queued', score: null, max_points: max, feedback: null, teacher_score: null, error: null };
+    id += 1;
+    items.push(item);
+    announce(item);
+    return { item_id: item.item_id, job_id: item.job_id };
+  };
   window.__mock = {
     calls,
+    items,
     emit: (payload) => send('gradedesk:event', payload),
     // The webview's file drag-and-drop, as Tauri reports it.
     drag: (type, paths = []) => send(`tauri://drag-${type}`, { paths, position: { x: 400, y: 300 } }),
   };
   const reply = (cmd, args) => {
     switch (cmd) {
-      case 'desk_snapshot': return { seq: 1, exams: [exam, exam2], submissions, items, counts, queue: queues[scenario] };
-      case 'snapshot': return { seq: 1, exams: [exam, exam2], submissions, items, counts };
+      case 'desk_snapshot': return { seq, exams: [exam, exam2], submissions, items, counts, queue: queues[scenario] };
+      case 'snapshot': return { seq, exams: [exam, exam2], submissions, items, counts };
       case 'get_submission': {
         const s = submissions.find((x) => x.id === args.submissionId);
         return { submission: s, pages: [{ id: 501, number: 1, width: 1240, height: 1754 }, { id: 502, number: 2, width: 1240, height: 1754 }], items: items.filter((i) => i.submission_id === s.id) };
@@ -128,6 +143,13 @@ function installMock(scenario) {
       case 'resume_grading': return true;
       case 'dead_jobs': return items.filter((i) => i.state === 'failed').map((i) => ({ job_id: i.job_id, kind: 'GRADE_ITEM', item_id: i.item_id, submission_id: i.submission_id, attempts: 3, error: i.error, finished_at: now }));
       case 'retry_failed': return 1;
+      case 'create_item': return addItem(args.submissionId, args.pageNumber, args.questionLabel, args.bbox);
+      case 'recrop_item': {
+        const k = items.findIndex((i) => i.item_id === args.itemId);
+        const [old] = items.splice(k, 1);
+        announce({ ...old, removed: true });
+        return addItem(old.submission_id, old.page_number, args.questionLabel, args.bbox);
+      }
       case 'plugin:event|listen':
         listeners.set(args.handler, args.event);
         setTimeout(() => window.__mock.emit({ seq: 0, type: 'heartbeat', at_ms: Date.now() }), 20);
@@ -155,7 +177,8 @@ function installMock(scenario) {
     invoke: async (cmd, args) => {
       calls.push({ cmd, args });
       await new Promise((r) => setTimeout(r, 5));
-      return reply(cmd, args ?? {});
+      // A copy, as the real IPC hands over: the app must not share the mock's arrays.
+      return structuredClone(reply(cmd, args ?? {}));
     },
   };
   // A heartbeat now and then so the badge says Live.
@@ -181,12 +204,151 @@ async function open(viewport, scenario) {
   return { page, context, errors };
 }
 
+/**
+ * Waits until what a screenshot would show has stopped changing: fonts and the images in view
+ * loaded, no animation or transition running (looping spinners aside).
+ */
+async function settled(page, what) {
+  try {
+    await page.waitForFunction(() => {
+      const inView = (el) => {
+        const r = el.getBoundingClientRect();
+        return r.width > 0 && r.bottom > 0 && r.right > 0 && r.top < innerHeight && r.left < innerWidth;
+      };
+      return (
+        document.fonts.status === 'loaded' &&
+        [...document.images].every((i) => !inView(i) || (i.complete && i.naturalWidth > 0)) &&
+        document.getAnimations().every((a) => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity)
+      );
+    }, null, { timeout: 10_000 });
+  } catch {
+    throw new Error(`${what}: the page did not settle within 10 s (an image in view still loading, or an animation running)`);
+  }
+}
+
 async function shot(page, name, size) {
+  await settled(page, `${name} at ${size}`);
   const file = path.join(out, `${name}-${size}.png`);
   await page.screenshot({ path: file });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 0, `${name} at ${size}: the page scrolls sideways by ${overflow}px`);
   console.log(`saved ${path.relative(process.cwd(), file)}`);
+}
+
+// ---- Geometry: each answer box on screen covers the part of the page image its bbox names
+// (within TOLERANCE_PX), for loaded, drawn and moved boxes. `measured` collects the largest
+// error per case for the summary.
+const measured = [];
+const record = (where, { error, problem }) => {
+  measured.push({ where, error });
+  if (problem) failures.push(problem);
+};
+
+/** The settled stage, checked box by box against the mock's stored items on that page. */
+async function checkBoxes(page, submissionId, pageNumber, where) {
+  const stage = await settledStage(() => page.evaluate(measureStage), where);
+  const stored = await page.evaluate(([s, n]) => window.__mock.items.filter((i) => i.submission_id === s && i.page_number === n), [submissionId, pageNumber]);
+  const { maxError, problems } = compareBoxes(stage, stored, where);
+  measured.push({ where: `${where} (${stored.length} boxes)`, error: maxError });
+  failures.push(...problems);
+  return stage;
+}
+
+/** Scrolls the (zoomed) stage so the middle of `bbox` is in the middle of the viewport. */
+async function scrollToBbox(page, bbox) {
+  await page.evaluate((b) => {
+    const v = document.querySelector('.stage-viewport');
+    const img = document.querySelector('[data-testid="page-image"]').getBoundingClientRect();
+    const vr = v.getBoundingClientRect();
+    v.scrollLeft += img.left + (b.x + b.w / 2) * img.width - (vr.left + vr.width / 2);
+    v.scrollTop += img.top + (b.y + b.h / 2) * img.height - (vr.top + vr.height / 2);
+  }, bbox);
+}
+
+const callsOf = (page, cmd) => page.evaluate((c) => window.__mock.calls.filter((x) => x.cmd === c).map((x) => x.args), cmd);
+
+/** Waits for the next call of `cmd` after the `before` calls seen so far, and returns its args. */
+async function nextCall(page, cmd, before, what) {
+  const handle = await page.waitForFunction(([c, n]) => window.__mock.calls.filter((x) => x.cmd === c)[n]?.args, [cmd, before], { timeout: 10_000 })
+    .catch(() => { throw new Error(`${what}: no ${cmd} call within 10 s`); });
+  return handle.jsonValue();
+}
+
+/** A pointer drag from a to b (client px), in steps so the page sees the moves. */
+async function drag(page, a, b) {
+  await page.mouse.move(a.x, a.y);
+  await page.mouse.down();
+  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 4 });
+  await page.mouse.move(b.x, b.y, { steps: 4 });
+  await page.mouse.up();
+}
+
+/** Draws a box over `target` (fractions of the page) and grades it: the draft, the bbox sent and the created box must all match the drag. */
+async function drawBox(page, submissionId, target, where) {
+  await scrollToBbox(page, target);
+  const { image } = await settledStage(() => page.evaluate(measureStage), where);
+  const r = rectOfBbox(target, image);
+  const a = { x: r.left, y: r.top };
+  const b = { x: r.left + r.width, y: r.top + r.height };
+  const dragged = rectOfDrag(a, b);
+  await drag(page, a, b);
+  await page.getByTestId('crop-rect').waitFor({ timeout: 5000 })
+    .catch(() => { throw new Error(`${where}: the drag left no drawn box (did it start on an answer box?)`); });
+  const { draft } = await page.evaluate(measureStage);
+  record(`${where}: the drawn draft`, compareRect(`${where}: the drawn draft`, draft, dragged));
+  const before = (await callsOf(page, 'create_item')).length;
+  await page.getByTestId('grade-button').click();
+  const sent = await nextCall(page, 'create_item', before, where);
+  record(`${where}: the bbox sent to create_item`, compareRect(`${where}: the bbox sent to create_item`, rectOfBbox(sent.bbox, image), dragged));
+  await page.getByTestId('crop-rect').waitFor({ state: 'detached' });
+  const created = await page.evaluate(() => window.__mock.items.at(-1).item_id);
+  await page.locator(`[data-item-id="${created}"]`).waitFor();
+  await checkBoxes(page, submissionId, 1, `${where}, after drawing`);
+}
+
+/** Drags the `label` box by `delta` px: the bbox sent to recrop_item must be the old one moved by the drag, and the new box must be drawn where it is stored. */
+async function moveBox(page, submissionId, label, delta, where) {
+  const item = await page.evaluate(([s, l]) => window.__mock.items.findLast((i) => i.submission_id === s && i.page_number === 1 && i.question_label === l), [submissionId, label]);
+  await scrollToBbox(page, item.bbox);
+  const { image, boxes } = await settledStage(() => page.evaluate(measureStage), where);
+  const shown = boxes.find((x) => x.id === item.item_id).rect;
+  const a = { x: shown.left + shown.width / 2, y: shown.top + shown.height / 2 };
+  const before = (await callsOf(page, 'recrop_item')).length;
+  await drag(page, a, { x: a.x + delta.x, y: a.y + delta.y });
+  const sent = await nextCall(page, 'recrop_item', before, where);
+  const old = rectOfBbox(item.bbox, image);
+  const want = { ...old, left: old.left + delta.x, top: old.top + delta.y };
+  record(`${where}: the bbox sent to recrop_item`, compareRect(`${where}: the bbox sent to recrop_item (the ${label} box moved by ${delta.x}, ${delta.y} px)`, rectOfBbox(sent.bbox, image), want));
+  const moved = await page.evaluate(() => window.__mock.items.at(-1).item_id);
+  await page.locator(`[data-item-id="${moved}"]`).waitFor();
+  await page.locator(`[data-item-id="${item.item_id}"]`).waitFor({ state: 'detached' });
+  await checkBoxes(page, submissionId, 1, `${where}, after moving ${label}`);
+}
+
+/** The crop page of one scan at Fit and at 150%: loaded boxes on both pages, a drawn box and a moved box at each zoom. */
+async function geometry(page, size) {
+  const submissionId = 5;
+  await page.getByTestId(`open-submission-${submissionId}`).click();
+  await page.locator('[data-item-id]').first().waitFor();
+  const zooms = [
+    { name: 'Fit', draw: { x: 0.1, y: 0.75, w: 0.5, h: 0.08 }, move: ['Q2', { x: 24, y: 30 }] },
+    { name: '150%', draw: { x: 0.3, y: 0.86, w: 0.6, h: 0.1 }, move: ['Q1', { x: -10, y: 14 }] },
+  ];
+  for (const zoom of zooms) {
+    if (zoom.name !== 'Fit') await page.getByRole('button', { name: 'Zoom in' }).click();
+    const shownZoom = await page.locator('.zoom-value').textContent();
+    if (shownZoom !== zoom.name) throw new Error(`geometry at ${size}: the zoom shows ${shownZoom}, expected ${zoom.name}`);
+    const where = `${size}, zoom ${zoom.name}`;
+    await checkBoxes(page, submissionId, 1, `${where}, page 1 as loaded`);
+    await page.getByTestId('page-next').click();
+    await page.locator('[data-testid="page-indicator"]', { hasText: 'Page 2 of 2' }).waitFor();
+    await checkBoxes(page, submissionId, 2, `${where}, page 2 as loaded`);
+    await page.getByTestId('page-prev').click();
+    await page.locator('[data-testid="page-indicator"]', { hasText: 'Page 1 of 2' }).waitFor();
+    await drawBox(page, submissionId, zoom.draw, where);
+    await moveBox(page, submissionId, zoom.move[0], zoom.move[1], where);
+    await shot(page, `crop-geometry-${zoom.name === 'Fit' ? 'fit' : '150'}`, size);
+  }
 }
 
 for (const viewport of [{ width: 1280, height: 800 }, { width: 1920, height: 1080 }]) {
@@ -212,7 +374,7 @@ for (const viewport of [{ width: 1280, height: 800 }, { width: 1920, height: 108
     await page.getByTestId('rubric-points-1').fill('1.5');
     await page.getByTestId('question-save').click();
     await page.waitForFunction(() => window.__mock.calls.some((c) => c.cmd === 'update_question' && c.args.question.rubric.includes('(1.5 pts)')));
-    await page.waitForTimeout(200);
+    await page.getByText('Q1 saved').waitFor();
     await shot(page, 'exam-editor', size);
     await page.keyboard.press('Escape');
     await page.getByTestId('exam-editor').waitFor({ state: 'detached' });
@@ -234,7 +396,7 @@ for (const viewport of [{ width: 1280, height: 800 }, { width: 1920, height: 108
     check((await page.locator('[data-testid^="cancel-"]').count()) > 0, 'crop page offers Cancel');
     check((await page.locator('[data-testid^="grade-now-"]').count()) > 0, 'crop page offers Grade now');
     check((await page.locator('[data-testid^="page-thumb-"]').count()) === 2, 'the page strip shows both pages');
-    await page.waitForTimeout(300);
+    await settledStage(() => page.evaluate(measureStage), `crop page at ${size}`);
     await shot(page, 'crop', size);
     const retry = page.locator('[data-testid^="retry-"]').first();
     if (await retry.count()) {
@@ -246,7 +408,7 @@ for (const viewport of [{ width: 1280, height: 800 }, { width: 1920, height: 108
     // Review page: keyboard grading.
     await page.getByTestId('nav-review').click();
     await page.getByTestId('review-list').waitFor();
-    await page.waitForTimeout(300);
+    await page.locator('[data-testid^="review-row-"]').first().waitFor();
     await page.getByTestId('review-list').focus();
     await shot(page, 'review', size);
     await page.keyboard.press('1');
@@ -260,11 +422,24 @@ for (const viewport of [{ width: 1280, height: 800 }, { width: 1920, height: 108
     const settingsNav = page.getByTestId('nav-settings');
     if (await settingsNav.count()) {
       await settingsNav.click();
-      await page.getByTestId('settings-page').waitFor();
-      await page.waitForTimeout(200);
+      await page.getByTestId('settings-model').waitFor();
       await shot(page, 'settings', size);
     }
     check(errors.length === 0, `console errors at ${size}: ${errors.join(' | ')}`);
+    await context.close();
+  }
+
+  // Answer boxes on the crop page sit where their bboxes say, at two zoom levels.
+  {
+    const { page, context, errors } = await open(viewport, 'normal');
+    try {
+      await geometry(page, size);
+    } catch (e) {
+      // A box drawn in the wrong place can make a later step fail (a drag lands on it):
+      // report that after the mismatches already found, which say why.
+      failures.push(`geometry at ${size} stopped: ${e.message.split('\n')[0]}`);
+    }
+    check(errors.length === 0, `console errors (geometry) at ${size}: ${errors.join(' | ')}`);
     await context.close();
   }
 
@@ -298,6 +473,8 @@ for (const viewport of [{ width: 1280, height: 800 }, { width: 1920, height: 108
 
 await browser.close();
 server.close();
+console.log('box geometry, largest error per case (px):');
+for (const m of measured) console.log(`  ${m.error.toFixed(2).padStart(6)}  ${m.where}`);
 if (failures.length > 0) {
   console.error(`UI checks failed:\n- ${failures.join('\n- ')}`);
   process.exit(1);
