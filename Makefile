@@ -13,7 +13,7 @@ DEMO_DIR := .demo
 CLI := target/debug/gradedesk
 WINDOW := target/debug/gradedesk-desktop
 
-.PHONY: help deps apt-deps rust-deps ui-deps ui build run demo test lint rust-test ui-test e2e bench
+.PHONY: help deps apt-deps rust-deps ui-deps ui build run demo test lint rust-test ui-test e2e bench types
 
 help:
 	@echo "make run    install what is missing, build, and open GradeDesk on the demo exam"
@@ -84,6 +84,11 @@ e2e: build
 
 test: deps ui lint rust-test ui-test e2e
 	@echo "all tests passed"
+
+# The IPC types, generated from the Rust structs into ui/src/api/generated.ts (a test in
+# `cargo test` fails when that file is stale).
+types:
+	GRADEDESK_WRITE_TYPES=1 cargo test --lib wire::
 
 # Benchmarks print their figures and never fail on time (release build: a few minutes cold).
 bench: deps ui

@@ -56,7 +56,7 @@ function installMock(scenario) {
         item_id: id, submission_id: s.id, page_number: q.id === 13 ? 2 : 1, question_label: q.label,
         bbox: q.id === 11 ? { x: 0.08, y: 0.12, w: 0.84, h: 0.2 } : q.id === 12 ? { x: 0.08, y: 0.45, w: 0.84, h: 0.25 } : { x: 0.08, y: 0.1, w: 0.84, h: 0.3 },
         job_id: 100 + id, state, score: state === 'done' ? Math.min(q.max_points, 1.5) : null, max_points: q.max_points,
-        feedback: state === 'done' ? 'Correct relationship, but the units are missing in the final line.' : null, teacher_score: s.id === 2 && q.id === 11 ? 1 : null,
+        feedback: state === 'done' ? 'Correct relationship, but the units are missing in the final line.' : null, teacher_score: s.id === 2 && q.id === 11 ? 1 : null, removed: false,
         error: state === 'failed' ? 'Gemini could not read the handwriting (the crop may be blank).' : state === 'retrying' ? 'Gemini timed out; trying again.' : null,
       });
       id += 1;
@@ -90,8 +90,10 @@ function installMock(scenario) {
     teacher_score: k === 1 ? 1.5 : null, teacher_note: null, score: k === 1 ? 1.5 : k % 3 === 0 ? 1 : 2,
     history: k === 1 ? [{ by: 'ai', score: 2, note: null, at_ms: now - 60000 }, { by: 'teacher', score: 1.5, note: 'units missing', at_ms: now - 1000 }] : [{ by: 'ai', score: k % 3 === 0 ? 1 : 2, note: null, at_ms: now - 60000 }],
   })).sort((a, b) => Number(b.needs_review) - Number(a.needs_review));
+  const stored = { provider: 'gemini', model: 'gemini-2.5-flash', base_url: 'https://generativelanguage.googleapis.com', openai_base_url: 'http://127.0.0.1:11434/v1', openai_model: 'qwen2.5vl:7b', concurrency: 4, requests_per_minute: 60, requests_per_day: 0, request_timeout_secs: 120, thinking_budget: 1024, thinking_level: 'low', media_resolution: 'high' };
   const settings = {
-    settings: { provider: 'gemini', model: 'gemini-2.5-flash', base_url: 'https://generativelanguage.googleapis.com', openai_base_url: 'http://127.0.0.1:11434/v1', openai_model: 'qwen2.5vl:7b', concurrency: 4, requests_per_minute: 60, requests_per_day: 0, request_timeout_secs: 120, thinking_budget: 1024, thinking_level: 'low', media_resolution: 'high' },
+    settings: stored,
+    effective: stored,
     prices: [
       { model_prefix: 'gemini-2.5-flash', input_per_mtok: 0.3, output_per_mtok: 2.5 },
       { model_prefix: 'gemini-2.5-pro', input_per_mtok: 1.25, output_per_mtok: 10 },
@@ -138,7 +140,11 @@ function installMock(scenario) {
       case 'get_settings': case 'save_settings': return settings;
       case 'set_api_key': return { ...settings, api_key: '••••••••' + String(args.key).slice(-4) };
       case 'test_api_key': return 'the API key works with gemini-2.5-flash';
-      case 'estimate': return { to_grade: { answers: 11, input_tokens: 14000, output_tokens: 5000, cost_usd: 0.017 }, graded: { answers: 13, cost_usd: 0.021 } };
+      // The shape of src/api/generated.ts's Estimate (BatchEstimate and BatchActual).
+      case 'estimate': return {
+        to_grade: { model: 'gemini-2.5-flash', answers: 11, unreadable: 0, text_tokens: 4400, image_tokens: 9600, prompt_tokens: 14000, expected_output_tokens: 5000, expected_thinking_tokens: 11264, image_tokens_unprepared: 28416, bytes_on_disk: 6_100_000, bytes_sent: 1_900_000, expected_cost_usd: 0.017, max_cost_usd: 0.041 },
+        graded: { graded: 13, prompt_tokens: 16500, output_tokens: 5900, thoughts_tokens: 12000, cost_usd: 0.021 },
+      };
       case 'pause_grading': case 'cancel_item': case 'prioritize_item': return null;
       case 'resume_grading': return true;
       case 'dead_jobs': return items.filter((i) => i.state === 'failed').map((i) => ({ job_id: i.job_id, kind: 'GRADE_ITEM', item_id: i.item_id, submission_id: i.submission_id, attempts: 3, error: i.error, finished_at: now }));

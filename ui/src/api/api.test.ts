@@ -1,6 +1,7 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { settings as settingsFixture } from '../test/fixtures';
 import {
   CommandError,
   createExam,
@@ -90,7 +91,7 @@ describe('api', () => {
     await overrideScore(9, 2, 'units');
     await renameStudent(7, 'Ada');
     await setApiKey('k');
-    const settings = { provider: 'gemini' as const, model: 'm', base_url: 'http://x', concurrency: 1, requests_per_minute: 0 };
+    const settings = settingsFixture({ model: 'm', base_url: 'http://x', concurrency: 1 });
     await saveSettings(settings, []);
     expect(vi.mocked(invoke).mock.calls.map((c) => [c[0], c[1]])).toEqual([
       ['desk_snapshot', undefined],
@@ -129,11 +130,18 @@ describe('api', () => {
   });
 
   it('rejects with {code, message} from the core', async () => {
-    vi.mocked(invoke).mockRejectedValue({ code: 'unsupported_file', message: 'This file is not a scan.' });
+    vi.mocked(invoke).mockRejectedValue({ code: 'bad_file', message: 'This file is not a scan.' });
     const err = await getSubmission(1).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CommandError);
-    expect(err).toMatchObject({ code: 'unsupported_file', message: 'This file is not a scan.' });
+    expect(err).toMatchObject({ code: 'bad_file', message: 'This file is not a scan.' });
     expect(errorMessage(err)).toBe('This file is not a scan.');
+  });
+
+  it('keeps the core\'s codes and calls any other code a plain error', async () => {
+    vi.mocked(invoke).mockRejectedValue({ code: 'storage', message: 'The database could not be used.' });
+    expect(await getSubmission(1).catch((e: unknown) => e)).toMatchObject({ code: 'storage' });
+    vi.mocked(invoke).mockRejectedValue({ code: 'made_up', message: 'Odd.' });
+    expect(await getSubmission(1).catch((e: unknown) => e)).toMatchObject({ code: 'error', message: 'Odd.' });
   });
 
   it('never shows raw JSON for odd errors', () => {

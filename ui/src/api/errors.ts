@@ -1,11 +1,29 @@
-import type { ApiError } from './types';
+import type { ErrorCode } from './types';
+
+/** The core's codes, plus the two the webview side adds: `error` (Tauri itself failed, e.g.
+ * a denied permission) and `no_backend` (the page runs in a plain browser). */
+export type CommandErrorCode = ErrorCode | 'error' | 'no_backend';
+
+const CORE_CODES: readonly string[] = [
+  'invalid',
+  'not_found',
+  'bad_file',
+  'bad_box',
+  'api_key',
+  'storage',
+  'io',
+] satisfies readonly ErrorCode[];
+
+function asCode(code: unknown): CommandErrorCode {
+  return typeof code === 'string' && CORE_CODES.includes(code) ? (code as ErrorCode) : 'error';
+}
 
 const GENERIC = 'Something went wrong. Please try again.';
 
 /** What every wrapper in src/api rejects with: `{code, message}`, and also an Error. */
-export class CommandError extends Error implements ApiError {
-  readonly code: string;
-  constructor(code: string, message: string) {
+export class CommandError extends Error {
+  readonly code: CommandErrorCode;
+  constructor(code: CommandErrorCode, message: string) {
     super(message);
     this.name = 'CommandError';
     this.code = code;
@@ -20,7 +38,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 export function toApiError(err: unknown): CommandError {
   if (err instanceof CommandError) return err;
   if (isRecord(err)) {
-    const code = typeof err.code === 'string' ? err.code : 'error';
+    const code = asCode(err.code);
     const message =
       typeof err.message === 'string' && err.message.trim() !== '' ? err.message : GENERIC;
     return new CommandError(code, message);

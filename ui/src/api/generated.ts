@@ -115,6 +115,11 @@ export type PauseScope = { "scope": "all" } | { "scope": "exam", "exam_id": numb
 export type Pause = { scope: PauseScope, reason: string, until_ms: number | null, };
 
 /**
+ * The kinds of work the pool runs.
+ */
+export type JobKind = "GRADE_ITEM" | "UPSCALE_SUBMISSION";
+
+/**
  * A job given up on, with why.
  */
 export type DeadJob = { job_id: number, kind: JobKind, item_id: number | null, submission_id: number | null, attempts: number, error: string, finished_at: number | null, };
@@ -141,6 +146,11 @@ export type GateStatus = { hold: Hold | null,
  * When the next request may go out (ms since the epoch), if held.
  */
 next_try_at_ms: number | null, };
+
+/**
+ * What a `changed` event asks front ends to refetch.
+ */
+export type Changed = "exams" | "submissions" | "queue" | "all";
 
 /**
  * What happened, without its sequence number.

@@ -5,16 +5,16 @@ import { getCurrentWebview } from '@tauri-apps/api/webview';
 import { CommandError, noBackendError, toApiError } from './errors';
 import {
   CORE_EVENT,
-  type CoreEvent,
-  type CreateExamResult,
+  type Event,
+  type ExamCreated,
   type CreateItemArgs,
-  type BBox,
-  type CreateItemResult,
+  type Bbox,
+  type CropResult,
   type DeadJob,
   type DropReport,
   type FileDrag,
   type Question,
-  type GradingSettings,
+  type Settings,
   type Price,
   type SettingsView,
   type Override,
@@ -23,6 +23,8 @@ import {
   type ImportResult,
   type QuestionInput,
   type Snapshot,
+  type DeskSnapshot,
+  type Estimate,
   type SubmissionDetail,
 } from './types';
 
@@ -63,8 +65,8 @@ export function snapshot(): Promise<Snapshot> {
 }
 
 /** The snapshot plus the queue's state (progress, pauses, provider hold, halt). */
-export function deskSnapshot(): Promise<Snapshot> {
-  return call<Snapshot>('desk_snapshot');
+export function deskSnapshot(): Promise<DeskSnapshot> {
+  return call<DeskSnapshot>('desk_snapshot');
 }
 
 /** Pauses grading of one exam, or of everything when `examId` is absent. */
@@ -95,8 +97,8 @@ export function restoreItem(itemId: number): Promise<void> {
  * Replaces a moved, resized or reassigned box in one core call: the new box is cut and
  * queued and the old one removed together, or nothing changes.
  */
-export function recropItem(itemId: number, questionLabel: string, bbox: BBox): Promise<CreateItemResult> {
-  return call<CreateItemResult>('recrop_item', { itemId, questionLabel, bbox });
+export function recropItem(itemId: number, questionLabel: string, bbox: Bbox): Promise<CropResult> {
+  return call<CropResult>('recrop_item', { itemId, questionLabel, bbox });
 }
 
 /** "Grade now": moves the answer to the front of the queue. */
@@ -141,7 +143,7 @@ export function getSettings(): Promise<SettingsView> {
 }
 
 /** Saves the settings and the price table; grading picks them up at once. */
-export function saveSettings(settings: GradingSettings, prices: Price[]): Promise<SettingsView> {
+export function saveSettings(settings: Settings, prices: Price[]): Promise<SettingsView> {
   return call<SettingsView>('save_settings', { settings, prices });
 }
 
@@ -155,6 +157,12 @@ export function testApiKey(): Promise<string> {
   return call<string>('test_api_key');
 }
 
+/** The tokens and cost of the answers still to grade (one exam or all), and what graded
+ * answers cost. */
+export function estimate(examId?: number): Promise<Estimate> {
+  return call<Estimate>('estimate', examId === undefined ? {} : { examId });
+}
+
 /** Corrects the student's name of a scan. */
 export function renameStudent(submissionId: number, student: string): Promise<void> {
   return call<void>('rename_student', { submissionId, student });
@@ -164,8 +172,8 @@ export function listExams(): Promise<Exam[]> {
   return call<Exam[]>('list_exams');
 }
 
-export function createExam(name: string, questions: QuestionInput[]): Promise<CreateExamResult> {
-  return call<CreateExamResult>('create_exam', { name, questions });
+export function createExam(name: string, questions: QuestionInput[]): Promise<ExamCreated> {
+  return call<ExamCreated>('create_exam', { name, questions });
 }
 
 /** Renames an exam. */
@@ -243,8 +251,8 @@ export function getSubmission(submissionId: number): Promise<SubmissionDetail> {
   return call<SubmissionDetail>('get_submission', { submissionId });
 }
 
-export function createItem(args: CreateItemArgs): Promise<CreateItemResult> {
-  return call<CreateItemResult>('create_item', {
+export function createItem(args: CreateItemArgs): Promise<CropResult> {
+  return call<CropResult>('create_item', {
     submissionId: args.submissionId,
     pageNumber: args.pageNumber,
     questionLabel: args.questionLabel,
@@ -274,10 +282,10 @@ export function cropImageUrl(itemId: number): string {
  * Subscribes to `gradedesk:event`. Resolves once the listener is registered, with a
  * function that removes it.
  */
-export async function onCoreEvent(handler: (event: CoreEvent) => void): Promise<() => void> {
+export async function onCoreEvent(handler: (event: Event) => void): Promise<() => void> {
   requireBackend();
   try {
-    return await listen<CoreEvent>(CORE_EVENT, (e) => handler(e.payload));
+    return await listen<Event>(CORE_EVENT, (e) => handler(e.payload));
   } catch (err) {
     throw toApiError(err);
   }

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
-import type { BBox, ItemView } from '../api/types';
+import type { Bbox, ItemView } from '../api/types';
 import { itemStatusLabel, type Hold } from '../lib/queue';
 import { CORNERS, dragCorner, sameBox, type Corner } from '../lib/cropKeys';
 import { boxFromCorners, clampBox, isTooSmall, nudgeBox, toFraction, type Point } from '../lib/geometry';
@@ -16,10 +16,10 @@ function arrowMove(e: KeyboardEvent<HTMLDivElement>): [number, number] | undefin
   return moves[e.key];
 }
 
-export type DrawnBox = { box: BBox; displayed: { width: number; height: number } };
+export type DrawnBox = { box: Bbox; displayed: { width: number; height: number } };
 
 /** An existing answer box being edited: its id and its geometry so far (not yet saved). */
-export type Selection = { itemId: number; box: BBox };
+export type Selection = { itemId: number; box: Bbox };
 
 type Props = {
   src: string;
@@ -32,16 +32,16 @@ type Props = {
   zoom: number;
   items: ItemView[];
   highlightId: number | null;
-  draft: BBox | null;
+  draft: Bbox | null;
   onDraw: (drawn: DrawnBox) => void;
-  onDraftChange: (box: BBox | null) => void;
+  onDraftChange: (box: Bbox | null) => void;
   selection: Selection | null;
   /** An existing box was clicked or focused (null: the selection was let go). */
   onSelect: (item: ItemView | null) => void;
   /** The selected box was moved or resized (not saved yet). */
-  onEditChange: (box: BBox) => void;
+  onEditChange: (box: Bbox) => void;
   /** Save the selected box's new geometry (a re-crop, graded again). */
-  onEditCommit: (box: BBox) => void;
+  onEditCommit: (box: Bbox) => void;
   onDelete: (item: ItemView) => void;
 };
 
@@ -49,11 +49,11 @@ type Pan = { pointerId: number; x: number; y: number; left: number; top: number 
 
 type Drag =
   | { kind: 'draw'; pointerId: number; start: Point; current: Point }
-  | { kind: 'move'; pointerId: number; item: ItemView; original: BBox; start: Point; current: Point }
-  | { kind: 'resize'; pointerId: number; item: ItemView; original: BBox; corner: Corner; current: Point };
+  | { kind: 'move'; pointerId: number; item: ItemView; original: Bbox; start: Point; current: Point }
+  | { kind: 'resize'; pointerId: number; item: ItemView; original: Bbox; corner: Corner; current: Point };
 
 /** The box a move or resize drag has produced so far. */
-function draggedBox(d: Drag): BBox {
+function draggedBox(d: Drag): Bbox {
   switch (d.kind) {
     case 'draw':
       return boxFromCorners(d.start, d.current);
@@ -68,7 +68,7 @@ const FALLBACK_WIDTH = 800;
 
 const pct = (v: number) => `${(v * 100).toFixed(3)}%`;
 
-function boxStyle(b: BBox) {
+function boxStyle(b: Bbox) {
   return { left: pct(b.x), top: pct(b.y), width: pct(b.w), height: pct(b.h) };
 }
 

@@ -1,7 +1,7 @@
-import type { JobCounts } from '../api/types';
+import type { Counts } from '../api/types';
 import { useLiveData } from '../live/LiveContext';
 
-const COUNT_LABELS: { key: keyof JobCounts; label: string }[] = [
+const COUNT_LABELS: { key: keyof Counts; label: string }[] = [
   { key: 'queued', label: 'queued' },
   { key: 'running', label: 'grading' },
   { key: 'succeeded', label: 'graded' },
@@ -29,7 +29,7 @@ export function LiveBadge({ live, polling }: { live: boolean; polling: boolean }
   );
 }
 
-export function CountsSummary({ counts }: { counts: JobCounts | null }) {
+export function CountsSummary({ counts }: { counts: Counts | null }) {
   if (counts === null) return null;
   return (
     <ul className="counts" data-testid="counts-summary" aria-label="Grading jobs">

@@ -1,5 +1,5 @@
 // Keyboard shortcuts of the crop page, as pure functions so they are tested without a DOM.
-import type { BBox } from '../api/types';
+import type { Bbox } from '../api/types';
 import { boxFromCorners, type Point } from './geometry';
 
 /** What a key press on the crop page asks for. */
@@ -68,7 +68,7 @@ export type Corner = 'nw' | 'ne' | 'sw' | 'se';
 export const CORNERS: readonly Corner[] = ['nw', 'ne', 'sw', 'se'];
 
 /** Resizes a box by dragging one corner to `p`; the opposite corner stays put. */
-export function dragCorner(b: BBox, corner: Corner, p: Point): BBox {
+export function dragCorner(b: Bbox, corner: Corner, p: Point): Bbox {
   const fixed: Point = {
     x: corner === 'nw' || corner === 'sw' ? b.x + b.w : b.x,
     y: corner === 'nw' || corner === 'ne' ? b.y + b.h : b.y,
@@ -77,7 +77,7 @@ export function dragCorner(b: BBox, corner: Corner, p: Point): BBox {
 }
 
 /** True when two boxes differ by less than a hundredth of a percent of the page. */
-export function sameBox(a: BBox, b: BBox): boolean {
+export function sameBox(a: Bbox, b: Bbox): boolean {
   const eps = 1e-4;
   return (
     Math.abs(a.x - b.x) < eps && Math.abs(a.y - b.y) < eps && Math.abs(a.w - b.w) < eps && Math.abs(a.h - b.h) < eps

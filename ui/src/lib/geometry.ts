@@ -1,4 +1,4 @@
-import type { BBox } from '../api/types';
+import type { Bbox } from '../api/types';
 
 export type Point = { x: number; y: number };
 export type Rect = { left: number; top: number; width: number; height: number };
@@ -15,14 +15,14 @@ export function toFraction(p: Point, rect: Rect): Point {
 }
 
 /** The box spanned by two corners, in any drag direction. */
-export function boxFromCorners(a: Point, b: Point): BBox {
+export function boxFromCorners(a: Point, b: Point): Bbox {
   const x = Math.min(a.x, b.x);
   const y = Math.min(a.y, b.y);
   return { x, y, w: Math.abs(a.x - b.x), h: Math.abs(a.y - b.y) };
 }
 
 /** Clamps a box to the page: x, y, w, h all in [0, 1] and x + w, y + h ≤ 1. */
-export function clampBox(b: BBox): BBox {
+export function clampBox(b: Bbox): Bbox {
   const x = clamp01(b.x);
   const y = clamp01(b.y);
   return { x, y, w: clamp01(Math.min(b.w, 1 - x)), h: clamp01(Math.min(b.h, 1 - y)) };
@@ -32,12 +32,12 @@ export function clampBox(b: BBox): BBox {
 export const MIN_BOX_PX = 4;
 
 /** True when the box is too small on screen to be a real selection (a click, a sliver). */
-export function isTooSmall(b: BBox, rect: Pick<Rect, 'width' | 'height'>): boolean {
+export function isTooSmall(b: Bbox, rect: Pick<Rect, 'width' | 'height'>): boolean {
   return b.w <= 0 || b.h <= 0 || b.w * rect.width < MIN_BOX_PX || b.h * rect.height < MIN_BOX_PX;
 }
 
 /** Moves (or with `resize`, grows) a box by a step, staying on the page. */
-export function nudgeBox(b: BBox, dx: number, dy: number, resize: boolean): BBox {
+export function nudgeBox(b: Bbox, dx: number, dy: number, resize: boolean): Bbox {
   if (resize) {
     return clampBox({ ...b, w: Math.max(0.01, b.w + dx), h: Math.max(0.01, b.h + dy) });
   }

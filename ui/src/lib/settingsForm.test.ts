@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { GradingSettings } from '../api/types';
+import type { Settings } from '../api/types';
+import { settings } from '../test/fixtures';
 import { checkDraft, toDraft } from './settingsForm';
 
-const base: GradingSettings = {
-  provider: 'gemini',
-  model: 'gemini-2.5-flash',
-  base_url: 'https://generativelanguage.googleapis.com',
-  concurrency: 4,
-  requests_per_minute: 0,
-  requests_per_day: 0,
-  thinking_budget: 1024,
-};
+const base: Settings = settings();
 
 describe('settings form', () => {
   it('round-trips and keeps the fields the form does not show', () => {

@@ -1,5 +1,5 @@
 // The settings form's text fields and their checks, as sentences a teacher can act on.
-import type { GradingSettings, Price } from '../api/types';
+import type { Settings, Price } from '../api/types';
 
 export type SettingsDraft = {
   model: string;
@@ -9,7 +9,7 @@ export type SettingsDraft = {
   prices: { model_prefix: string; input_per_mtok: string; output_per_mtok: string }[];
 };
 
-export function toDraft(settings: GradingSettings, prices: Price[]): SettingsDraft {
+export function toDraft(settings: Settings, prices: Price[]): SettingsDraft {
   return {
     model: settings.model,
     base_url: settings.base_url,
@@ -36,11 +36,11 @@ function amount(text: string): number | null {
 }
 
 export type Checked =
-  | { ok: true; settings: GradingSettings; prices: Price[] }
+  | { ok: true; settings: Settings; prices: Price[] }
   | { ok: false; errors: string[] };
 
 /** Turns the draft into what `save_settings` takes, keeping every other field as it was. */
-export function checkDraft(base: GradingSettings, d: SettingsDraft): Checked {
+export function checkDraft(base: Settings, d: SettingsDraft): Checked {
   const errors: string[] = [];
   const model = d.model.trim();
   if (model === '') errors.push('Enter the model to grade with, for example gemini-2.5-flash.');

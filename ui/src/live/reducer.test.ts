@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CoreEvent, ItemState, Snapshot } from '../api/types';
+import type { Event, ItemState, LiveSnapshot } from '../api/types';
 import { changed, heartbeat, item, itemEvent, queueEvent, queueStatus, snap } from '../test/fixtures';
 import {
   finishedItems,
@@ -11,11 +11,11 @@ import {
   type LiveState,
 } from './reducer';
 
-function run(state: LiveState, ...events: CoreEvent[]): LiveState {
+function run(state: LiveState, ...events: Event[]): LiveState {
   return events.reduce((s, event) => liveReducer(s, { type: 'event', event, now: 0 }), state);
 }
 
-function withSnapshot(s: Snapshot, state = initialLiveState): LiveState {
+function withSnapshot(s: LiveSnapshot, state = initialLiveState): LiveState {
   return liveReducer(state, { type: 'snapshot', snapshot: s, now: 0 });
 }
 

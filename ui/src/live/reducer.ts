@@ -9,11 +9,11 @@
 // - `queue` replaces the snapshot's queue status (progress, pauses, provider, halt);
 // - a heartbeat only marks the core alive.
 import type {
-  CoreEvent,
+  Event,
   ItemState,
   ItemView,
   JobCountKey,
-  Snapshot,
+  LiveSnapshot,
   SubmissionSummary,
 } from '../api/types';
 
@@ -26,15 +26,15 @@ const LOG_LIMIT = 20000;
 
 export type LiveState = {
   /** The current view: the last accepted snapshot with every applied event on top. */
-  snapshot: Snapshot | null;
+  snapshot: LiveSnapshot | null;
   /** seq of the last accepted snapshot. */
   baseSeq: number;
   /** seq of the last applied event (or of the snapshot). */
   seq: number;
   /** Events received ahead of order (seq > seq + 1), ascending, unique. */
-  pending: CoreEvent[];
+  pending: Event[];
   /** Applied `item` events with seq > baseSeq, replayed onto a snapshot older than them. */
-  log: CoreEvent[];
+  log: Event[];
   /** A snapshot with seq below this cannot be rebuilt from the log. */
   logFloor: number;
   /** Local clock (ms) when the last heartbeat arrived. */
@@ -46,8 +46,8 @@ export type LiveState = {
 };
 
 export type LiveAction =
-  | { type: 'snapshot'; snapshot: Snapshot; now: number }
-  | { type: 'event'; event: CoreEvent; now: number }
+  | { type: 'snapshot'; snapshot: LiveSnapshot; now: number }
+  | { type: 'event'; event: Event; now: number }
   | { type: 'tick'; now: number };
 
 export const initialLiveState: LiveState = {
@@ -68,7 +68,7 @@ export function isActive(state: ItemState): boolean {
   return ACTIVE.has(state);
 }
 
-export function hasActiveItems(snapshot: Snapshot | null): boolean {
+export function hasActiveItems(snapshot: LiveSnapshot | null): boolean {
   return snapshot !== null && snapshot.items.some((i) => isActive(i.state));
 }
 
@@ -114,7 +114,7 @@ function updateSubmission(
 }
 
 /** Inserts or replaces an item (by item_id), keeping counts and submission totals in step. */
-export function upsertItem(snapshot: Snapshot, item: ItemView): Snapshot {
+export function upsertItem(snapshot: LiveSnapshot, item: ItemView): LiveSnapshot {
   const idx = snapshot.items.findIndex((i) => i.item_id === item.item_id);
   const prev = idx >= 0 ? snapshot.items[idx] : undefined;
   if (item.removed === true) return removeItem(snapshot, prev);
@@ -141,7 +141,7 @@ export function upsertItem(snapshot: Snapshot, item: ItemView): Snapshot {
 }
 
 /** Drops a re-cropped or deleted answer (if the view has it), keeping the totals in step. */
-function removeItem(snapshot: Snapshot, prev: ItemView | undefined): Snapshot {
+function removeItem(snapshot: LiveSnapshot, prev: ItemView | undefined): LiveSnapshot {
   if (!prev) return snapshot;
   const items = snapshot.items.filter((i) => i.item_id !== prev.item_id);
   const counts = { ...snapshot.counts };
@@ -161,7 +161,7 @@ function requestRefetch(s: LiveState): LiveState {
 }
 
 /** Applies the data part of one event (no ordering checks). */
-function applyData(s: LiveState, e: CoreEvent): LiveState {
+function applyData(s: LiveState, e: Event): LiveState {
   if (s.snapshot === null) return s;
   switch (e.type) {
     case 'item':
@@ -175,7 +175,7 @@ function applyData(s: LiveState, e: CoreEvent): LiveState {
   }
 }
 
-function appendLog(s: LiveState, e: CoreEvent): LiveState {
+function appendLog(s: LiveState, e: Event): LiveState {
   // Only item and queue events are replayed. A `changed` needs no replay: the refetch it
   // triggers starts after it (an older in-flight request is cancelled), so that snapshot
   // includes it.
@@ -190,7 +190,7 @@ function appendLog(s: LiveState, e: CoreEvent): LiveState {
   return { ...s, log, logFloor };
 }
 
-function insertPending(pending: CoreEvent[], e: CoreEvent): CoreEvent[] {
+function insertPending(pending: Event[], e: Event): Event[] {
   if (pending.some((p) => p.seq === e.seq)) return pending;
   const next = [...pending, e];
   next.sort((a, b) => a.seq - b.seq);
@@ -216,7 +216,7 @@ function drain(state: LiveState, now: number): LiveState {
   return s;
 }
 
-function acceptSnapshot(state: LiveState, snap: Snapshot, now: number): LiveState {
+function acceptSnapshot(state: LiveState, snap: LiveSnapshot, now: number): LiveState {
   if (state.snapshot !== null) {
     // Older than the snapshot we already built on: a late response, drop it.
     if (snap.seq < state.baseSeq) return state;
@@ -241,7 +241,7 @@ function acceptSnapshot(state: LiveState, snap: Snapshot, now: number): LiveStat
   return drain(s, now);
 }
 
-function receiveEvent(state: LiveState, e: CoreEvent, now: number): LiveState {
+function receiveEvent(state: LiveState, e: Event, now: number): LiveState {
   let s = state;
   // Any heartbeat proves the core is alive, even one we otherwise ignore.
   if (e.type === 'heartbeat') s = { ...s, lastHeartbeatAt: now };
@@ -277,8 +277,8 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
  * know counts only when it arrived as a live event (a first snapshot announces nothing).
  */
 export function finishedItems(
-  prev: Snapshot | null,
-  next: Snapshot | null,
+  prev: LiveSnapshot | null,
+  next: LiveSnapshot | null,
   includeNew: boolean,
 ): ItemView[] {
   if (prev === null || next === null || prev === next) return [];

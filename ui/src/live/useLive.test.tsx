@@ -3,8 +3,8 @@ import { act, renderHook } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as api from '../api';
-import type { CoreEvent, ItemView, Snapshot } from '../api/types';
-import { heartbeat, item, itemEvent, snap } from '../test/fixtures';
+import type { DeskSnapshot, Event, ItemView, LiveSnapshot } from '../api/types';
+import { deskSnap, heartbeat, item, itemEvent } from '../test/fixtures';
 import { useLive, type LiveOptions } from './useLive';
 
 vi.mock('../api', async (importOriginal) => {
@@ -12,15 +12,15 @@ vi.mock('../api', async (importOriginal) => {
   return { ...actual, deskSnapshot: vi.fn(), onCoreEvent: vi.fn() };
 });
 
-let emit: (e: CoreEvent) => void = () => {
+let emit: (e: Event) => void = () => {
   throw new Error('not subscribed');
 };
-let served: Snapshot;
+let served: DeskSnapshot;
 const unlisten = vi.fn();
 
 beforeEach(() => {
   vi.useFakeTimers();
-  served = snap(10, [item(1, 'queued')]);
+  served = deskSnap(10, [item(1, 'queued')]);
   vi.mocked(api.onCoreEvent).mockImplementation((handler) => {
     emit = handler;
     return Promise.resolve(unlisten);
@@ -54,14 +54,14 @@ async function renderLive(options: LiveOptions = {}) {
   return view;
 }
 
-function send(...events: CoreEvent[]) {
+function send(...events: Event[]) {
   act(() => {
     for (const e of events) emit(e);
   });
 }
 
 const fetches = () => vi.mocked(api.deskSnapshot).mock.calls.length;
-const stateOf = (s: Snapshot | null, id: number) => s?.items.find((i) => i.item_id === id)?.state;
+const stateOf = (s: LiveSnapshot | null, id: number) => s?.items.find((i) => i.item_id === id)?.state;
 
 /** Sends a heartbeat every 2 s for `ms`, like the core does. */
 async function heartbeatsFor(ms: number, firstSeq: number): Promise<number> {
@@ -98,7 +98,7 @@ describe('useLive', () => {
   });
 
   it('ignores events at or below the snapshot seq', async () => {
-    served = snap(10, [item(1, 'done')]);
+    served = deskSnap(10, [item(1, 'done')]);
     const { result } = await renderLive();
     send(itemEvent(9, item(1, 'grading')), itemEvent(10, item(1, 'queued')));
     await flush();
@@ -109,7 +109,7 @@ describe('useLive', () => {
   it('refetches the snapshot on a gap', async () => {
     const { result } = await renderLive();
     expect(fetches()).toBe(1);
-    served = snap(13, [item(1, 'done')]);
+    served = deskSnap(13, [item(1, 'done')]);
     send(itemEvent(14, item(2, 'queued'))); // 11..13 missing
     await flush();
     expect(fetches()).toBe(2);
@@ -137,7 +137,7 @@ describe('useLive', () => {
   });
 
   it('does not poll while heartbeats keep coming, even with answers grading', async () => {
-    served = snap(10, [item(1, 'grading')]);
+    served = deskSnap(10, [item(1, 'grading')]);
     const { result } = await renderLive();
     await heartbeatsFor(30_000, 11);
     expect(result.current.live).toBe(true);
@@ -146,7 +146,7 @@ describe('useLive', () => {
   });
 
   it('polls every 5 s once heartbeats stop while answers are grading', async () => {
-    served = snap(10, [item(1, 'grading')]);
+    served = deskSnap(10, [item(1, 'grading')]);
     const { result } = await renderLive();
     const seq = await heartbeatsFor(4000, 11);
     expect(fetches()).toBe(1);
@@ -172,7 +172,7 @@ describe('useLive', () => {
   });
 
   it('does not poll when nothing is being graded, even without heartbeats', async () => {
-    served = snap(10, [item(1, 'done'), item(2, 'failed'), item(3, 'cancelled')]);
+    served = deskSnap(10, [item(1, 'done'), item(2, 'failed'), item(3, 'cancelled')]);
     const { result } = await renderLive();
     await flush(30_000);
     expect(result.current.live).toBe(false);
@@ -181,11 +181,11 @@ describe('useLive', () => {
   });
 
   it('stops polling when the polled snapshot shows grading finished', async () => {
-    served = snap(10, [item(1, 'grading')]);
+    served = deskSnap(10, [item(1, 'grading')]);
     const { result } = await renderLive();
     await flush(1000);
     expect(result.current.polling).toBe(true);
-    served = snap(10, [item(1, 'done')]);
+    served = deskSnap(10, [item(1, 'done')]);
     await flush(5000);
     const after = fetches();
     expect(stateOf(result.current.snapshot, 1)).toBe('done');

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { deskSnapshot, errorMessage, onCoreEvent } from '../api';
-import type { CoreEvent, ItemView, Snapshot } from '../api/types';
+import type { Event, ItemView, LiveSnapshot } from '../api/types';
 import { isLive, POLL_EVERY_MS, shouldPoll, STALE_AFTER_MS } from './reducer';
 import { LiveStore } from './store';
 
@@ -9,8 +9,8 @@ export const SNAPSHOT_QUERY_KEY = ['snapshot'] as const;
 
 /** How the hook reaches the core; the default is src/api. Pass a stable object. */
 export type LiveTransport = {
-  fetchSnapshot: () => Promise<Snapshot>;
-  subscribe: (handler: (event: CoreEvent) => void) => Promise<() => void>;
+  fetchSnapshot: () => Promise<LiveSnapshot>;
+  subscribe: (handler: (event: Event) => void) => Promise<() => void>;
 };
 
 export const apiTransport: LiveTransport = {
@@ -33,7 +33,7 @@ export type LiveOptions = {
 export type LiveConnection = 'connecting' | 'subscribed' | 'failed';
 
 export type Live = {
-  snapshot: Snapshot | null;
+  snapshot: LiveSnapshot | null;
   /** A heartbeat arrived within the last two periods. */
   live: boolean;
   /** The snapshot is being polled (not live and answers still in flight). */

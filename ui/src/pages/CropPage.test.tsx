@@ -180,7 +180,7 @@ describe('CropPage', () => {
 
   it('shows a core error as its message', async () => {
     vi.mocked(api.createItem).mockRejectedValue(
-      new api.CommandError('bad_bbox', 'The box is outside the page.'),
+      new api.CommandError('bad_box', 'The box is outside the page.'),
     );
     renderPage();
     const el = await surface();

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useRef, useState } from 'react';
 import { toast } from 'sonner';
 import { createItem, deleteItem, errorMessage, getSubmission, pageImageUrl, recropItem, restoreItem } from '../api';
-import type { BBox, CreateItemArgs, ItemView, PageInfo, SubmissionDetail } from '../api/types';
+import type { Bbox, CreateItemArgs, ItemView, PageInfo, SubmissionDetail } from '../api/types';
 import { CropStage, type DrawnBox, type Selection } from '../components/CropStage';
 import { ItemList } from '../components/ItemList';
 import { PageStrip } from '../components/PageStrip';
@@ -38,7 +38,7 @@ type Props = {
 };
 
 /** What re-cropping an existing box sends: the box, its new geometry and its question. */
-type Recrop = { item: ItemView; box: BBox; questionLabel: string };
+type Recrop = { item: ItemView; box: Bbox; questionLabel: string };
 
 export function CropPage({ submissionId, onBack, onOpenSubmission }: Props) {
   const detail = useQuery({
@@ -200,7 +200,7 @@ function CropWorkspace({
     if (item !== null) setDraft(null);
   }
 
-  function commitEdit(item: ItemView, box: BBox, label = item.question_label) {
+  function commitEdit(item: ItemView, box: Bbox, label = item.question_label) {
     if (recrop.isPending) return;
     recrop.mutate({ item, box, questionLabel: label });
   }
@@ -226,7 +226,7 @@ function CropWorkspace({
     setMessage(null);
   }
 
-  function onDraftChange(box: BBox | null) {
+  function onDraftChange(box: Bbox | null) {
     setDraft(box === null ? null : { box: clampBox(box), displayed: draft?.displayed ?? { width: 1000, height: 1000 } });
     setMessage(null);
   }

@@ -3,6 +3,7 @@ import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/re
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as api from '../api';
 import type { SettingsView } from '../api/types';
+import { settings } from '../test/fixtures';
 import { SettingsPage } from './SettingsPage';
 
 vi.mock('../api', async (importOriginal) => {
@@ -17,15 +18,8 @@ afterEach(() => {
 });
 
 const view: SettingsView = {
-  settings: {
-    provider: 'gemini',
-    model: 'gemini-2.5-flash',
-    base_url: 'https://generativelanguage.googleapis.com',
-    concurrency: 4,
-    requests_per_minute: 0,
-    requests_per_day: 0,
-    thinking_level: 'low',
-  },
+  settings: settings({ thinking_level: 'low' }),
+  effective: settings({ thinking_level: 'low' }),
   prices: [{ model_prefix: 'gemini-2.5-flash', input_per_mtok: 0.3, output_per_mtok: 2.5 }],
   api_key: '••••3f9a',
   api_key_source: 'keyring',

@@ -1,4 +1,15 @@
-import type { CoreEvent, Exam, ItemState, ItemView, Progress, QueueStatus, Snapshot, SubmissionSummary } from '../api/types';
+import type {
+  DeskSnapshot,
+  Event,
+  Exam,
+  ItemState,
+  ItemView,
+  LiveSnapshot,
+  Progress,
+  QueueStatus,
+  Settings,
+  SubmissionSummary,
+} from '../api/types';
 
 export const exam: Exam = {
   id: 1,
@@ -34,11 +45,12 @@ export function item(id: number, state: ItemState, extra: Partial<ItemView> = {}
     feedback: state === 'done' ? 'Good.' : null,
     error: state === 'failed' ? 'The model could not read the handwriting.' : null,
     teacher_score: null,
+    removed: false,
     ...extra,
   };
 }
 
-export function snap(seq: number, items: ItemView[], extra: Partial<Snapshot> = {}): Snapshot {
+export function snap(seq: number, items: ItemView[], extra: Partial<LiveSnapshot> = {}): LiveSnapshot {
   const counts = { queued: 0, running: 0, succeeded: 0, dead: 0, cancelled: 0 };
   for (const i of items) {
     if (i.state === 'queued' || i.state === 'retrying') counts.queued += 1;
@@ -59,9 +71,9 @@ export function snap(seq: number, items: ItemView[], extra: Partial<Snapshot> = 
   };
 }
 
-export const itemEvent = (seq: number, it: ItemView): CoreEvent => ({ seq, type: 'item', item: it });
-export const heartbeat = (seq: number): CoreEvent => ({ seq, type: 'heartbeat', at_ms: seq * 2000 });
-export const changed = (seq: number): CoreEvent => ({ seq, type: 'changed', what: 'all' });
+export const itemEvent = (seq: number, it: ItemView): Event => ({ seq, type: 'item', item: it });
+export const heartbeat = (seq: number): Event => ({ seq, type: 'heartbeat', at_ms: seq * 2000 });
+export const changed = (seq: number): Event => ({ seq, type: 'changed', what: 'all' });
 
 export function progress(examId: number | null, extra: Partial<Progress> = {}): Progress {
   return {
@@ -88,8 +100,32 @@ export function queueStatus(extra: Partial<QueueStatus> = {}): QueueStatus {
   };
 }
 
-export const queueEvent = (seq: number, status: QueueStatus): CoreEvent => ({
+export const queueEvent = (seq: number, status: QueueStatus): Event => ({
   seq,
   type: 'queue',
   status,
 });
+
+/** The core's default settings (src-tauri/src/settings.rs), whole as the core sends them. */
+export function settings(extra: Partial<Settings> = {}): Settings {
+  return {
+    provider: 'gemini',
+    model: 'gemini-2.5-flash',
+    base_url: 'https://generativelanguage.googleapis.com',
+    openai_base_url: 'http://127.0.0.1:11434/v1',
+    openai_model: 'qwen2.5vl:7b',
+    concurrency: 4,
+    requests_per_minute: 0,
+    requests_per_day: 0,
+    request_timeout_secs: 120,
+    thinking_budget: 1024,
+    thinking_level: 'low',
+    media_resolution: 'high',
+    ...extra,
+  };
+}
+
+/** What `desk_snapshot` answers: the snapshot with the queue's state. */
+export function deskSnap(seq: number, items: ItemView[], extra: Partial<DeskSnapshot> = {}): DeskSnapshot {
+  return { ...snap(seq, items), queue: queueStatus(), ...extra };
+}
