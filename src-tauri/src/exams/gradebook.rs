@@ -26,6 +26,7 @@ pub struct GradebookRow {
 /// The current answers of an exam with their grades, in submission and question order.
 pub fn gradebook(conn: &Connection, exam_id: i64) -> Result<Vec<GradebookRow>, ExamError> {
     require_exam(conn, exam_id)?;
+    // The exam's current answers with student and transcription, by submission and question.
     let sql = format!(
         "{ITEM_VIEW_SQL} WHERE i.superseded_at IS NULL AND s.exam_id = ?1
          ORDER BY i.submission_id, q.position"

@@ -69,6 +69,7 @@ pub struct NewGrade {
 
 /// The crop file of an item, for serving it to the window.
 pub fn crop_path(conn: &Connection, item_id: i64) -> Result<String, ExamError> {
+    // The item's crop file.
     conn.query_row(
         "SELECT crop_path FROM items WHERE id = ?1",
         [item_id],
@@ -89,6 +90,7 @@ pub fn insert_item(
     crop_path: &str,
 ) -> Result<(i64, Vec<i64>), ExamError> {
     let now = now_ms();
+    // Supersedes the current answer(s) to this question of the submission.
     let superseded: Vec<i64> = tx
         .prepare_cached(
             "UPDATE items SET superseded_at = ?3
@@ -96,6 +98,7 @@ pub fn insert_item(
         )?
         .query_map(params![submission_id, question_id, now], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
+    // Adds the new answer box with its crop.
     tx.prepare_cached(
         "INSERT INTO items (submission_id, page_id, question_id, x, y, w, h, crop_path, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -118,6 +121,7 @@ pub fn insert_item(
 /// crop page, review and export, while its history stays). The caller cancels its job in
 /// the same transaction. Refused when the answer does not exist or was already removed.
 pub fn remove_item(tx: &Transaction, item_id: i64) -> Result<(), ExamError> {
+    // Marks a current answer superseded.
     let changed = tx.execute(
         "UPDATE items SET superseded_at = ?2 WHERE id = ?1 AND superseded_at IS NULL",
         params![item_id, now_ms()],
@@ -125,6 +129,7 @@ pub fn remove_item(tx: &Transaction, item_id: i64) -> Result<(), ExamError> {
     if changed == 1 {
         return Ok(());
     }
+    // Whether the answer exists at all, for the message.
     let exists: bool = tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM items WHERE id = ?1)",
         [item_id],
@@ -145,6 +150,7 @@ pub fn remove_item(tx: &Transaction, item_id: i64) -> Result<(), ExamError> {
 /// when its question has a newer box meanwhile (a box is never restored over another).
 /// Returns whether it still needs grading: it has no grade and the delete stopped its job.
 pub fn restore_item(tx: &Transaction, item_id: i64) -> Result<bool, ExamError> {
+    // The answer's submission and question, and whether it is removed.
     let found: Option<(i64, i64, bool)> = tx
         .query_row(
             "SELECT submission_id, question_id, superseded_at IS NOT NULL FROM items WHERE id = ?1",
@@ -160,6 +166,7 @@ pub fn restore_item(tx: &Transaction, item_id: i64) -> Result<bool, ExamError> {
     if !removed {
         return Err(ExamError::Invalid("This answer box is still there.".into()));
     }
+    // Whether the question has a current answer in this submission meanwhile.
     let newer: bool = tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM items
                         WHERE submission_id = ?1 AND question_id = ?2 AND superseded_at IS NULL)",
@@ -172,10 +179,12 @@ pub fn restore_item(tx: &Transaction, item_id: i64) -> Result<bool, ExamError> {
                 .into(),
         ));
     }
+    // Makes the answer current again.
     tx.execute(
         "UPDATE items SET superseded_at = NULL WHERE id = ?1",
         [item_id],
     )?;
+    // Whether it has no grade and its last grading job (if any) was cancelled.
     let needs_grading: bool = tx.query_row(
         "SELECT NOT EXISTS (SELECT 1 FROM grades WHERE item_id = ?1)
             AND coalesce((SELECT state FROM jobs WHERE item_id = ?1 AND kind = 'GRADE_ITEM'
@@ -188,6 +197,7 @@ pub fn restore_item(tx: &Transaction, item_id: i64) -> Result<bool, ExamError> {
 
 /// What the grader needs for one item: the crop on disk and its question.
 pub fn grading_context(conn: &Connection, item_id: i64) -> Result<(String, Question), ExamError> {
+    // The item's crop file and its question.
     conn.query_row(
         "SELECT i.crop_path, q.id, q.label, q.prompt, q.max_points, q.rubric, q.reference_answer
          FROM items i JOIN questions q ON q.id = i.question_id WHERE i.id = ?1",
@@ -205,6 +215,7 @@ pub fn insert_grade(
     job_id: i64,
     grade: &NewGrade,
 ) -> Result<(), ExamError> {
+    // Adds the item's grade with the job that produced it and its token counts.
     tx.execute(
         "INSERT INTO grades (item_id, job_id, score, max_points, feedback, transcription, confidence,
                              needs_review, review_reason, model, prompt_tokens, output_tokens,
@@ -281,6 +292,7 @@ pub(super) fn item_view_from_row(r: &Row) -> rusqlite::Result<ItemView> {
 
 /// One item's current view (superseded items too, so their last event can be sent).
 pub fn item_view(conn: &Connection, item_id: i64) -> Result<ItemView, ExamError> {
+    // One answer's view, removed or not.
     let sql = format!("{ITEM_VIEW_SQL} WHERE i.id = ?1");
     conn.prepare_cached(&sql)?
         .query_row([item_id], item_view_from_row)
@@ -293,6 +305,7 @@ pub fn item_views(
     conn: &Connection,
     submission_id: Option<i64>,
 ) -> Result<Vec<ItemView>, ExamError> {
+    // The current answers of one submission (or all), by submission and question order.
     let sql = format!(
         "{ITEM_VIEW_SQL} WHERE i.superseded_at IS NULL AND (?1 IS NULL OR i.submission_id = ?1)
          ORDER BY i.submission_id, q.position, i.id"

@@ -115,12 +115,14 @@ pub fn create_exam(
             )));
         }
     }
+    // Adds the exam.
     tx.execute(
         "INSERT INTO exams (name, created_at) VALUES (?1, ?2)",
         params![name.trim(), now_ms()],
     )?;
     let exam_id = tx.last_insert_rowid();
     for (position, q) in questions.iter().enumerate() {
+        // Adds one question at its place in the file.
         tx.execute(
             "INSERT INTO questions (exam_id, position, label, prompt, max_points, rubric, reference_answer)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -145,6 +147,7 @@ pub(super) fn question_from_row(row: &Row) -> rusqlite::Result<Question> {
 
 /// All exams with their questions, oldest first.
 pub fn list_exams(conn: &Connection) -> Result<Vec<Exam>, ExamError> {
+    // Every exam, oldest first.
     let mut exams: Vec<Exam> = conn
         .prepare_cached("SELECT id, name FROM exams ORDER BY id")?
         .query_map([], |r| {
@@ -155,6 +158,7 @@ pub fn list_exams(conn: &Connection) -> Result<Vec<Exam>, ExamError> {
             })
         })?
         .collect::<Result<_, _>>()?;
+    // Every question, by exam and in the exam's order.
     let mut stmt = conn.prepare_cached(
         "SELECT id, exam_id, label, prompt, max_points, rubric, reference_answer
          FROM questions ORDER BY exam_id, position",
@@ -173,6 +177,7 @@ pub fn list_exams(conn: &Connection) -> Result<Vec<Exam>, ExamError> {
 
 /// Fails with a clear message unless the exam exists.
 pub fn require_exam(conn: &Connection, exam_id: i64) -> Result<(), ExamError> {
+    // Whether the exam exists.
     let found: Option<i64> = conn
         .query_row("SELECT id FROM exams WHERE id = ?1", [exam_id], |r| {
             r.get(0)
@@ -230,6 +235,7 @@ pub fn update_exam(conn: &Connection, exam_id: i64, name: &str) -> Result<(), Ex
             "an exam's name can be at most {MAX_NAME_CHARS} characters"
         )));
     }
+    // Renames the exam.
     let changed = conn.execute(
         "UPDATE exams SET name = ?2 WHERE id = ?1",
         params![exam_id, name],
@@ -244,6 +250,7 @@ pub fn update_exam(conn: &Connection, exam_id: i64, name: &str) -> Result<(), Ex
 
 /// One stored question by id, with its exam.
 pub fn question(conn: &Connection, question_id: i64) -> Result<(i64, Question), ExamError> {
+    // One question and the exam it belongs to.
     conn.query_row(
         "SELECT id, exam_id, label, prompt, max_points, rubric, reference_answer
          FROM questions WHERE id = ?1",
@@ -262,6 +269,7 @@ fn require_free_label(
     label: &str,
     except: Option<i64>,
 ) -> Result<(), ExamError> {
+    // Another question of the exam with this label, case aside.
     let taken: Option<i64> = conn
         .query_row(
             "SELECT id FROM questions WHERE exam_id = ?1 AND label = ?2 COLLATE NOCASE
@@ -293,6 +301,7 @@ pub fn add_questions(
     for q in questions {
         validate_question(q)?;
         require_free_label(tx, exam_id, &q.label, None)?;
+        // Adds one question after the exam's last.
         tx.execute(
             "INSERT INTO questions (exam_id, position, label, prompt, max_points, rubric, reference_answer)
              VALUES (?1, (SELECT coalesce(max(position), -1) + 1 FROM questions WHERE exam_id = ?1),
@@ -306,6 +315,7 @@ pub fn add_questions(
 
 /// How many answers of a question have been graded or scored by the teacher.
 fn scored_answers(conn: &Connection, question_id: i64) -> Result<i64, ExamError> {
+    // Counts the question's answers with a grade or an override.
     Ok(conn.query_row(
         "SELECT count(*) FROM items i WHERE i.question_id = ?1
          AND (EXISTS (SELECT 1 FROM grades g WHERE g.item_id = i.id)
@@ -338,6 +348,7 @@ pub fn update_question(
             )));
         }
     }
+    // Writes the question's new text and points.
     conn.execute(
         "UPDATE questions SET label = ?2, prompt = ?3, max_points = ?4, rubric = ?5,
          reference_answer = ?6 WHERE id = ?1",
@@ -359,6 +370,7 @@ pub fn update_question(
 /// stays too (an exam needs one).
 pub fn delete_question(conn: &Connection, question_id: i64) -> Result<(), ExamError> {
     let (exam_id, q) = question(conn, question_id)?;
+    // Counts the answers boxed for the question, removed ones included.
     let answers: i64 = conn.query_row(
         "SELECT count(*) FROM items WHERE question_id = ?1",
         [question_id],
@@ -373,6 +385,7 @@ pub fn delete_question(conn: &Connection, question_id: i64) -> Result<(), ExamEr
             if answers == 1 { "its" } else { "their" }
         )));
     }
+    // Counts the exam's questions.
     let count: i64 = conn.query_row(
         "SELECT count(*) FROM questions WHERE exam_id = ?1",
         [exam_id],
@@ -384,6 +397,7 @@ pub fn delete_question(conn: &Connection, question_id: i64) -> Result<(), ExamEr
             q.label
         )));
     }
+    // Deletes the question.
     conn.execute("DELETE FROM questions WHERE id = ?1", [question_id])?;
     Ok(())
 }
@@ -394,6 +408,7 @@ pub fn question_for_submission(
     submission_id: i64,
     label: &str,
 ) -> Result<Question, ExamError> {
+    // The question with this label (case aside) in the submission's exam.
     conn.prepare_cached(
         "SELECT q.id, q.label, q.prompt, q.max_points, q.rubric, q.reference_answer
          FROM questions q JOIN submissions s ON s.exam_id = q.exam_id

@@ -58,6 +58,7 @@ pub fn set_override(
     score: f64,
     note: Option<&str>,
 ) -> Result<Override, ExamError> {
+    // The answer's question label and points, to check the score against.
     let (label, max_points): (String, f64) = conn
         .query_row(
             "SELECT q.label, q.max_points FROM items i JOIN questions q ON q.id = i.question_id
@@ -77,6 +78,7 @@ pub fn set_override(
         .filter(|n| !n.is_empty())
         .map(str::to_string);
     let created_at = now_ms();
+    // Adds the teacher's score after the earlier ones.
     conn.execute(
         "INSERT INTO overrides (item_id, score, note, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![item_id, score, note, created_at],
@@ -97,11 +99,13 @@ pub fn review_rows(
     question_label: &str,
 ) -> Result<Vec<ReviewRow>, ExamError> {
     require_exam(conn, exam_id)?;
+    // The current answers to the question, flagged ones first, then by submission.
     let sql = format!(
         "{ITEM_VIEW_SQL}
          WHERE i.superseded_at IS NULL AND s.exam_id = ?1 AND q.label = ?2
          ORDER BY coalesce(g.needs_review, 0) DESC, i.submission_id, i.id"
     );
+    // What the grade says beyond its score, and when it was given.
     let extra_sql =
         "SELECT g.transcription, g.confidence, g.needs_review, g.review_reason, g.created_at
                      FROM grades g WHERE g.item_id = ?1";
@@ -129,6 +133,7 @@ pub fn review_rows(
                 at_ms: *at,
             });
         }
+        // The teacher's scores for the answer, oldest first.
         let overrides = conn
             .prepare_cached(
                 "SELECT score, note, created_at FROM overrides WHERE item_id = ?1 ORDER BY id",

@@ -110,12 +110,14 @@ pub fn insert_submission(
     file_name: &str,
     pages: &[NewPage],
 ) -> Result<i64, ExamError> {
+    // Adds the submission.
     tx.execute(
         "INSERT INTO submissions (exam_id, student, file_name, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![exam_id, student, file_name, now_ms()],
     )?;
     let submission_id = tx.last_insert_rowid();
     for (index, page) in pages.iter().enumerate() {
+        // Adds one page, numbered from 1, with what import measured about it.
         tx.execute(
             "INSERT INTO pages (submission_id, number, path, preview_path, width, height,
                                 thumb_path, dpi, skew_deg, enhancement)
@@ -167,6 +169,7 @@ fn summary_from_row(r: &Row) -> rusqlite::Result<SubmissionSummary> {
 
 /// Every submission, by exam then import order.
 pub fn list_submissions(conn: &Connection) -> Result<Vec<SubmissionSummary>, ExamError> {
+    // Every submission's summary, by exam then import order.
     let sql = format!("{SUBMISSION_SUMMARY_SQL} ORDER BY s.exam_id, s.id");
     let rows = conn
         .prepare_cached(&sql)?
@@ -177,6 +180,7 @@ pub fn list_submissions(conn: &Connection) -> Result<Vec<SubmissionSummary>, Exa
 
 /// One submission's summary, or a clear "not found".
 pub fn submission(conn: &Connection, submission_id: i64) -> Result<SubmissionSummary, ExamError> {
+    // One submission's summary.
     let sql = format!("{SUBMISSION_SUMMARY_SQL} WHERE s.id = ?1");
     conn.query_row(&sql, [submission_id], summary_from_row)
         .optional()?
@@ -200,6 +204,7 @@ pub fn rename_student(
             "a student's name can be at most 200 characters".into(),
         ));
     }
+    // Renames the submission's student.
     let changed = conn.execute(
         "UPDATE submissions SET student = ?2 WHERE id = ?1",
         params![submission_id, student],
@@ -214,6 +219,7 @@ pub fn rename_student(
 
 /// The pages of a submission, in order.
 pub fn pages(conn: &Connection, submission_id: i64) -> Result<Vec<PageInfo>, ExamError> {
+    // The submission's pages with their sizes, in order.
     let rows = conn
         .prepare_cached(
             "SELECT id, number, width, height FROM pages WHERE submission_id = ?1 ORDER BY number",
@@ -251,6 +257,7 @@ pub fn pending_enhancement(
     conn: &Connection,
     page_id: i64,
 ) -> Result<Option<PendingEnhancement>, ExamError> {
+    // The page's files and measurements, if it is still waiting for enhancement.
     Ok(conn
         .query_row(
             "SELECT id, path, preview_path, width, height, thumb_path, enhancement,
@@ -274,6 +281,7 @@ pub fn pending_enhancement_pages(
     conn: &Connection,
     submission_id: i64,
 ) -> Result<Vec<i64>, ExamError> {
+    // The submission's pages still waiting for enhancement, in order.
     let ids = conn
         .prepare_cached(
             "SELECT id FROM pages WHERE submission_id = ?1 AND enhancement = 'pending' ORDER BY number",
@@ -291,6 +299,7 @@ pub fn mark_page_enhanced(
     page_id: i64,
     files: &EnhancedFiles,
 ) -> Result<bool, ExamError> {
+    // Puts the enhanced files in a pending page's row, the imported one kept as original_path.
     let changed = conn.execute(
         "UPDATE pages SET original_path = path, path = ?2, preview_path = ?3, thumb_path = ?4,
                 width = ?5, height = ?6, enhancement = 'done'
@@ -313,6 +322,7 @@ pub fn page_by_number(
     submission_id: i64,
     number: i64,
 ) -> Result<PageFiles, ExamError> {
+    // The files of the submission's page with this number.
     let page = conn
         .prepare_cached(&format!(
             "{PAGE_FILES} WHERE submission_id = ?1 AND number = ?2"
@@ -325,6 +335,7 @@ pub fn page_by_number(
     // Only now is it worth asking which was missing: the submission or its page.
     submission(conn, submission_id)?;
     Err({
+        // Counts the submission's pages, for the message.
         let count: i64 = conn
             .query_row(
                 "SELECT count(*) FROM pages WHERE submission_id = ?1",
@@ -341,6 +352,7 @@ pub fn page_by_number(
 
 /// A page by id, for serving its preview to the window.
 pub fn page_by_id(conn: &Connection, page_id: i64) -> Result<PageFiles, ExamError> {
+    // The files of one page.
     conn.prepare_cached(&format!("{PAGE_FILES} WHERE id = ?1"))?
         .query_row([page_id], page_files_from_row)
         .optional()?
