@@ -22,11 +22,17 @@ pub struct Bbox {
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemState {
+    /// Waiting for its first attempt (or for its job to be added).
     Queued,
+    /// A worker holds its job right now.
     Grading,
+    /// An attempt failed; the job waits to be tried again.
     Retrying,
+    /// Graded.
     Done,
+    /// Given up on (the job is dead): the teacher grades it, or retries it.
     Failed,
+    /// Grading was stopped (the teacher's cancel, or the box was deleted).
     Cancelled,
 }
 
@@ -38,11 +44,14 @@ pub struct ItemView {
     pub page_number: i64,
     pub question_label: String,
     pub bbox: Bbox,
+    /// The answer's latest grading job, for cancel and "grade now".
     pub job_id: Option<i64>,
     pub state: ItemState,
+    /// The AI's score, once graded.
     pub score: Option<f64>,
     pub max_points: f64,
     pub feedback: Option<String>,
+    /// Why grading failed, is being retried, or was cancelled (None otherwise).
     pub error: Option<String>,
     /// The teacher's score when they overrode the AI's (lists show it instead of `score`).
     pub teacher_score: Option<f64>,

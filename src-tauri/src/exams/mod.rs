@@ -38,10 +38,13 @@ use crate::store::StoreError;
 /// Errors a teacher can act on: a missing exam, a bad questions file, a box off the page.
 #[derive(Debug, thiserror::Error)]
 pub enum ExamError {
+    /// What the request names does not exist (an exam, a question, a page, an answer).
     #[error("{0}")]
     NotFound(String),
+    /// The request is refused; the message says why, in a sentence the teacher can act on.
     #[error("{0}")]
     Invalid(String),
+    /// The database failed: nothing the teacher entered is at fault.
     #[error(transparent)]
     Store(#[from] StoreError),
 }

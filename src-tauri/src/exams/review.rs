@@ -15,6 +15,7 @@ pub struct HistoryEntry {
     pub by: &'static str,
     pub score: f64,
     pub note: Option<String>,
+    /// When it was given, in wall-clock milliseconds.
     pub at_ms: i64,
 }
 

@@ -14,9 +14,12 @@ pub struct SubmissionSummary {
     pub id: i64,
     pub exam_id: i64,
     pub student: String,
+    /// The file the scan was imported from.
     pub file_name: String,
     pub pages: i64,
+    /// Current answers boxed on the scan (re-cropped and deleted ones left out).
     pub items: i64,
+    /// Of those, the answers graded.
     pub done: i64,
     /// The first page, whose thumbnail stands for the scan in lists (`gdimg://…/thumb/<id>`).
     pub first_page_id: Option<i64>,
@@ -35,7 +38,9 @@ pub struct PageInfo {
 #[derive(Debug, Clone)]
 pub struct PageFiles {
     pub id: i64,
+    /// The full-resolution page, which crops are cut from.
     pub path: String,
+    /// The smaller image the window shows to draw boxes on.
     pub preview_path: String,
     pub width: u32,
     pub height: u32,
@@ -154,6 +159,7 @@ const SUBMISSION_SUMMARY_SQL: &str = "
            (SELECT p.id FROM pages p WHERE p.submission_id = s.id ORDER BY p.number LIMIT 1)
     FROM submissions s";
 
+/// Reads a row of `SUBMISSION_SUMMARY_SQL`.
 fn summary_from_row(r: &Row) -> rusqlite::Result<SubmissionSummary> {
     Ok(SubmissionSummary {
         id: r.get(0)?,
@@ -236,6 +242,7 @@ pub fn pages(conn: &Connection, submission_id: i64) -> Result<Vec<PageInfo>, Exa
     Ok(rows)
 }
 
+/// Reads a row of `PAGE_FILES` (the first seven columns of `pending_enhancement` too).
 fn page_files_from_row(r: &Row) -> rusqlite::Result<PageFiles> {
     Ok(PageFiles {
         id: r.get(0)?,
