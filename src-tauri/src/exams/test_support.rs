@@ -1,4 +1,8 @@
 //! What the domain tests share: a class of graded answers to build on.
+//!
+//! Built with this module's functions and plain SQL only: `exams` does not import `queue`,
+//! which imports `grading`, which imports `exams` — no module may import one that imports
+//! it back.
 
 use super::*;
 use crate::store::Store;
@@ -59,8 +63,14 @@ pub fn class(n: usize) -> (tempfile::TempDir, Store, i64, Vec<i64>) {
                 h: 1.0,
             };
             let (item, _) = insert_item(&tx, sub, page_id, question, bbox, "c.png").unwrap();
-            let job =
-                crate::queue::enqueue(&tx, &crate::queue::NewJob::grade_item(item), 0).unwrap();
+            // Adds the answer's grading job, queued, as an enqueue would.
+            tx.execute(
+                "INSERT INTO jobs (kind, item_id, exam_id, state, run_at, created_at, updated_at)
+                 VALUES ('GRADE_ITEM', ?1, ?2, 'queued', 0, 0, 0)",
+                [item, exam],
+            )
+            .unwrap();
+            let job = tx.last_insert_rowid();
             insert_grade(&tx, item, job, &grade(1.5, k + 1 == n)).unwrap();
             items.push(item);
         }
