@@ -12,6 +12,7 @@ use crate::exams::{self, NewGrade};
 use crate::grading::{image_prep, GradeError, GradeRequest, Grader};
 use crate::imaging::{self, ImagingError};
 use crate::pacing::{Gate, Hold};
+use crate::queue::policy::RATE_LIMIT_FALLBACK_WAIT;
 use crate::queue::{ClaimedJob, JobKind};
 use crate::recorder::Completion;
 use crate::store::Store;
@@ -110,7 +111,7 @@ impl JobRunner for GradingRunner {
                     Err(GradeError::Transient { .. }) => gate.record_failure(probe),
                     Err(GradeError::Offline { .. }) => gate.record_offline(probe),
                     Err(GradeError::RateLimited { retry_after, .. }) => {
-                        gate.record_rate_limited(retry_after.unwrap_or(Duration::from_secs(30)))
+                        gate.record_rate_limited(retry_after.unwrap_or(RATE_LIMIT_FALLBACK_WAIT))
                     }
                     _ => gate.record_success(),
                 }

@@ -29,7 +29,8 @@ use crate::workspace::Workspace;
 #[derive(Clone)]
 pub struct PoolConfig {
     pub concurrency: usize,
-    /// How long a claim holds without renewal; a crashed worker's jobs return after this.
+    /// How long a claim holds without renewal; a crashed worker's jobs return after this
+    /// (see [`queue::policy::LEASE`]).
     pub lease: Duration,
     /// How often other processes' commits are looked for (enqueues, cancels).
     pub watch_every: Duration,
@@ -39,14 +40,11 @@ pub struct PoolConfig {
 
 impl Default for PoolConfig {
     fn default() -> Self {
-        let lease_ms = std::env::var("GRADEDESK_LEASE_MS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .filter(|ms: &u64| *ms >= 100)
-            .unwrap_or(30_000);
         Self {
             concurrency: 4,
-            lease: Duration::from_millis(lease_ms),
+            lease: queue::policy::lease_from(
+                std::env::var(queue::policy::LEASE_ENV).ok().as_deref(),
+            ),
             watch_every: Duration::from_millis(200),
             limits: RateLimits::default(),
             clock: clock::system(),
@@ -533,12 +531,17 @@ impl Pool {
         outcome: Result<Completion, GradeError>,
         shutdown: &CancellationToken,
     ) -> Result<Option<ClaimedJob>, StoreError> {
+        use queue::policy::{self, Decision};
         let now = self.now();
         let (outcome, claim_next) = match outcome {
             Ok(completion) => (Outcome::Succeeded(completion), self.may_claim(shutdown)),
             Err(error) => {
                 let message = error.to_string();
-                let decision = self.decide(job, &error, now);
+                let jitter = rand::thread_rng().gen();
+                let decision = policy::decide(&error, job.attempts, job.max_attempts, now, jitter);
+                if decision == Decision::Halt {
+                    self.halt(&message);
+                }
                 info!(?decision, %message, "attempt failed");
                 if let Decision::PauseAll { until } = decision {
                     let reason = message.clone();
@@ -551,6 +554,10 @@ impl Pool {
                 let outcome = match decision {
                     Decision::RetryAt(run_at) => Outcome::RetryAt { run_at, message },
                     Decision::Release(run_at) => Outcome::Release { run_at, message },
+                    Decision::Halt => Outcome::Release {
+                        run_at: now,
+                        message,
+                    },
                     Decision::PauseAll { until } => Outcome::Release {
                         run_at: until,
                         message,
@@ -577,84 +584,5 @@ impl Pool {
             info!("succeeded");
         }
         Ok(recorded.next)
-    }
-
-    fn decide(&self, job: &ClaimedJob, error: &GradeError, now: i64) -> Decision {
-        match error {
-            GradeError::NeedsTeacher { message } => {
-                self.halt(message);
-                Decision::Release(now)
-            }
-            GradeError::RateLimited {
-                retry_after,
-                per_day: true,
-                ..
-            } => Decision::PauseAll {
-                until: now
-                    + retry_after.map_or_else(|| until_quota_reset(now), |d| d.as_millis() as i64),
-            },
-            // The provider said wait: the job did nothing wrong, so no attempt is spent.
-            GradeError::RateLimited { retry_after, .. } => Decision::Release(
-                now + retry_after.unwrap_or(Duration::from_secs(30)).as_millis() as i64,
-            ),
-            GradeError::Offline { .. } => Decision::Release(now),
-            GradeError::Refused { .. } | GradeError::Permanent { .. } => Decision::Bury,
-            GradeError::Transient { retry_after, .. } => {
-                if job.attempts >= job.max_attempts {
-                    Decision::Bury
-                } else {
-                    let delay = retry_after.unwrap_or_else(|| backoff(job.attempts));
-                    Decision::RetryAt(now + delay.as_millis() as i64)
-                }
-            }
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Decision {
-    RetryAt(i64),
-    Release(i64),
-    PauseAll { until: i64 },
-    Bury,
-}
-
-/// Gemini's daily quotas reset at midnight Pacific time; without a time-zone database,
-/// take the later of PST and PDT so the pool never resumes early.
-fn until_quota_reset(now_ms: i64) -> i64 {
-    let day = 86_400_000;
-    let pst = 8 * 3_600_000;
-    let local = now_ms - pst;
-    let next_midnight = (local.div_euclid(day) + 1) * day + pst;
-    next_midnight - now_ms
-}
-
-/// Exponential backoff with ±25% jitter: 2 s, 4 s, 8 s, … capped at 5 minutes, so many
-/// failed jobs do not come back at the same instant.
-pub fn backoff(attempt: i64) -> Duration {
-    let base = 2_000f64 * 2f64.powi((attempt.max(1) - 1).min(16) as i32);
-    let capped = base.min(300_000.0);
-    let jitter = rand::thread_rng().gen_range(0.75..1.25);
-    Duration::from_millis((capped * jitter) as u64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let first = backoff(1).as_millis();
-        assert!((1_500..=2_500).contains(&first), "{first}");
-        let fourth = backoff(4).as_millis();
-        assert!((12_000..=20_000).contains(&fourth), "{fourth}");
-        assert!(backoff(40).as_millis() <= 375_000);
-    }
-
-    #[test]
-    fn the_daily_quota_resets_at_pacific_midnight() {
-        // 2026-11-28 20:00 UTC is 12:00 PST: twelve hours to go.
-        let now = 1_795_896_000_000;
-        assert_eq!(until_quota_reset(now), 12 * 3_600_000);
     }
 }

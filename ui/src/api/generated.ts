@@ -29,7 +29,19 @@ export type Exam = { id: number, name: string, questions: Array<Question>, };
 /**
  * One student's scan, as listed: how far its grading has come.
  */
-export type SubmissionSummary = { id: number, exam_id: number, student: string, file_name: string, pages: number, items: number, done: number, 
+export type SubmissionSummary = { id: number, exam_id: number, student: string, 
+/**
+ * The file the scan was imported from.
+ */
+file_name: string, pages: number, 
+/**
+ * Current answers boxed on the scan (re-cropped and deleted ones left out).
+ */
+items: number, 
+/**
+ * Of those, the answers graded.
+ */
+done: number, 
 /**
  * The first page, whose thumbnail stands for the scan in lists (`gdimg://…/thumb/<id>`).
  */
@@ -48,7 +60,19 @@ export type ItemState = "queued" | "grading" | "retrying" | "done" | "failed" | 
 /**
  * One answer as the UI and the CLI's status show it.
  */
-export type ItemView = { item_id: number, submission_id: number, page_number: number, question_label: string, bbox: Bbox, job_id: number | null, state: ItemState, score: number | null, max_points: number, feedback: string | null, error: string | null, 
+export type ItemView = { item_id: number, submission_id: number, page_number: number, question_label: string, bbox: Bbox, 
+/**
+ * The answer's latest grading job, for cancel and "grade now".
+ */
+job_id: number | null, state: ItemState, 
+/**
+ * The AI's score, once graded.
+ */
+score: number | null, max_points: number, feedback: string | null, 
+/**
+ * Why grading failed, is being retried, or was cancelled (None otherwise).
+ */
+error: string | null, 
 /**
  * The teacher's score when they overrode the AI's (lists show it instead of `score`).
  */
@@ -66,7 +90,11 @@ export type HistoryEntry = {
 /**
  * "ai" or "teacher".
  */
-by: string, score: number, note: string | null, at_ms: number, };
+by: string, score: number, note: string | null, 
+/**
+ * When it was given, in wall-clock milliseconds.
+ */
+at_ms: number, };
 
 /**
  * A teacher's override as stored.

@@ -4,6 +4,11 @@
 //! A claim takes a time-limited lease; every later change to a running job is fenced on
 //! `(state = 'running', lease_owner = me)`, so a worker whose lease was rescued cannot
 //! overwrite what happened since. The state invariants live in the schema's CHECKs too.
+//!
+//! How many attempts a job gets, how long it waits between them, how long a lease holds
+//! and what a failed attempt leads to are the queue's policy, in [`policy`].
+
+pub mod policy;
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::Serialize;
@@ -62,8 +67,9 @@ impl NewJob {
     }
 }
 
-/// How many times a job may start before it is given up as dead.
-pub const DEFAULT_MAX_ATTEMPTS: i64 = 5;
+/// How many times a job may start before it is given up as dead (the policy's
+/// [`policy::MAX_ATTEMPTS`], under the name callers know).
+pub const DEFAULT_MAX_ATTEMPTS: i64 = policy::MAX_ATTEMPTS;
 
 /// A job this worker now holds the lease on.
 #[derive(Debug, Clone, PartialEq)]
