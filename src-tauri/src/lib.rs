@@ -48,6 +48,7 @@ pub mod queue;
 pub mod recorder;
 pub mod settings;
 pub mod store;
+pub mod vision;
 pub mod wire;
 pub mod worker;
 pub mod workspace;

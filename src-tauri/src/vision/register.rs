@@ -1,0 +1,465 @@
+//! Registration of a scanned page to its template page: the homography that maps the
+//! template onto the scan, found by inverse-compositional Lucas-Kanade on a pyramid of
+//! blurred ink images, then checked patch by patch.
+//!
+//! Why intensity-based rather than feature matching: a printed page is full of repeated
+//! letter shapes, so corner descriptors match the wrong "e" as often as the right one. The
+//! page's own rules, frames and text blocks, blurred at coarse scale, give one smooth basin
+//! around the true fit; Lucas-Kanade slides down it and refines at finer scales. Only the
+//! template's textured pixels are used (where its gradient is strong), the error is
+//! normalised for brightness and contrast each step (a grey scan of a white template), and
+//! Huber weights keep the student's handwriting, which the template lacks, from pulling the
+//! fit. The fit is then verified independently: textured patches of the template are
+//! looked for in the aligned scan, and the residual is how far they are found from where
+//! the fit puts them.
+
+use super::homography::{solve, Homography};
+use super::plane::Plane;
+
+/// The width the finest fitting level works at (template and scan alike).
+const FIT_WIDTH: usize = 400;
+/// The width the patch check works at (finer than the fit, so it can see the fit's error).
+const CHECK_WIDTH: usize = 800;
+/// Pyramid levels: FIT_WIDTH halved this many times is the coarsest.
+const LEVELS: usize = 3;
+/// At most this many template pixels take part at each level (a sample of the textured ones).
+const MAX_PIXELS: usize = 30_000;
+/// A page is flagged "check alignment" when the check's residual exceeds this many pixels
+/// of the template (at its own resolution) ...
+pub const FLAG_RESIDUAL_PX: f64 = 4.0;
+/// ... or fewer than this share of the patches are found.
+pub const FLAG_INLIER_SHARE: f64 = 0.5;
+
+/// Below this correlation a scan is not taken for this template page (another page of the
+/// exam, another exam, a blank page): a scan of the right page, handwriting and all,
+/// correlates 0.9 and more; another exam's page with the same frames about 0.5.
+pub const MIN_SIMILARITY: f64 = 0.7;
+
+/// How a scan lines up with a template page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Registration {
+    /// Template pixel coordinates (edge convention, at the template's full resolution) to
+    /// scan pixel coordinates (the scan as given, full resolution).
+    pub homography: Homography,
+    /// The fit turned the page half a turn.
+    pub upside_down: bool,
+    /// Correlation of the aligned scan with the template over its textured pixels, 0..1:
+    /// how much this scan looks like this template page (page identification uses it).
+    pub similarity: f64,
+    /// Patches of the template found in the aligned scan, of `patches` looked for.
+    pub inliers: usize,
+    pub patches: usize,
+    /// Root-mean-square distance, in template pixels, between where the fit puts the
+    /// found patches and where they are.
+    pub residual_px: f64,
+    /// Worth a look by the teacher: too few patches found, too large a residual, or too
+    /// little likeness to be this page at all.
+    pub flagged: bool,
+}
+
+/// Maps normalised page coordinates (centred, divided by half the width) to edge pixel
+/// coordinates of an image `width` × `height`; the same for every resolution of a page.
+fn to_pixels(width: usize, height: usize) -> Homography {
+    let s = width as f64 / 2.0;
+    Homography::translation(width as f64 / 2.0, height as f64 / 2.0)
+        .then_after(Homography::scale(s, s))
+}
+
+/// A pyramid, finest first.
+fn pyramid(finest: &Plane) -> Vec<Plane> {
+    let mut levels = vec![finest.clone()];
+    for _ in 0..LEVELS {
+        let next = levels
+            .last()
+            .map(Plane::halved)
+            .unwrap_or_else(|| finest.clone());
+        levels.push(next);
+    }
+    levels.iter().map(|p| p.blurred(1.2)).collect()
+}
+
+/// The template's textured pixels at one level, with their steepest-descent images.
+struct Texture {
+    /// Normalised coordinates (u, v) of each pixel centre.
+    points: Vec<(f64, f64)>,
+    /// The template's value at each, normalised to zero mean and unit variance.
+    values: Vec<f64>,
+    /// ∇T · ∂W/∂p for each, the eight columns of the Jacobian.
+    steepest: Vec<[f64; 8]>,
+}
+
+impl Texture {
+    fn of(template: &Plane) -> Option<Self> {
+        let (gx, gy) = template.gradients();
+        let mut strength: Vec<(f32, usize)> = gx
+            .data
+            .iter()
+            .zip(&gy.data)
+            .enumerate()
+            .map(|(i, (a, b))| (a * a + b * b, i))
+            .filter(|(g, _)| *g > 1e-6)
+            .collect();
+        if strength.len() < 200 {
+            return None; // a blank page: nothing to align on
+        }
+        // The strongest quarter of the textured pixels, thinned to MAX_PIXELS evenly.
+        strength.sort_by(|a, b| b.0.total_cmp(&a.0));
+        strength.truncate((strength.len() / 4).max(200));
+        strength.sort_by_key(|&(_, i)| i);
+        let step = strength.len().div_ceil(MAX_PIXELS).max(1);
+        let to_norm = to_pixels(template.width, template.height).inverse()?;
+        let s = template.width as f64 / 2.0;
+        let mut texture = Texture {
+            points: Vec::new(),
+            values: Vec::new(),
+            steepest: Vec::new(),
+        };
+        for &(_, i) in strength.iter().step_by(step) {
+            let (x, y) = (i % template.width, i / template.width);
+            let (u, v) = to_norm.apply(x as f64 + 0.5, y as f64 + 0.5)?;
+            let (gu, gv) = (f64::from(gx.data[i]) * s, f64::from(gy.data[i]) * s);
+            let r = gu * u + gv * v;
+            texture.points.push((u, v));
+            texture.values.push(f64::from(template.data[i]));
+            texture
+                .steepest
+                .push([gu * u, gv * u, gu * v, gv * v, gu, gv, -u * r, -v * r]);
+        }
+        let (mean, sd) = mean_sd(&texture.values);
+        if sd < 1e-6 {
+            return None;
+        }
+        texture
+            .values
+            .iter_mut()
+            .for_each(|t| *t = (*t - mean) / sd);
+        texture
+            .steepest
+            .iter_mut()
+            .for_each(|row| row.iter_mut().for_each(|c| *c /= sd));
+        Some(texture)
+    }
+
+    /// The scan's values at the template's points under `warp` (normalised template →
+    /// normalised scan), None where they fall outside the scan.
+    fn sample(&self, scan: &Plane, warp: &Homography) -> Vec<Option<f64>> {
+        let to_scan = to_pixels(scan.width, scan.height).then_after(*warp);
+        self.points
+            .iter()
+            .map(|&(u, v)| {
+                let (x, y) = to_scan.apply(u, v)?;
+                scan.sample(x, y).map(f64::from)
+            })
+            .collect()
+    }
+
+    /// The correlation of the scan under `warp` with the template, over the points that
+    /// land on the scan (0 when too few do).
+    fn correlation(&self, scan: &Plane, warp: &Homography) -> f64 {
+        let sampled = self.sample(scan, warp);
+        let pairs: Vec<(f64, f64)> = sampled
+            .iter()
+            .zip(&self.values)
+            .filter_map(|(s, &t)| s.map(|s| (s, t)))
+            .collect();
+        if pairs.len() < self.values.len() / 2 {
+            return 0.0;
+        }
+        let (ms, ss) = mean_sd(&pairs.iter().map(|p| p.0).collect::<Vec<_>>());
+        if ss < 1e-9 {
+            return 0.0;
+        }
+        let n = pairs.len() as f64;
+        pairs.iter().map(|(s, t)| (s - ms) / ss * t).sum::<f64>() / n
+    }
+
+    /// Inverse-compositional Lucas-Kanade from `warp`: returns the refined warp.
+    fn refine(&self, scan: &Plane, mut warp: Homography, iterations: usize) -> Homography {
+        for _ in 0..iterations {
+            let sampled = self.sample(scan, &warp);
+            let inside: Vec<f64> = sampled.iter().flatten().copied().collect();
+            if inside.len() < self.values.len() / 3 {
+                return warp; // the guess left the page
+            }
+            let (mean, sd) = mean_sd(&inside);
+            if sd < 1e-9 {
+                return warp;
+            }
+            let errors: Vec<Option<f64>> = sampled
+                .iter()
+                .zip(&self.values)
+                .map(|(s, t)| s.map(|s| (s - mean) / sd - t))
+                .collect();
+            // Huber weights at 1.345 robust standard deviations.
+            let mut abs: Vec<f64> = errors.iter().flatten().map(|e| e.abs()).collect();
+            abs.sort_by(f64::total_cmp);
+            let k = (1.345 * 1.4826 * abs[abs.len() / 2]).max(1e-3);
+            let mut hessian = [[0.0; 8]; 8];
+            let mut rhs = [0.0; 8];
+            for (e, sdi) in errors.iter().zip(&self.steepest) {
+                let Some(e) = *e else { continue };
+                let w = if e.abs() <= k { 1.0 } else { k / e.abs() };
+                for r in 0..8 {
+                    rhs[r] += w * sdi[r] * e;
+                    for c in r..8 {
+                        hessian[r][c] += w * sdi[r] * sdi[c];
+                    }
+                }
+            }
+            let upper = hessian;
+            for (r, row) in hessian.iter_mut().enumerate() {
+                for (c, cell) in row.iter_mut().enumerate().take(r) {
+                    *cell = upper[c][r];
+                }
+            }
+            let Some(dp) = solve(hessian, rhs) else {
+                return warp;
+            };
+            let Some(step) = Homography::from_increment(&dp).inverse() else {
+                return warp;
+            };
+            warp = warp.then_after(step);
+            if dp.iter().map(|d| d * d).sum::<f64>().sqrt() < 1e-5 {
+                break;
+            }
+        }
+        warp
+    }
+}
+
+fn mean_sd(values: &[f64]) -> (f64, f64) {
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+    (mean, var.sqrt())
+}
+
+/// The starting guesses: upright and half a turn, each straight and turned a little (a
+/// fit from straight converges for small turns; the turned starts catch larger ones).
+fn starts() -> Vec<(bool, Homography)> {
+    let mut out = Vec::new();
+    for upside_down in [false, true] {
+        for degrees in [0.0, -3.5, 3.5] {
+            let turn = if upside_down {
+                180.0 + degrees
+            } else {
+                degrees
+            };
+            out.push((upside_down, Homography::rotation_about(turn, 0.0, 0.0)));
+        }
+    }
+    out
+}
+
+/// Fits the scan to the template: the best of the starting guesses at the coarsest level,
+/// refined level by level. Returns the warp between normalised coordinates, whether it
+/// turned the page, and its correlation at the finest level.
+fn fit(template: &[Plane], scan: &[Plane]) -> Option<(Homography, bool, f64)> {
+    let textures: Vec<Texture> = template.iter().filter_map(Texture::of).collect();
+    if textures.len() != template.len() {
+        return None;
+    }
+    let coarse = LEVELS;
+    let mut best: Option<(f64, bool, Homography)> = None;
+    for (upside_down, start) in starts() {
+        let warp = textures[coarse].refine(&scan[coarse], start, 30);
+        let score = textures[coarse].correlation(&scan[coarse], &warp);
+        if best.as_ref().is_none_or(|b| score > b.0) {
+            best = Some((score, upside_down, warp));
+        }
+    }
+    let (_, upside_down, mut warp) = best?;
+    for level in (0..coarse).rev() {
+        warp = textures[level].refine(&scan[level], warp, 20);
+    }
+    let score = textures[0].correlation(&scan[0], &warp);
+    Some((warp, upside_down, score))
+}
+
+/// The patch check: textured template patches looked for in the scan warped by `warp`
+/// within a few pixels. Returns (found, looked for, RMS offset in check-level pixels).
+fn check(template: &Plane, scan: &Plane, warp: &Homography) -> (usize, usize, f64) {
+    const PATCH: usize = 24;
+    const SEARCH: isize = 5;
+    let to_scan = to_pixels(scan.width, scan.height)
+        .then_after(*warp)
+        .then_after(match to_pixels(template.width, template.height).inverse() {
+            Some(h) => h,
+            None => return (0, 0, f64::INFINITY),
+        });
+    // The scan resampled into the template's frame.
+    let mut aligned = Plane::new(template.width, template.height);
+    for y in 0..template.height {
+        for x in 0..template.width {
+            if let Some(v) = to_scan
+                .apply(x as f64 + 0.5, y as f64 + 0.5)
+                .and_then(|(sx, sy)| scan.sample(sx, sy))
+            {
+                aligned.data[y * template.width + x] = v;
+            }
+        }
+    }
+    let (gx, gy) = template.gradients();
+    let (cols, rows) = (6, 8);
+    let mut found = Vec::new();
+    let mut looked = 0;
+    for row in 0..rows {
+        for col in 0..cols {
+            let x0 = (template.width - PATCH) * (2 * col + 1) / (2 * cols);
+            let y0 = (template.height - PATCH) * (2 * row + 1) / (2 * rows);
+            let (x0, y0) = (x0 as isize, y0 as isize);
+            // Texture in both directions, or the patch cannot pin a 2-D offset.
+            let (mut sx, mut sy) = (0.0, 0.0);
+            for y in y0..y0 + PATCH as isize {
+                for x in x0..x0 + PATCH as isize {
+                    let i = y as usize * template.width + x as usize;
+                    sx += gx.data[i].abs();
+                    sy += gy.data[i].abs();
+                }
+            }
+            if sx.min(sy) < 1.5 {
+                continue;
+            }
+            looked += 1;
+            if let Some(offset) = best_offset(template, &aligned, x0, y0, PATCH, SEARCH) {
+                found.push(offset);
+            }
+        }
+    }
+    let rms = if found.is_empty() {
+        f64::INFINITY
+    } else {
+        (found.iter().map(|(dx, dy)| dx * dx + dy * dy).sum::<f64>() / found.len() as f64).sqrt()
+    };
+    (found.len(), looked, rms)
+}
+
+/// Where the template patch at (x0, y0) is in `aligned`, within ±`search` pixels, to a
+/// fraction of a pixel (a parabola through the best correlation and its neighbours);
+/// None when no offset correlates well.
+fn best_offset(
+    template: &Plane,
+    aligned: &Plane,
+    x0: isize,
+    y0: isize,
+    size: usize,
+    search: isize,
+) -> Option<(f64, f64)> {
+    let side = (2 * search + 1) as usize;
+    let mut scores = vec![f64::NEG_INFINITY; side * side];
+    let patch: Vec<f64> = (0..size * size)
+        .map(|k| {
+            let (x, y) = (x0 as usize + k % size, y0 as usize + k / size);
+            f64::from(template.at(x, y))
+        })
+        .collect();
+    let (pm, ps) = mean_sd(&patch);
+    if ps < 1e-6 {
+        return None;
+    }
+    for dy in -search..=search {
+        for dx in -search..=search {
+            let (ax, ay) = (x0 + dx, y0 + dy);
+            if ax < 0 || ay < 0 {
+                continue;
+            }
+            let (ax, ay) = (ax as usize, ay as usize);
+            if ax + size > aligned.width || ay + size > aligned.height {
+                continue;
+            }
+            let window: Vec<f64> = (0..size * size)
+                .map(|k| f64::from(aligned.at(ax + k % size, ay + k / size)))
+                .collect();
+            let (wm, ws) = mean_sd(&window);
+            if ws < 1e-6 {
+                continue;
+            }
+            let ncc = patch
+                .iter()
+                .zip(&window)
+                .map(|(p, w)| (p - pm) * (w - wm))
+                .sum::<f64>()
+                / (ps * ws * (size * size) as f64);
+            scores[(dy + search) as usize * side + (dx + search) as usize] = ncc;
+        }
+    }
+    let (best, &score) = scores
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))?;
+    let (bx, by) = (best % side, best / side);
+    if score < 0.6 || bx == 0 || by == 0 || bx == side - 1 || by == side - 1 {
+        return None; // poor, or on the edge of the search: not a trustworthy find
+    }
+    let parabola = |l: f64, c: f64, r: f64| {
+        let d = l - 2.0 * c + r;
+        if d.abs() < 1e-9 {
+            0.0
+        } else {
+            (0.5 * (l - r) / d).clamp(-0.5, 0.5)
+        }
+    };
+    let s = |x: usize, y: usize| scores[y * side + x];
+    let fx = parabola(s(bx - 1, by), score, s(bx + 1, by));
+    let fy = parabola(s(bx, by - 1), score, s(bx, by + 1));
+    Some((
+        bx as f64 - search as f64 + fx,
+        by as f64 - search as f64 + fy,
+    ))
+}
+
+/// The planes registration needs of one page image: the fitting pyramid and the finer
+/// plane the check uses. Built once per template page and reused for every scan.
+#[derive(Debug, Clone)]
+pub struct PreparedPage {
+    pub width: u32,
+    pub height: u32,
+    fit: Vec<Plane>,
+    check: Plane,
+}
+
+impl PreparedPage {
+    /// Prepares a page (decoded, any resolution).
+    pub fn new(image: &image::DynamicImage) -> Self {
+        let check = Plane::ink_of(image, CHECK_WIDTH as u32).blurred(0.8);
+        let fit = pyramid(&Plane::ink_of(image, FIT_WIDTH as u32));
+        Self {
+            width: image.width(),
+            height: image.height(),
+            fit,
+            check,
+        }
+    }
+
+    /// How much ink the page carries (mean ink at the check level): a blank page is near 0.
+    pub fn ink(&self) -> f64 {
+        f64::from(self.check.mean())
+    }
+}
+
+/// Registers `scan` to `template`; None when the template has nothing to align on (a
+/// blank page) or no start converges onto the scan.
+pub fn register(template: &PreparedPage, scan: &PreparedPage) -> Option<Registration> {
+    let (warp, upside_down, similarity) = fit(&template.fit, &scan.fit)?;
+    let (inliers, patches, rms_check) = check(&template.check, &scan.check, &warp);
+    // Check-level pixels → template pixels.
+    let residual_px = rms_check * f64::from(template.width) / template.check.width as f64;
+    let to_template_norm =
+        to_pixels(template.width as usize, template.height as usize).inverse()?;
+    let homography = to_pixels(scan.width as usize, scan.height as usize)
+        .then_after(warp)
+        .then_after(to_template_norm);
+    let flagged = patches == 0
+        || similarity < MIN_SIMILARITY
+        || residual_px > FLAG_RESIDUAL_PX
+        || (inliers as f64) < FLAG_INLIER_SHARE * patches as f64;
+    Some(Registration {
+        homography,
+        upside_down,
+        similarity,
+        inliers,
+        patches,
+        residual_px,
+        flagged,
+    })
+}
