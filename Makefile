@@ -49,8 +49,9 @@ ui-deps:
 ui: ui-deps
 	cd ui && npm run build
 
+# --workspace: also target/debug/fake-gemini, the Gemini stand-in of `make e2e` and `make run FAKE=1`.
 build: deps ui
-	cargo build --bins
+	cargo build --workspace --bins
 
 # The demo: generated scans (nothing binary is committed), an exam, imported submissions,
 # and the answers of the first student already boxed so grading is visible at once.
@@ -75,12 +76,12 @@ run: demo
 	else $(WINDOW) --data-dir $(DEMO_DIR)/data; fi
 
 lint: deps ui
-	cargo fmt --check
-	cargo clippy --all-targets -- -D warnings
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
 	cd ui && npm run typecheck && npm run lint
 
 rust-test: build
-	cargo test
+	cargo test --workspace
 
 ui-test: ui-deps
 	cd ui && npm test && npm run test:ui

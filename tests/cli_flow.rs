@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use gradedesk::fake_gemini::{expected_grade, FakeConfig, FakeGemini};
+use fake_gemini::{expected_grade, FakeConfig, FakeGemini};
 use image::{Rgb, RgbImage};
 use sha2::{Digest, Sha256};
 

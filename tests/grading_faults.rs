@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use gradedesk::fake_gemini::{expected_grade, FakeConfig, FakeGemini, Fault};
+use fake_gemini::{expected_grade, FakeConfig, FakeGemini, Fault};
 use image::{DynamicImage, Rgb, RgbImage};
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
@@ -529,7 +529,7 @@ async fn requests_follow_the_documented_schema_and_the_estimate_matches_the_bill
             .unwrap()
             .contains("verbatim"));
         assert!(
-            gradedesk::fake_gemini::schema_problem(body, &request.model).is_none(),
+            fake_gemini::schema_problem(body, &request.model).is_none(),
             "the fake's strict check passed"
         );
         let sha = request.image_sha256.clone().unwrap();
@@ -538,9 +538,9 @@ async fn requests_follow_the_documented_schema_and_the_estimate_matches_the_bill
     }
     // The strict fake refuses what the real API refuses.
     let snake = serde_json::json!({"contents": [], "generation_config": {}});
-    assert!(gradedesk::fake_gemini::schema_problem(&snake, "gemini-2.5-flash").is_some());
+    assert!(fake_gemini::schema_problem(&snake, "gemini-2.5-flash").is_some());
     let both = serde_json::json!({"generationConfig": {"thinkingConfig": {"thinkingBudget": 1, "thinkingLevel": "low"}}});
-    assert!(gradedesk::fake_gemini::schema_problem(&both, "gemini-3-pro-preview").is_some());
+    assert!(fake_gemini::schema_problem(&both, "gemini-3-pro-preview").is_some());
     assert_no_key_in(&env.data, KEY);
 }
 

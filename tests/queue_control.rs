@@ -6,7 +6,7 @@ mod support;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use gradedesk::fake_gemini::{FakeConfig, FakeGemini, Fault};
+use fake_gemini::{FakeConfig, FakeGemini, Fault};
 use sha2::{Digest, Sha256};
 use support::*;
 

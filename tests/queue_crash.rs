@@ -6,7 +6,7 @@ mod support;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use gradedesk::fake_gemini::{expected_grade, FakeConfig, FakeGemini};
+use fake_gemini::{expected_grade, FakeConfig, FakeGemini};
 use rand::{Rng, SeedableRng};
 use sha2::{Digest, Sha256};
 use support::*;

@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use gradedesk::fake_gemini::{FakeConfig, FakeGemini};
+use fake_gemini::{FakeConfig, FakeGemini};
 use gradedesk::pacing::Hold;
 use support::*;
 use tokio_util::sync::CancellationToken;

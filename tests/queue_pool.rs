@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use fake_gemini::{FakeConfig, FakeGemini, Fault};
 use gradedesk::clock::{Clock, TokioClock};
-use gradedesk::fake_gemini::{FakeConfig, FakeGemini, Fault};
 use gradedesk::grading::GradeError;
 use gradedesk::pacing::Gate;
 use gradedesk::queue::{ClaimedJob, JobKind};

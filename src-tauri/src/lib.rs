@@ -7,7 +7,6 @@ pub mod desktop;
 pub mod events;
 pub mod exams;
 pub mod export;
-pub mod fake_gemini;
 pub mod grading;
 pub mod imaging;
 pub mod logging;

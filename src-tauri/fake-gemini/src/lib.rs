@@ -4,6 +4,9 @@
 //! `x-goog-api-key`, real success and `{"error": {code, message, status, details}}` bodies)
 //! and grades deterministically from the image's bytes, so a test can check that each stored
 //! grade is what was answered for that very crop. Faults are injected by script or by rate.
+//!
+//! It depends on nothing of GradeDesk's: it plays the real API, so what it answers (tokens,
+//! errors) follows Google's documentation, not GradeDesk's code.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -197,6 +200,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 /// The grade the fake gives an image: derived from its bytes, in half points within 0..=max.
 pub fn expected_grade(image: &[u8], max_points: f64) -> (f64, String, String) {
     let digest = Sha256::digest(image);
@@ -246,7 +256,7 @@ async fn generate(
     axum::extract::RawQuery(query): axum::extract::RawQuery,
     body: String,
 ) -> Response {
-    let received_at_ms = crate::store::now_ms();
+    let received_at_ms = now_ms();
     state
         .arrived
         .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -578,10 +588,7 @@ fn usage(request: &Value, model: &str, image: Option<&[u8]>, answer: &str, think
         .unwrap_or("");
     let image_tokens = image
         .and_then(|bytes| image::load_from_memory(bytes).ok())
-        .map(|img| {
-            crate::grading::pricing::image_tokens(model, img.width(), img.height(), resolution)
-                as i64
-        })
+        .map(|img| image_tokens(model, img.width(), img.height(), resolution) as i64)
         .unwrap_or(0);
     let candidates = answer.chars().count().div_ceil(4) as i64;
     let prompt = text_tokens + image_tokens;
@@ -595,6 +602,28 @@ fn usage(request: &Value, model: &str, image: Option<&[u8]>, answer: &str, think
             {"modality": "IMAGE", "tokenCount": image_tokens}
         ]
     })
+}
+
+/// Image tokens by Google's documented rules: on Gemini 3.x a fixed budget set by the media
+/// resolution (low 280, medium 560, high 1120 — the default — ultra high 2240); otherwise
+/// 258 for an image with both sides at most 384 px, else 258 per 768×768 tile.
+fn image_tokens(model: &str, width: u32, height: u32, media_resolution: &str) -> u64 {
+    if model.trim_start_matches("models/").starts_with("gemini-3") {
+        return match media_resolution
+            .trim()
+            .to_ascii_lowercase()
+            .trim_start_matches("media_resolution_")
+        {
+            "low" => 280,
+            "medium" => 560,
+            "ultra_high" => 2240,
+            _ => 1120,
+        };
+    }
+    if width <= 384 && height <= 384 {
+        return 258;
+    }
+    u64::from(width.div_ceil(768).max(1)) * u64::from(height.div_ceil(768).max(1)) * 258
 }
 
 /// What the real API would reject with 400 INVALID_ARGUMENT: unknown (e.g. snake_case)
@@ -746,7 +775,7 @@ async fn chat_completions(State(state): State<Arc<FakeState>>, body: String) -> 
     );
     record(
         &state,
-        crate::store::now_ms(),
+        now_ms(),
         &model,
         true,
         false,

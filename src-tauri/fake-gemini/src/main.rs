@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use clap::Parser;
-use gradedesk::fake_gemini::{FakeConfig, FakeGemini, Fault};
+use fake_gemini::{FakeConfig, FakeGemini, Fault};
 
 /// A local stand-in for Gemini's generateContent REST API (and an OpenAI-compatible
 /// chat-completions endpoint), with fault injection by rate and by script.
