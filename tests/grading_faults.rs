@@ -591,8 +591,9 @@ async fn twenty_percent_injected_faults_still_grade_every_answer() {
     let first_try = first_status.values().filter(|ok| **ok).count();
     let in_the_end = jobs.iter().filter(|j| j.1 == "succeeded").count();
     eprintln!(
-        "FIGURE 20% faults: {first_try}/{answers} graded on the first try, {in_the_end}/{answers} in the end, {} requests",
-        requests.len()
+        "FIGURE 20% faults: {first_try}/{answers} graded on the first try, {in_the_end}/{answers} in the end, {} requests (FAKE_GEMINI_SEED={} replays them)",
+        requests.len(),
+        fake.seed()
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(in_the_end, answers);

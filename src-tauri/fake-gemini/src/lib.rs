@@ -3,12 +3,13 @@
 //! It speaks the real wire format (`POST /v1beta/models/{model}:generateContent`, the key in
 //! `x-goog-api-key`, real success and `{"error": {code, message, status, details}}` bodies)
 //! and grades deterministically from the image's bytes, so a test can check that each stored
-//! grade is what was answered for that very crop. Faults are injected by script or by rate.
+//! grade is what was answered for that very crop. Faults are injected by script or by rate;
+//! the random ones come from a seed (`FakeConfig::seed`), so a failing run can be replayed.
 //!
 //! It depends on nothing of GradeDesk's: it plays the real API, so what it answers (tokens,
 //! errors) follows Google's documentation, not GradeDesk's code.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -19,7 +20,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
-use rand::Rng;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -75,6 +77,11 @@ pub struct FakeConfig {
     pub latency: Duration,
     /// Probability of a random fault on an unscripted request.
     pub fault_rate: f64,
+    /// Seeds every random choice. The n-th unscripted request for the same image draws the
+    /// same under the same seed, in whatever order concurrent requests arrive. The default is
+    /// `FAKE_GEMINI_SEED` if set, else random; the fake prints its seed when it starts, so
+    /// `FAKE_GEMINI_SEED=<seed>` replays a failing run.
+    pub seed: u64,
     /// Requests allowed in any rolling minute; beyond it, 429 with the RetryInfo delay until
     /// the oldest request leaves the window (as the real API enforces its RPM quota).
     pub rpm_limit: Option<u32>,
@@ -89,12 +96,20 @@ pub struct FakeConfig {
     pub min_output_tokens: Option<i64>,
 }
 
+/// `FAKE_GEMINI_SEED`, the seed to replay (a number).
+pub fn seed_from_env() -> Option<u64> {
+    std::env::var("FAKE_GEMINI_SEED")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+}
+
 impl Default for FakeConfig {
     fn default() -> Self {
         Self {
             api_key: "test-key".into(),
             latency: Duration::ZERO,
             fault_rate: 0.0,
+            seed: seed_from_env().unwrap_or_else(rand::random),
             rpm_limit: None,
             random_faults: vec![Fault::Overloaded, Fault::RateLimited],
             retry_delay: "2s".into(),
@@ -127,6 +142,21 @@ struct FakeState {
     requests: Mutex<Vec<RecordedRequest>>,
     /// generateContent calls that reached the server, answered or not yet.
     arrived: std::sync::atomic::AtomicUsize,
+    /// Random draws made so far per image (SHA-256, empty for none), to seed the next one.
+    draws: Mutex<HashMap<Vec<u8>, u64>>,
+}
+
+impl FakeState {
+    fn new(config: FakeConfig) -> Self {
+        Self {
+            config,
+            script: Mutex::new(VecDeque::new()),
+            requests: Mutex::new(Vec::new()),
+            window: Mutex::new(VecDeque::new()),
+            arrived: std::sync::atomic::AtomicUsize::new(0),
+            draws: Mutex::new(HashMap::new()),
+        }
+    }
 }
 
 /// A running fake server.
@@ -139,13 +169,11 @@ pub struct FakeGemini {
 impl FakeGemini {
     /// Starts the fake on 127.0.0.1 at `port` (0 picks a free one).
     pub async fn start(config: FakeConfig, port: u16) -> std::io::Result<Self> {
-        let state = Arc::new(FakeState {
-            config,
-            script: Mutex::new(VecDeque::new()),
-            requests: Mutex::new(Vec::new()),
-            window: Mutex::new(VecDeque::new()),
-            arrived: std::sync::atomic::AtomicUsize::new(0),
-        });
+        let state = Arc::new(FakeState::new(config));
+        // Printed (stderr: captured by the test harness, shown when a test fails) so a failing
+        // run's random faults can be replayed.
+        let seed = state.config.seed;
+        eprintln!("fake-gemini: seed {seed} (FAKE_GEMINI_SEED={seed} or --seed {seed} replays its random faults)");
         let app = Router::new()
             .route("/v1beta/models/{target}", post(generate))
             .route("/v1/chat/completions", post(chat_completions))
@@ -184,6 +212,11 @@ impl FakeGemini {
         self.state.arrived.load(std::sync::atomic::Ordering::SeqCst)
     }
 
+    /// The seed of the random faults.
+    pub fn seed(&self) -> u64 {
+        self.state.config.seed
+    }
+
     /// Everything received so far.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.state.requests).clone()
@@ -205,6 +238,42 @@ fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+/// The random source of one request: seeded from the run's seed, the image, and how many
+/// draws for that image came before. Keyed by image rather than by arrival, so a seed replays
+/// the same faults for the same answers even when concurrent requests arrive in another order.
+fn request_rng(state: &FakeState, image: Option<&[u8]>) -> StdRng {
+    let key = image
+        .map(|i| Sha256::digest(i).to_vec())
+        .unwrap_or_default();
+    let nth = {
+        let mut draws = lock(&state.draws);
+        let n = draws.entry(key.clone()).or_insert(0);
+        *n += 1;
+        *n
+    };
+    let mut hash = Sha256::new();
+    hash.update(state.config.seed.to_le_bytes());
+    hash.update(&key);
+    hash.update(nth.to_le_bytes());
+    let digest = hash.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    StdRng::seed_from_u64(u64::from_le_bytes(first))
+}
+
+/// The random fault for an unscripted request, at `fault_rate` (None: answer normally).
+fn random_fault(state: &FakeState, image: Option<&[u8]>) -> Option<Fault> {
+    if state.config.fault_rate <= 0.0 {
+        return None;
+    }
+    let mut rng = request_rng(state, image);
+    if !rng.gen_bool(state.config.fault_rate.min(1.0)) {
+        return None;
+    }
+    let faults = &state.config.random_faults;
+    faults.get(rng.gen_range(0..faults.len().max(1))).copied()
 }
 
 /// The grade the fake gives an image: derived from its bytes, in half points within 0..=max.
@@ -304,16 +373,9 @@ async fn generate(
         }
     });
     let scripted = lock(&state.script).pop_front();
-    let random = if scripted.is_none()
-        && state.config.fault_rate > 0.0
-        && rand::thread_rng().gen_bool(state.config.fault_rate.min(1.0))
-    {
-        let faults = &state.config.random_faults;
-        faults
-            .get(rand::thread_rng().gen_range(0..faults.len().max(1)))
-            .copied()
-    } else {
-        None
+    let random = match scripted {
+        None => random_fault(&state, image.as_deref()),
+        Some(_) => None,
     };
     let (status, response) = if method != "generateContent" {
         (
@@ -791,4 +853,50 @@ async fn chat_completions(State(state): State<Arc<FakeState>>, body: String) -> 
         Json(response),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn faults_drawn(seed: u64, images: &[&[u8]]) -> Vec<Option<Fault>> {
+        let state = FakeState::new(FakeConfig {
+            seed,
+            fault_rate: 0.5,
+            random_faults: vec![Fault::Overloaded, Fault::RateLimited, Fault::Internal],
+            ..FakeConfig::default()
+        });
+        images
+            .iter()
+            .map(|i| random_fault(&state, Some(i)))
+            .collect()
+    }
+
+    #[test]
+    fn a_seed_replays_the_same_faults_for_the_same_images_in_any_order() {
+        let images: Vec<Vec<u8>> = (0..40u8).map(|i| vec![i; 16]).collect();
+        // Each image asked three times, as retries do.
+        let mut order: Vec<&[u8]> = Vec::new();
+        for _ in 0..3 {
+            order.extend(images.iter().map(Vec::as_slice));
+        }
+        let first = faults_drawn(7, &order);
+        assert_eq!(first, faults_drawn(7, &order), "same seed, same faults");
+        assert!(first.iter().any(Option::is_some) && first.iter().any(Option::is_none));
+        assert_ne!(first, faults_drawn(8, &order), "another seed, other faults");
+
+        // The same requests arriving in reverse order: each image's n-th request draws the same.
+        let reversed: Vec<&[u8]> = order.iter().rev().copied().collect();
+        let by_image = |drawn: Vec<Option<Fault>>, order: &[&[u8]]| {
+            let mut seen: HashMap<Vec<u8>, Vec<Option<Fault>>> = HashMap::new();
+            for (image, fault) in order.iter().zip(drawn) {
+                seen.entry(image.to_vec()).or_default().push(fault);
+            }
+            seen
+        };
+        assert_eq!(
+            by_image(first, &order),
+            by_image(faults_drawn(7, &reversed), &reversed)
+        );
+    }
 }

@@ -1,5 +1,6 @@
 //! `fake-gemini`: the Gemini stand-in as a process, for the end-to-end test and demos.
-//! Prints `listening on http://127.0.0.1:PORT` once it accepts connections.
+//! Prints the seed of its random faults (stderr), then `listening on http://127.0.0.1:PORT`
+//! once it accepts connections.
 
 use std::time::Duration;
 
@@ -22,6 +23,9 @@ struct Args {
     /// Share of requests answered with a fault drawn from --faults (0..1).
     #[arg(long, default_value_t = 0.0)]
     fault_rate: f64,
+    /// Seed of the random faults (default: random, printed at start so a run can be replayed).
+    #[arg(long, env = "FAKE_GEMINI_SEED")]
+    seed: Option<u64>,
     /// Requests allowed per rolling minute (429 beyond).
     #[arg(long)]
     rpm_limit: Option<u32>,
@@ -65,6 +69,7 @@ async fn main() -> std::io::Result<()> {
         api_key: args.key,
         latency: Duration::from_millis(args.latency_ms),
         fault_rate: args.fault_rate,
+        seed: args.seed.unwrap_or_else(rand::random),
         rpm_limit: args.rpm_limit,
         random_faults,
         retry_delay: args.retry_delay,
