@@ -1,11 +1,13 @@
 //! The whole CLI flow on a temporary data dir against the fake Gemini over real HTTP.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use fake_gemini::{expected_grade, FakeConfig, FakeGemini};
-use image::{Rgb, RgbImage};
 use sha2::{Digest, Sha256};
+use support::scans;
 
 fn gradedesk(data_dir: &Path, base_url: &str, key: Option<&str>, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gradedesk"));
@@ -42,24 +44,6 @@ fn stdout_json(output: &Output) -> serde_json::Value {
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).expect("stdout is JSON")
-}
-
-/// A scan-like page: white paper with dark strokes that differ per seed, so every crop differs.
-fn write_scan(path: &Path, seed: u32) {
-    let (w, h) = (1240, 1754);
-    let mut img = RgbImage::from_pixel(w, h, Rgb([246, 245, 240]));
-    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-    for _ in 0..4000 {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        let x = state % (w - 12);
-        let y = (state / w) % (h - 12);
-        for dx in 0..10 {
-            img.put_pixel(x + dx, y + dx % 3, Rgb([30, 30, 80]));
-        }
-    }
-    img.save(path).unwrap();
 }
 
 fn questions_file(dir: &Path) -> PathBuf {
@@ -99,16 +83,16 @@ async fn the_whole_flow_grades_every_crop_with_what_gemini_answered() {
     );
     let exam_id = exam["exam_id"].as_i64().unwrap().to_string();
 
-    let scans: Vec<PathBuf> = (0..3)
+    let scan_paths: Vec<PathBuf> = (0..3)
         .map(|i| tmp.path().join(format!("student {i} — scan.jpg")))
         .collect();
-    for (i, scan) in scans.iter().enumerate() {
-        write_scan(scan, i as u32 + 1);
+    for (i, scan) in scan_paths.iter().enumerate() {
+        scans::page(1240, 1754, i as u32 + 1).save(scan).unwrap();
     }
     let garbage = tmp.path().join("notes.jpg");
     std::fs::write(&garbage, "this is not a scan").unwrap();
     let mut import_args = vec!["import", "--exam", &exam_id];
-    let scan_strs: Vec<&str> = scans.iter().map(|p| p.to_str().unwrap()).collect();
+    let scan_strs: Vec<&str> = scan_paths.iter().map(|p| p.to_str().unwrap()).collect();
     import_args.extend(scan_strs.iter().copied());
     import_args.push(garbage.to_str().unwrap());
     let import = run(&data, &base, None, &import_args).await;
@@ -355,7 +339,7 @@ async fn bad_input_gets_a_clear_error_and_grading_stops_for_a_bad_or_missing_key
     );
     let exam_id = exam["exam_id"].to_string();
     let scan = tmp.path().join("a.png");
-    write_scan(&scan, 9);
+    scans::page(1240, 1754, 9).save(&scan).unwrap();
     let imported = stdout_json(
         &run(
             &data,

@@ -1,15 +1,18 @@
 //! Every Gemini failure path, end to end: the real `gradedesk` binary, its queue and worker
 //! pool, against the fake Gemini over HTTP with injected faults.
 
+mod support;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use fake_gemini::{expected_grade, FakeConfig, FakeGemini, Fault};
-use image::{DynamicImage, Rgb, RgbImage};
+use image::DynamicImage;
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
+use support::scans;
 
 const KEY: &str = "AIzaSyFAKE-test-key-0123456789";
 
@@ -105,7 +108,9 @@ impl Env {
         let mut items = Vec::new();
         for i in 0..answers {
             let scan = self.data.parent().unwrap().join(format!("s{i}.png"));
-            write_lined_scan(&scan, i as u32 + 1);
+            DynamicImage::ImageRgb8(scans::written_lines_page(i as u32 + 1))
+                .save(&scan)
+                .unwrap();
             let imported = json(
                 &self
                     .cli(
@@ -162,34 +167,6 @@ fn json(output: &Output) -> serde_json::Value {
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// A scan with evenly spaced lines of pencil "writing", 2480 px wide like a 300 dpi A4 page,
-/// so image preparation has lines to measure.
-fn write_lined_scan(path: &Path, seed: u32) {
-    let (w, h) = (2480u32, 3508u32);
-    let mut img = RgbImage::from_pixel(w, h, Rgb([247, 247, 245]));
-    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(7);
-    let mut y = 400;
-    while y < 2000 {
-        let mut x = 200;
-        while x < w - 300 {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            let word = 40 + state % 160;
-            for dx in 0..word {
-                for dy in 0..(30 + (state >> 8) % 20) {
-                    if (dx * 3 + dy * 5 + state) % 7 < 3 {
-                        img.put_pixel(x + dx, y + dy, Rgb([40, 40, 40]));
-                    }
-                }
-            }
-            x += word + 40;
-        }
-        y += 110;
-    }
-    DynamicImage::ImageRgb8(img).save(path).unwrap();
 }
 
 fn assert_no_key_in(dir: &Path, key: &str) {

@@ -1,8 +1,7 @@
 //! Import of every format, pixel-exact crops, clear errors with nothing left behind, and the
 //! enhancement of coarse and skewed pages, through the same core the window and CLI use.
 
-#[path = "imaging_fixtures.rs"]
-mod fixtures;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -11,6 +10,7 @@ use gradedesk::exams::{self, Bbox, QuestionInput};
 use gradedesk::imaging;
 use gradedesk::workspace::{DeskError, Workspace};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
+use support::scans as fixtures;
 
 async fn workspace(dir: &Path) -> (Arc<Workspace>, i64) {
     let ws = Workspace::open(&dir.join("data")).unwrap();

@@ -1,6 +1,9 @@
 //! Shared set-up for the integration tests: data dirs with exams, scans and answers made
-//! in-process through the library, and the CLI binary run as a real process.
+//! in-process through the library (`scans` makes the scans), and the CLI binary run as a
+//! real process.
 #![allow(dead_code)]
+
+pub mod scans;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -11,34 +14,10 @@ use gradedesk::grading::gemini::{GeminiConfig, GeminiGrader};
 use gradedesk::grading::ApiKey;
 use gradedesk::worker::{GradingRunner, Pool, PoolConfig};
 use gradedesk::workspace::Workspace;
-use image::{Rgb, RgbImage};
 
 /// The gradedesk binary built for these tests.
 pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_gradedesk")
-}
-
-/// A small page with strokes that differ per seed, encoded as PNG bytes.
-pub fn scan_png(seed: u32, width: u32, height: u32) -> Vec<u8> {
-    let mut img = RgbImage::from_pixel(width, height, Rgb([246, 245, 240]));
-    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-    for _ in 0..(width * height / 500) {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        let x = state % (width - 12);
-        let y = (state / width) % (height - 12);
-        for dx in 0..10 {
-            img.put_pixel(x + dx, y, Rgb([30, 30, 80]));
-        }
-    }
-    let mut bytes = Vec::new();
-    img.write_to(
-        &mut std::io::Cursor::new(&mut bytes),
-        image::ImageFormat::Png,
-    )
-    .unwrap();
-    bytes
 }
 
 /// `students` submissions × `questions` answers, all queued for grading. Returns the
@@ -61,12 +40,11 @@ pub async fn queued_answers(
     let exam = ws.create_exam("Load".into(), qs).await.unwrap();
     let mut items = Vec::new();
     for s in 0..students {
-        // 150 dpi on A4 and level lines: a page that needs no enhancement before cropping.
         let sub = ws
             .import_bytes(
                 exam,
                 &format!("student-{s}.png"),
-                scan_png(s + 1, 1240, 1760),
+                scans::level_page_png(s + 1, 1240, 1760),
             )
             .await
             .unwrap();

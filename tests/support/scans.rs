@@ -1,6 +1,7 @@
 //! Scan fixtures generated in code (nothing binary is committed): pages with handwriting-like
 //! strokes, scanner-style PDFs, multi-page TIFFs, EXIF-rotated JPEGs, bombs and broken files.
-//! Shared by the imaging tests and the imaging bench (`#[path]`-included).
+//! Shared by the tests (as `support::scans`) and the imaging bench (`#[path]`-included, so
+//! this file uses nothing else of tests/support).
 #![allow(dead_code)]
 
 use std::io::Cursor;
@@ -224,4 +225,50 @@ pub fn a4_300dpi_jpeg(seed: u32) -> Vec<u8> {
         &DynamicImage::ImageRgb8(page(2480, 3508, seed)),
         ImageFormat::Jpeg,
     )
+}
+
+/// A page with level strokes (no slant, so the page needs no deskewing), encoded as PNG: at
+/// 1240 × 1760, 150 dpi on A4, it needs no enhancement before cropping.
+pub fn level_page_png(seed: u32, width: u32, height: u32) -> Vec<u8> {
+    let mut img = RgbImage::from_pixel(width, height, Rgb([246, 245, 240]));
+    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    for _ in 0..(width * height / 500) {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let x = state % (width - 12);
+        let y = (state / width) % (height - 12);
+        for dx in 0..10 {
+            img.put_pixel(x + dx, y, Rgb([30, 30, 80]));
+        }
+    }
+    encode(&DynamicImage::ImageRgb8(img), ImageFormat::Png)
+}
+
+/// A 300-dpi A4 page (2480 × 3508) with evenly spaced lines of pencil "writing", so image
+/// preparation has lines to measure.
+pub fn written_lines_page(seed: u32) -> RgbImage {
+    let (w, h) = (2480u32, 3508u32);
+    let mut img = RgbImage::from_pixel(w, h, Rgb([247, 247, 245]));
+    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(7);
+    let mut y = 400;
+    while y < 2000 {
+        let mut x = 200;
+        while x < w - 300 {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let word = 40 + state % 160;
+            for dx in 0..word {
+                for dy in 0..(30 + (state >> 8) % 20) {
+                    if (dx * 3 + dy * 5 + state) % 7 < 3 {
+                        img.put_pixel(x + dx, y + dy, Rgb([40, 40, 40]));
+                    }
+                }
+            }
+            x += word + 40;
+        }
+        y += 110;
+    }
+    img
 }
