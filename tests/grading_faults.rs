@@ -3,77 +3,38 @@
 
 mod support;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
 use fake_gemini::{expected_grade, FakeConfig, FakeGemini, Fault};
 use image::DynamicImage;
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
-use support::scans;
+use support::{scans, stderr, stdout_json as json, Cli};
 
 const KEY: &str = "AIzaSyFAKE-test-key-0123456789";
 
 struct Env {
     _tmp: tempfile::TempDir,
     data: PathBuf,
-    config: PathBuf,
-    base: String,
-    model: String,
+    gd: Cli,
 }
 
 impl Env {
     fn new(base: String) -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let data = tmp.path().join("data");
-        let config = tmp.path().join("config");
+        let gd = Cli::new(&data, &base).env("GRADEDESK_MODEL", "gemini-2.5-flash");
         Self {
             data,
-            config,
-            base,
-            model: "gemini-2.5-flash".into(),
+            gd,
             _tmp: tmp,
         }
     }
 
     async fn cli(&self, args: &[&str], key: Option<&str>) -> Output {
-        self.cli_stdin(args, key, None).await
-    }
-
-    async fn cli_stdin(&self, args: &[&str], key: Option<&str>, stdin: Option<&str>) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gradedesk"));
-        cmd.arg("--data-dir")
-            .arg(&self.data)
-            .args(args)
-            .env("GEMINI_BASE_URL", &self.base)
-            .env("GRADEDESK_MODEL", &self.model)
-            .env("GRADEDESK_CONFIG_DIR", &self.config)
-            .env("GRADEDESK_KEYRING", "off")
-            .env_remove("GEMINI_API_KEY")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        if let Some(key) = key {
-            cmd.env("GEMINI_API_KEY", key);
-        }
-        let stdin = stdin.map(str::to_string);
-        tokio::task::spawn_blocking(move || {
-            let mut child = cmd.spawn().expect("gradedesk runs");
-            if let Some(text) = stdin {
-                child
-                    .stdin
-                    .take()
-                    .unwrap()
-                    .write_all(text.as_bytes())
-                    .unwrap();
-            }
-            drop(child.stdin.take());
-            child.wait_with_output().unwrap()
-        })
-        .await
-        .unwrap()
+        self.gd.run(args, key).await
     }
 
     fn db(&self) -> Connection {
@@ -153,20 +114,6 @@ impl Env {
             .map(Result::unwrap)
             .collect()
     }
-}
-
-fn json(output: &Output) -> serde_json::Value {
-    assert!(
-        output.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("stdout is JSON")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 fn assert_no_key_in(dir: &Path, key: &str) {
@@ -380,7 +327,8 @@ async fn a_timeout_is_retried_and_the_stored_key_is_used_but_never_written_to_th
     let env = Env::new(fake.base_url());
     env.exam_with_answers(1).await;
     let set = env
-        .cli_stdin(&["key", "set"], None, Some(&format!("{KEY}\n")))
+        .gd
+        .run_with_stdin(&["key", "set"], None, Some(&format!("{KEY}\n")))
         .await;
     let set = json(&set);
     assert_eq!(set["stored_in"], "file");
@@ -404,7 +352,7 @@ async fn a_timeout_is_retried_and_the_stored_key_is_used_but_never_written_to_th
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(env.config.join("gemini-api-key"))
+        let mode = std::fs::metadata(env.gd.config_dir().join("gemini-api-key"))
             .unwrap()
             .permissions()
             .mode();
@@ -461,8 +409,7 @@ async fn an_openai_compatible_local_model_grades_through_the_same_queue() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_follow_the_documented_schema_and_the_estimate_matches_the_bill() {
     let fake = fake(FakeConfig::default()).await;
-    let mut env = Env::new(fake.base_url());
-    env.model = "gemini-2.5-flash".into();
+    let env = Env::new(fake.base_url());
     env.exam_with_answers(3).await;
     let estimate = json(&env.cli(&["estimate"], None).await);
     let out = env.cli(&["grade", "--wait"], Some(KEY)).await;

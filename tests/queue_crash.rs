@@ -88,9 +88,10 @@ async fn sigkilled_workers_lose_nothing_and_grade_each_answer_once() {
     let data = tmp.path().join("data");
     let (_ws, items) = queued_answers(&data, 20, 10).await;
     assert_eq!(items.len(), 200);
+    let cli = Cli::new(&data, &fake.base_url());
     let mut rng = rand::rngs::StdRng::seed_from_u64(0x5eed);
     for round in 0..5 {
-        let mut worker = spawn_worker(&data, &fake.base_url(), 4, 1_000);
+        let mut worker = cli.spawn_worker(4, 1_000, Some("test-key"));
         let after = Duration::from_millis(rng.gen_range(150..900));
         tokio::time::sleep(after).await;
         signal(&worker, "KILL");
@@ -101,7 +102,7 @@ async fn sigkilled_workers_lose_nothing_and_grade_each_answer_once() {
         eprintln!("round {round}: killed after {after:?}, {done} graded so far");
     }
     // A last worker finishes the batch, rescuing what the killed ones held.
-    let mut worker = spawn_worker(&data, &fake.base_url(), 4, 1_000);
+    let mut worker = cli.spawn_worker(4, 1_000, Some("test-key"));
     wait_until_drained(&data, Duration::from_secs(120)).await;
     signal(&worker, "TERM");
     worker.wait().unwrap();
@@ -123,8 +124,9 @@ async fn two_worker_processes_never_run_a_job_twice() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let (_ws, items) = queued_answers(&data, 10, 10).await;
-    let mut a = spawn_worker(&data, &fake.base_url(), 4, 30_000);
-    let mut b = spawn_worker(&data, &fake.base_url(), 4, 30_000);
+    let cli = Cli::new(&data, &fake.base_url());
+    let mut a = cli.spawn_worker(4, 30_000, Some("test-key"));
+    let mut b = cli.spawn_worker(4, 30_000, Some("test-key"));
     wait_until_drained(&data, Duration::from_secs(120)).await;
     for w in [&a, &b] {
         signal(w, "TERM");

@@ -1,12 +1,12 @@
 //! Shared set-up for the integration tests: data dirs with exams, scans and answers made
 //! in-process through the library (`scans` makes the scans), and the CLI binary run as a
-//! real process.
+//! real process in an isolated environment (`cli`).
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod scans;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use gradedesk::exams::{Bbox, QuestionInput};
@@ -15,10 +15,9 @@ use gradedesk::grading::ApiKey;
 use gradedesk::worker::{GradingRunner, Pool, PoolConfig};
 use gradedesk::workspace::Workspace;
 
-/// The gradedesk binary built for these tests.
-pub fn binary() -> &'static str {
-    env!("CARGO_BIN_EXE_gradedesk")
-}
+// Each test file uses some of these.
+#[allow(unused_imports)]
+pub use cli::{signal, stderr, stdout_json, Cli};
 
 /// `students` submissions × `questions` answers, all queued for grading. Returns the
 /// workspace and the item ids.
@@ -83,30 +82,6 @@ pub fn gemini_pool(ws: &Arc<Workspace>, base_url: String, concurrency: usize) ->
             ..PoolConfig::default()
         },
     )
-}
-
-/// Starts `gradedesk worker` on a data dir against a Gemini base URL.
-pub fn spawn_worker(data: &Path, base_url: &str, concurrency: u32, lease_ms: u64) -> Child {
-    Command::new(binary())
-        .arg("--data-dir")
-        .arg(data)
-        .args(["worker", "--concurrency", &concurrency.to_string()])
-        .env("GEMINI_BASE_URL", base_url)
-        .env("GEMINI_API_KEY", "test-key")
-        .env("GRADEDESK_LEASE_MS", lease_ms.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("worker starts")
-}
-
-/// Sends a signal to a child process by pid.
-pub fn signal(child: &Child, signal: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
 }
 
 /// The database file of a data dir.
