@@ -247,22 +247,6 @@ async fn the_whole_flow_grades_every_crop_with_what_gemini_answered() {
     assert_no_key_in(&data, "test-key");
 }
 
-fn assert_no_key_in(dir: &Path, key: &str) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            assert_no_key_in(&path, key);
-        } else {
-            let bytes = std::fs::read(&path).unwrap();
-            assert!(
-                !bytes.windows(key.len()).any(|w| w == key.as_bytes()),
-                "the API key was written to {}",
-                path.display()
-            );
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_a_clear_error_and_grading_stops_for_a_bad_or_missing_key() {
     let fake = FakeGemini::start(FakeConfig::default(), 0).await.unwrap();

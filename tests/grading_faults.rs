@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use fake_gemini::{expected_grade, FakeConfig, FakeGemini, Fault};
 use image::DynamicImage;
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
-use support::{scans, stderr, stdout_json as json, Cli};
+use support::{assert_no_key_in, scans, stderr, stdout_json as json, Cli};
 
 const KEY: &str = "AIzaSyFAKE-test-key-0123456789";
 
@@ -113,25 +113,6 @@ impl Env {
             .unwrap()
             .map(Result::unwrap)
             .collect()
-    }
-}
-
-fn assert_no_key_in(dir: &Path, key: &str) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            assert_no_key_in(&path, key);
-        } else {
-            let bytes = std::fs::read(&path).unwrap();
-            assert!(
-                !bytes.windows(key.len()).any(|w| w == key.as_bytes()),
-                "the API key was written to {}",
-                path.display()
-            );
-        }
     }
 }
 

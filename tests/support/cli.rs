@@ -150,3 +150,37 @@ pub fn signal(child: &Child, signal: &str) {
         .unwrap();
     assert!(status.success());
 }
+
+/// Fails if `key` occurs in any file under `dir`. The dir must exist and hold files: a
+/// search of nothing finds nothing, and would pass whatever was written where.
+pub fn assert_no_key_in(dir: &Path, key: &str) {
+    fn files(dir: &Path, found: &mut Vec<PathBuf>) {
+        let entries = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("cannot search {} for the key: {e}", dir.display()));
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files(&path, found);
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    files(dir, &mut found);
+    assert!(
+        !found.is_empty(),
+        "no files in {} to search for the key",
+        dir.display()
+    );
+    for path in found {
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| {
+            panic!("cannot read {} to search for the key: {e}", path.display())
+        });
+        assert!(
+            !bytes.windows(key.len()).any(|w| w == key.as_bytes()),
+            "the API key was written to {}",
+            path.display()
+        );
+    }
+}

@@ -17,7 +17,7 @@ use gradedesk::workspace::Workspace;
 
 // Each test file uses some of these.
 #[allow(unused_imports)]
-pub use cli::{signal, stderr, stdout_json, Cli};
+pub use cli::{assert_no_key_in, signal, stderr, stdout_json, Cli};
 
 /// `students` submissions × `questions` answers, all queued for grading. Returns the
 /// workspace and the item ids.
