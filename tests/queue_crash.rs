@@ -4,7 +4,7 @@
 mod support;
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fake_gemini::{expected_grade, FakeConfig, FakeGemini};
 use rand::{Rng, SeedableRng};
@@ -52,27 +52,6 @@ fn assert_every_answer_graded_once(conn: &rusqlite::Connection, expected: usize)
     assert_eq!(integrity, "ok");
 }
 
-async fn wait_until_drained(conn_path: &std::path::Path, limit: Duration) {
-    let start = Instant::now();
-    loop {
-        let active: i64 = db(conn_path)
-            .query_row(
-                "SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        if active == 0 {
-            return;
-        }
-        assert!(
-            start.elapsed() < limit,
-            "{active} jobs still active after {limit:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkilled_workers_lose_nothing_and_grade_each_answer_once() {
     let fake = FakeGemini::start(
@@ -103,7 +82,7 @@ async fn sigkilled_workers_lose_nothing_and_grade_each_answer_once() {
     }
     // A last worker finishes the batch, rescuing what the killed ones held.
     let mut worker = cli.spawn_worker(4, 1_000, Some("test-key"));
-    wait_until_drained(&data, Duration::from_secs(120)).await;
+    drained(&data, Duration::from_secs(120)).await;
     signal(&worker, "TERM");
     worker.wait().unwrap();
     assert_every_answer_graded_once(&db(&data), 200);
@@ -127,7 +106,7 @@ async fn two_worker_processes_never_run_a_job_twice() {
     let cli = Cli::new(&data, &fake.base_url());
     let mut a = cli.spawn_worker(4, 30_000, Some("test-key"));
     let mut b = cli.spawn_worker(4, 30_000, Some("test-key"));
-    wait_until_drained(&data, Duration::from_secs(120)).await;
+    drained(&data, Duration::from_secs(120)).await;
     for w in [&a, &b] {
         signal(w, "TERM");
     }

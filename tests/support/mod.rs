@@ -1,23 +1,28 @@
 //! Shared set-up for the integration tests: data dirs with exams, scans and answers made
-//! in-process through the library (`scans` makes the scans), and the CLI binary run as a
-//! real process in an isolated environment (`cli`).
+//! in-process through the library (`scans` makes the scans), the CLI binary run as a real
+//! process in an isolated environment (`cli`), and waiting on conditions with a limit (`wait`).
 #![allow(dead_code)]
 
 pub mod cli;
 pub mod scans;
+pub mod wait;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use gradedesk::exams::{Bbox, QuestionInput};
 use gradedesk::grading::gemini::{GeminiConfig, GeminiGrader};
 use gradedesk::grading::ApiKey;
 use gradedesk::worker::{GradingRunner, Pool, PoolConfig};
 use gradedesk::workspace::Workspace;
+use tokio_util::sync::CancellationToken;
 
 // Each test file uses some of these.
 #[allow(unused_imports)]
 pub use cli::{assert_no_key_in, signal, stderr, stdout_json, Cli};
+#[allow(unused_imports)]
+pub use wait::{drained, wait_until};
 
 /// `students` submissions × `questions` answers, all queued for grading. Returns the
 /// workspace and the item ids.
@@ -82,6 +87,15 @@ pub fn gemini_pool(ws: &Arc<Workspace>, base_url: String, concurrency: usize) ->
             ..PoolConfig::default()
         },
     )
+}
+
+/// Runs an in-process pool on a data dir until its queue is drained, then stops it.
+pub async fn run_until_drained(pool: Arc<Pool>, data: &Path, limit: Duration) {
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(pool.run(shutdown.clone()));
+    drained(data, limit).await;
+    shutdown.cancel();
+    running.await.unwrap();
 }
 
 /// The database file of a data dir.
