@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use fake_gemini::{expected_grade, FakeConfig, FakeGemini};
@@ -52,6 +52,19 @@ fn assert_every_answer_graded_once(conn: &rusqlite::Connection, expected: usize)
     assert_eq!(integrity, "ok");
 }
 
+/// The lease owner of every running GRADE_ITEM job. A killed worker's leases stay until
+/// another worker rescues them.
+fn running_leases(data: &std::path::Path) -> Vec<String> {
+    let conn = db(data);
+    let mut stmt = conn
+        .prepare("SELECT lease_owner FROM jobs WHERE kind = 'GRADE_ITEM' AND state = 'running'")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkilled_workers_lose_nothing_and_grade_each_answer_once() {
     let fake = FakeGemini::start(
@@ -70,15 +83,39 @@ async fn sigkilled_workers_lose_nothing_and_grade_each_answer_once() {
     let cli = Cli::new(&data, &fake.base_url());
     let mut rng = rand::rngs::StdRng::seed_from_u64(0x5eed);
     for round in 0..5 {
+        // Leases of the workers killed before; this round's worker holds any other.
+        let killed_before: HashSet<String> = running_leases(&data).into_iter().collect();
+        let held = || {
+            running_leases(&data)
+                .iter()
+                .filter(|owner| !killed_before.contains(*owner))
+                .count()
+        };
         let mut worker = cli.spawn_worker(4, 1_000, Some("test-key"));
-        let after = Duration::from_millis(rng.gen_range(150..900));
+        // Killed at a random moment while it grades.
+        wait_until(Duration::from_secs(30), "the worker grades", || async {
+            match held() {
+                0 => Err("no answer running under its lease".into()),
+                _ => Ok(()),
+            }
+        })
+        .await;
+        let after = Duration::from_millis(rng.gen_range(0..300));
         tokio::time::sleep(after).await;
         signal(&worker, "KILL");
         worker.wait().unwrap();
+        // Its leases outlive it: the answers running under them were being graded as it died.
+        let held = held();
         let done: i64 = db(&data)
             .query_row("SELECT count(*) FROM grades", [], |r| r.get(0))
             .unwrap();
-        eprintln!("round {round}: killed after {after:?}, {done} graded so far");
+        eprintln!(
+            "round {round}: killed {after:?} into grading, {held} answers in hand, {done} graded so far"
+        );
+        assert!(
+            held > 0,
+            "round {round}: no answer was being graded when the worker was killed"
+        );
     }
     // A last worker finishes the batch, rescuing what the killed ones held.
     let mut worker = cli.spawn_worker(4, 1_000, Some("test-key"));
