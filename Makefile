@@ -34,17 +34,24 @@ rust-deps:
 	@command -v cargo >/dev/null || { echo "Rust is missing: install it with rustup (https://rustup.rs)"; exit 1; }
 	@command -v tauri-driver >/dev/null || cargo install tauri-driver --locked
 
+# npm ci when node_modules was not installed from this very package-lock.json: the hash of
+# the lock file is kept in node_modules after a successful install (file times say nothing
+# after a clone or a checkout).
 ui-deps:
-	@if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then \
-	  cd ui && npm ci --no-audit --no-fund; fi
-	@if [ ! -d tests/e2e/node_modules ] || [ tests/e2e/package-lock.json -nt tests/e2e/node_modules/.package-lock.json ]; then \
-	  cd tests/e2e && npm ci --no-audit --no-fund; fi
+	@for dir in ui tests/e2e; do \
+	  want=$$(sha256sum < $$dir/package-lock.json | cut -d" " -f1); \
+	  if [ "$$(cat $$dir/node_modules/.package-lock.sha256 2>/dev/null)" != "$$want" ]; then \
+	    (cd $$dir && npm ci --no-audit --no-fund) || exit 1; \
+	    echo "$$want" > $$dir/node_modules/.package-lock.sha256; \
+	  fi; \
+	done
 
 ui: ui-deps
 	cd ui && npm run build
 
+# --workspace: also target/debug/fake-gemini, the Gemini stand-in of `make e2e` and `make run FAKE=1`.
 build: deps ui
-	cargo build --bins
+	cargo build --workspace --bins
 
 # The demo: generated scans (nothing binary is committed), an exam, imported submissions,
 # and the answers of the first student already boxed so grading is visible at once.
@@ -69,12 +76,12 @@ run: demo
 	else $(WINDOW) --data-dir $(DEMO_DIR)/data; fi
 
 lint: deps ui
-	cargo fmt --check
-	cargo clippy --all-targets -- -D warnings
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
 	cd ui && npm run typecheck && npm run lint
 
 rust-test: build
-	cargo test
+	cargo test --workspace
 
 ui-test: ui-deps
 	cd ui && npm test && npm run test:ui

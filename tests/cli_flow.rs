@@ -1,66 +1,12 @@
 //! The whole CLI flow on a temporary data dir against the fake Gemini over real HTTP.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-use gradedesk::fake_gemini::{expected_grade, FakeConfig, FakeGemini};
-use image::{Rgb, RgbImage};
+use fake_gemini::{expected_grade, FakeConfig, FakeGemini};
 use sha2::{Digest, Sha256};
-
-fn gradedesk(data_dir: &Path, base_url: &str, key: Option<&str>, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gradedesk"));
-    cmd.arg("--data-dir").arg(data_dir).args(args);
-    cmd.env("GEMINI_BASE_URL", base_url)
-        .env_remove("GEMINI_API_KEY")
-        .env("GRADEDESK_MODEL", "gemini-2.5-flash");
-    if let Some(key) = key {
-        cmd.env("GEMINI_API_KEY", key);
-    }
-    cmd.output().expect("gradedesk runs")
-}
-
-async fn run(data_dir: &Path, base_url: &str, key: Option<&str>, args: &[&str]) -> Output {
-    let (dir, url, key) = (
-        data_dir.to_path_buf(),
-        base_url.to_string(),
-        key.map(str::to_string),
-    );
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        gradedesk(&dir, &url, key.as_deref(), &refs)
-    })
-    .await
-    .unwrap()
-}
-
-fn stdout_json(output: &Output) -> serde_json::Value {
-    assert!(
-        output.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("stdout is JSON")
-}
-
-/// A scan-like page: white paper with dark strokes that differ per seed, so every crop differs.
-fn write_scan(path: &Path, seed: u32) {
-    let (w, h) = (1240, 1754);
-    let mut img = RgbImage::from_pixel(w, h, Rgb([246, 245, 240]));
-    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-    for _ in 0..4000 {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        let x = state % (w - 12);
-        let y = (state / w) % (h - 12);
-        for dx in 0..10 {
-            img.put_pixel(x + dx, y + dx % 3, Rgb([30, 30, 80]));
-        }
-    }
-    img.save(path).unwrap();
-}
+use support::*;
 
 fn questions_file(dir: &Path) -> PathBuf {
     let path = dir.join("questions.json");
@@ -79,13 +25,11 @@ async fn the_whole_flow_grades_every_crop_with_what_gemini_answered() {
     let base = fake.base_url();
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data ünïcode");
+    let gd = Cli::new(&data, &base).env("GRADEDESK_MODEL", "gemini-2.5-flash");
     let questions = questions_file(tmp.path());
 
     let exam = stdout_json(
-        &run(
-            &data,
-            &base,
-            None,
+        &gd.run(
             &[
                 "exam",
                 "create",
@@ -94,24 +38,25 @@ async fn the_whole_flow_grades_every_crop_with_what_gemini_answered() {
                 "--questions",
                 questions.to_str().unwrap(),
             ],
+            None,
         )
         .await,
     );
     let exam_id = exam["exam_id"].as_i64().unwrap().to_string();
 
-    let scans: Vec<PathBuf> = (0..3)
+    let scan_paths: Vec<PathBuf> = (0..3)
         .map(|i| tmp.path().join(format!("student {i} — scan.jpg")))
         .collect();
-    for (i, scan) in scans.iter().enumerate() {
-        write_scan(scan, i as u32 + 1);
+    for (i, scan) in scan_paths.iter().enumerate() {
+        scans::page(1240, 1754, i as u32 + 1).save(scan).unwrap();
     }
     let garbage = tmp.path().join("notes.jpg");
     std::fs::write(&garbage, "this is not a scan").unwrap();
     let mut import_args = vec!["import", "--exam", &exam_id];
-    let scan_strs: Vec<&str> = scans.iter().map(|p| p.to_str().unwrap()).collect();
+    let scan_strs: Vec<&str> = scan_paths.iter().map(|p| p.to_str().unwrap()).collect();
     import_args.extend(scan_strs.iter().copied());
     import_args.push(garbage.to_str().unwrap());
-    let import = run(&data, &base, None, &import_args).await;
+    let import = gd.run(&import_args, None).await;
     assert!(
         !import.status.success(),
         "one bad file makes the import exit non-zero"
@@ -131,10 +76,7 @@ async fn the_whole_flow_grades_every_crop_with_what_gemini_answered() {
         let submission = entry["submission_id"].as_i64().unwrap().to_string();
         for (label, bbox) in [("Q1", "0.1,0.1,0.5,0.2"), ("Q2", "0.05,0.5,0.9,0.3")] {
             let crop = stdout_json(
-                &run(
-                    &data,
-                    &base,
-                    None,
+                &gd.run(
                     &[
                         "crop",
                         "--submission",
@@ -146,6 +88,7 @@ async fn the_whole_flow_grades_every_crop_with_what_gemini_answered() {
                         "--bbox",
                         bbox,
                     ],
+                    None,
                 )
                 .await,
             );
@@ -154,20 +97,16 @@ async fn the_whole_flow_grades_every_crop_with_what_gemini_answered() {
         }
     }
 
-    let graded = run(
-        &data,
-        &base,
-        Some("test-key"),
-        &["grade", "--wait", "--concurrency", "3"],
-    )
-    .await;
+    let graded = gd
+        .run(&["grade", "--wait", "--concurrency", "3"], Some("test-key"))
+        .await;
     assert!(
         graded.status.success(),
         "grade --wait: {}",
         String::from_utf8_lossy(&graded.stderr)
     );
 
-    let status = stdout_json(&run(&data, &base, None, &["status", "--json"]).await);
+    let status = stdout_json(&gd.run(&["status", "--json"], None).await);
     // Page enhancement jobs may have run too; the six answers are what counts here.
     let states: Vec<&str> = status["items"]
         .as_array()
@@ -227,28 +166,23 @@ async fn the_whole_flow_grades_every_crop_with_what_gemini_answered() {
 
     // The teacher overrides one answer; a score above the question's points is refused.
     let item0 = items[0].to_string();
-    let too_high = run(
-        &data,
-        &base,
-        None,
-        &["override", "--item", &item0, "--score", "99"],
-    )
-    .await;
+    let too_high = gd
+        .run(&["override", "--item", &item0, "--score", "99"], None)
+        .await;
     assert!(!too_high.status.success());
     assert!(
         String::from_utf8_lossy(&too_high.stderr).contains("must be between 0 and"),
         "{}",
         String::from_utf8_lossy(&too_high.stderr)
     );
-    let set = run(
-        &data,
-        &base,
-        None,
-        &[
-            "override", "--item", &item0, "--score", "0.5", "--note", "partial",
-        ],
-    )
-    .await;
+    let set = gd
+        .run(
+            &[
+                "override", "--item", &item0, "--score", "0.5", "--note", "partial",
+            ],
+            None,
+        )
+        .await;
     assert!(
         set.status.success(),
         "{}",
@@ -256,19 +190,18 @@ async fn the_whole_flow_grades_every_crop_with_what_gemini_answered() {
     );
 
     let csv_path = tmp.path().join("grades.csv");
-    let export = run(
-        &data,
-        &base,
-        None,
-        &[
-            "export",
-            "--exam",
-            &exam_id,
-            "--out",
-            csv_path.to_str().unwrap(),
-        ],
-    )
-    .await;
+    let export = gd
+        .run(
+            &[
+                "export",
+                "--exam",
+                &exam_id,
+                "--out",
+                csv_path.to_str().unwrap(),
+            ],
+            None,
+        )
+        .await;
     assert!(
         export.status.success(),
         "{}",
@@ -314,34 +247,16 @@ async fn the_whole_flow_grades_every_crop_with_what_gemini_answered() {
     assert_no_key_in(&data, "test-key");
 }
 
-fn assert_no_key_in(dir: &Path, key: &str) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            assert_no_key_in(&path, key);
-        } else {
-            let bytes = std::fs::read(&path).unwrap();
-            assert!(
-                !bytes.windows(key.len()).any(|w| w == key.as_bytes()),
-                "the API key was written to {}",
-                path.display()
-            );
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_a_clear_error_and_grading_stops_for_a_bad_or_missing_key() {
     let fake = FakeGemini::start(FakeConfig::default(), 0).await.unwrap();
     let base = fake.base_url();
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
+    let gd = Cli::new(&data, &base).env("GRADEDESK_MODEL", "gemini-2.5-flash");
     let questions = questions_file(tmp.path());
     let exam = stdout_json(
-        &run(
-            &data,
-            &base,
-            None,
+        &gd.run(
             &[
                 "exam",
                 "create",
@@ -350,18 +265,17 @@ async fn bad_input_gets_a_clear_error_and_grading_stops_for_a_bad_or_missing_key
                 "--questions",
                 questions.to_str().unwrap(),
             ],
+            None,
         )
         .await,
     );
     let exam_id = exam["exam_id"].to_string();
     let scan = tmp.path().join("a.png");
-    write_scan(&scan, 9);
+    scans::page(1240, 1754, 9).save(&scan).unwrap();
     let imported = stdout_json(
-        &run(
-            &data,
-            &base,
-            None,
+        &gd.run(
             &["import", "--exam", &exam_id, scan.to_str().unwrap()],
+            None,
         )
         .await,
     );
@@ -417,26 +331,19 @@ async fn bad_input_gets_a_clear_error_and_grading_stops_for_a_bad_or_missing_key
     for (args, expected) in cases {
         let mut full = vec!["crop", "--submission", &sub];
         full.extend_from_slice(args);
-        let out = run(&data, &base, None, &full).await;
+        let out = gd.run(&full, None).await;
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{args:?} must fail");
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
-    let unknown_exam = run(
-        &data,
-        &base,
-        None,
-        &["import", "--exam", "999", scan.to_str().unwrap()],
-    )
-    .await;
+    let unknown_exam = gd
+        .run(&["import", "--exam", "999", scan.to_str().unwrap()], None)
+        .await;
     assert!(String::from_utf8_lossy(&unknown_exam.stderr).contains("no exam number 999"));
 
     // A box partly off the page is clamped and accepted.
     let crop = stdout_json(
-        &run(
-            &data,
-            &base,
-            None,
+        &gd.run(
             &[
                 "crop",
                 "--submission",
@@ -448,22 +355,23 @@ async fn bad_input_gets_a_clear_error_and_grading_stops_for_a_bad_or_missing_key
                 "--bbox",
                 "0.8,0.8,0.5,0.5",
             ],
+            None,
         )
         .await,
     );
     assert!(crop["item_id"].as_i64().is_some());
 
-    let no_key = run(&data, &base, None, &["grade", "--wait"]).await;
+    let no_key = gd.run(&["grade", "--wait"], None).await;
     assert_eq!(no_key.status.code(), Some(3));
     assert!(
         String::from_utf8_lossy(&no_key.stderr).contains("API key"),
         "{}",
         String::from_utf8_lossy(&no_key.stderr)
     );
-    let bad_key = run(&data, &base, Some("wrong-key"), &["grade", "--wait"]).await;
+    let bad_key = gd.run(&["grade", "--wait"], Some("wrong-key")).await;
     assert_eq!(bad_key.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&bad_key.stderr).contains("API key rejected"));
-    let status = stdout_json(&run(&data, &base, None, &["status", "--json"]).await);
+    let status = stdout_json(&gd.run(&["status", "--json"], None).await);
     assert_eq!(
         status["counts"]["queued"], 1,
         "the answer stays queued for later"

@@ -1,76 +1,40 @@
 //! Every Gemini failure path, end to end: the real `gradedesk` binary, its queue and worker
 //! pool, against the fake Gemini over HTTP with injected faults.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod support;
+
+use std::path::PathBuf;
+use std::process::Output;
 use std::time::Duration;
 
-use gradedesk::fake_gemini::{expected_grade, FakeConfig, FakeGemini, Fault};
-use image::{DynamicImage, Rgb, RgbImage};
+use fake_gemini::{expected_grade, FakeConfig, FakeGemini, Fault};
+use image::DynamicImage;
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
+use support::{assert_no_key_in, scans, stderr, stdout_json as json, Cli};
 
 const KEY: &str = "AIzaSyFAKE-test-key-0123456789";
 
 struct Env {
     _tmp: tempfile::TempDir,
     data: PathBuf,
-    config: PathBuf,
-    base: String,
-    model: String,
+    gd: Cli,
 }
 
 impl Env {
     fn new(base: String) -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let data = tmp.path().join("data");
-        let config = tmp.path().join("config");
+        let gd = Cli::new(&data, &base).env("GRADEDESK_MODEL", "gemini-2.5-flash");
         Self {
             data,
-            config,
-            base,
-            model: "gemini-2.5-flash".into(),
+            gd,
             _tmp: tmp,
         }
     }
 
     async fn cli(&self, args: &[&str], key: Option<&str>) -> Output {
-        self.cli_stdin(args, key, None).await
-    }
-
-    async fn cli_stdin(&self, args: &[&str], key: Option<&str>, stdin: Option<&str>) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gradedesk"));
-        cmd.arg("--data-dir")
-            .arg(&self.data)
-            .args(args)
-            .env("GEMINI_BASE_URL", &self.base)
-            .env("GRADEDESK_MODEL", &self.model)
-            .env("GRADEDESK_CONFIG_DIR", &self.config)
-            .env("GRADEDESK_KEYRING", "off")
-            .env_remove("GEMINI_API_KEY")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        if let Some(key) = key {
-            cmd.env("GEMINI_API_KEY", key);
-        }
-        let stdin = stdin.map(str::to_string);
-        tokio::task::spawn_blocking(move || {
-            let mut child = cmd.spawn().expect("gradedesk runs");
-            if let Some(text) = stdin {
-                child
-                    .stdin
-                    .take()
-                    .unwrap()
-                    .write_all(text.as_bytes())
-                    .unwrap();
-            }
-            drop(child.stdin.take());
-            child.wait_with_output().unwrap()
-        })
-        .await
-        .unwrap()
+        self.gd.run(args, key).await
     }
 
     fn db(&self) -> Connection {
@@ -105,7 +69,9 @@ impl Env {
         let mut items = Vec::new();
         for i in 0..answers {
             let scan = self.data.parent().unwrap().join(format!("s{i}.png"));
-            write_lined_scan(&scan, i as u32 + 1);
+            DynamicImage::ImageRgb8(scans::written_lines_page(i as u32 + 1))
+                .save(&scan)
+                .unwrap();
             let imported = json(
                 &self
                     .cli(
@@ -147,67 +113,6 @@ impl Env {
             .unwrap()
             .map(Result::unwrap)
             .collect()
-    }
-}
-
-fn json(output: &Output) -> serde_json::Value {
-    assert!(
-        output.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("stdout is JSON")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// A scan with evenly spaced lines of pencil "writing", 2480 px wide like a 300 dpi A4 page,
-/// so image preparation has lines to measure.
-fn write_lined_scan(path: &Path, seed: u32) {
-    let (w, h) = (2480u32, 3508u32);
-    let mut img = RgbImage::from_pixel(w, h, Rgb([247, 247, 245]));
-    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(7);
-    let mut y = 400;
-    while y < 2000 {
-        let mut x = 200;
-        while x < w - 300 {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            let word = 40 + state % 160;
-            for dx in 0..word {
-                for dy in 0..(30 + (state >> 8) % 20) {
-                    if (dx * 3 + dy * 5 + state) % 7 < 3 {
-                        img.put_pixel(x + dx, y + dy, Rgb([40, 40, 40]));
-                    }
-                }
-            }
-            x += word + 40;
-        }
-        y += 110;
-    }
-    DynamicImage::ImageRgb8(img).save(path).unwrap();
-}
-
-fn assert_no_key_in(dir: &Path, key: &str) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            assert_no_key_in(&path, key);
-        } else {
-            let bytes = std::fs::read(&path).unwrap();
-            assert!(
-                !bytes.windows(key.len()).any(|w| w == key.as_bytes()),
-                "the API key was written to {}",
-                path.display()
-            );
-        }
     }
 }
 
@@ -403,7 +308,8 @@ async fn a_timeout_is_retried_and_the_stored_key_is_used_but_never_written_to_th
     let env = Env::new(fake.base_url());
     env.exam_with_answers(1).await;
     let set = env
-        .cli_stdin(&["key", "set"], None, Some(&format!("{KEY}\n")))
+        .gd
+        .run_with_stdin(&["key", "set"], None, Some(&format!("{KEY}\n")))
         .await;
     let set = json(&set);
     assert_eq!(set["stored_in"], "file");
@@ -427,7 +333,7 @@ async fn a_timeout_is_retried_and_the_stored_key_is_used_but_never_written_to_th
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(env.config.join("gemini-api-key"))
+        let mode = std::fs::metadata(env.gd.config_dir().join("gemini-api-key"))
             .unwrap()
             .permissions()
             .mode();
@@ -484,8 +390,7 @@ async fn an_openai_compatible_local_model_grades_through_the_same_queue() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_follow_the_documented_schema_and_the_estimate_matches_the_bill() {
     let fake = fake(FakeConfig::default()).await;
-    let mut env = Env::new(fake.base_url());
-    env.model = "gemini-2.5-flash".into();
+    let env = Env::new(fake.base_url());
     env.exam_with_answers(3).await;
     let estimate = json(&env.cli(&["estimate"], None).await);
     let out = env.cli(&["grade", "--wait"], Some(KEY)).await;
@@ -529,7 +434,7 @@ async fn requests_follow_the_documented_schema_and_the_estimate_matches_the_bill
             .unwrap()
             .contains("verbatim"));
         assert!(
-            gradedesk::fake_gemini::schema_problem(body, &request.model).is_none(),
+            fake_gemini::schema_problem(body, &request.model).is_none(),
             "the fake's strict check passed"
         );
         let sha = request.image_sha256.clone().unwrap();
@@ -538,9 +443,9 @@ async fn requests_follow_the_documented_schema_and_the_estimate_matches_the_bill
     }
     // The strict fake refuses what the real API refuses.
     let snake = serde_json::json!({"contents": [], "generation_config": {}});
-    assert!(gradedesk::fake_gemini::schema_problem(&snake, "gemini-2.5-flash").is_some());
+    assert!(fake_gemini::schema_problem(&snake, "gemini-2.5-flash").is_some());
     let both = serde_json::json!({"generationConfig": {"thinkingConfig": {"thinkingBudget": 1, "thinkingLevel": "low"}}});
-    assert!(gradedesk::fake_gemini::schema_problem(&both, "gemini-3-pro-preview").is_some());
+    assert!(fake_gemini::schema_problem(&both, "gemini-3-pro-preview").is_some());
     assert_no_key_in(&env.data, KEY);
 }
 
@@ -591,8 +496,9 @@ async fn twenty_percent_injected_faults_still_grade_every_answer() {
     let first_try = first_status.values().filter(|ok| **ok).count();
     let in_the_end = jobs.iter().filter(|j| j.1 == "succeeded").count();
     eprintln!(
-        "FIGURE 20% faults: {first_try}/{answers} graded on the first try, {in_the_end}/{answers} in the end, {} requests",
-        requests.len()
+        "FIGURE 20% faults: {first_try}/{answers} graded on the first try, {in_the_end}/{answers} in the end, {} requests (FAKE_GEMINI_SEED={} replays them)",
+        requests.len(),
+        fake.seed()
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(in_the_end, answers);

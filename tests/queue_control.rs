@@ -4,31 +4,16 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+use std::time::Duration;
 
-use gradedesk::fake_gemini::{FakeConfig, FakeGemini, Fault};
+use fake_gemini::{FakeConfig, FakeGemini, Fault};
 use sha2::{Digest, Sha256};
 use support::*;
 
-async fn cli(data: &Path, base: &str, args: &[&str]) -> Output {
-    let (data, base) = (data.to_path_buf(), base.to_string());
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        Command::new(binary())
-            .arg("--data-dir")
-            .arg(&data)
-            .args(&args)
-            .env("GEMINI_BASE_URL", &base)
-            .env("GEMINI_API_KEY", "test-key")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+/// `gradedesk ARGS` with the test key.
+async fn cli(gd: &Cli, args: &[&str]) -> Output {
+    gd.run(args, Some("test-key")).await
 }
 
 fn crop_sha(data: &Path, item: i64) -> String {
@@ -48,10 +33,11 @@ async fn pause_cancel_prioritize_dead_and_retry() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let (_ws, items) = queued_answers(&data, 2, 3).await;
+    let gd = Cli::new(&data, &base);
 
     // Paused: nothing is sent, and grade --wait says why instead of waiting forever.
-    assert!(cli(&data, &base, &["pause"]).await.status.success());
-    let waited = cli(&data, &base, &["grade", "--wait"]).await;
+    assert!(cli(&gd, &["pause"]).await.status.success());
+    let waited = cli(&gd, &["grade", "--wait"]).await;
     assert_eq!(waited.status.code(), Some(3), "{}", stderr(&waited));
     assert!(
         stderr(&waited).contains("paused by the teacher"),
@@ -59,45 +45,37 @@ async fn pause_cancel_prioritize_dead_and_retry() {
         stderr(&waited)
     );
     assert!(fake.requests().is_empty());
-    assert!(cli(&data, &base, &["resume"]).await.status.success());
+    assert!(cli(&gd, &["resume"]).await.status.success());
 
     // One exam paused holds its answers the same way.
     assert!(cli(
-        &data,
-        &base,
+        &gd,
         &["pause", "--exam", "1", "--reason", "rubric under review"]
     )
     .await
     .status
     .success());
-    let waited = cli(&data, &base, &["grade", "--wait"]).await;
+    let waited = cli(&gd, &["grade", "--wait"]).await;
     assert!(
         stderr(&waited).contains("rubric under review"),
         "{}",
         stderr(&waited)
     );
-    assert!(cli(&data, &base, &["resume", "--exam", "1"])
-        .await
-        .status
-        .success());
+    assert!(cli(&gd, &["resume", "--exam", "1"]).await.status.success());
 
     // Cancel one, move the last to the front, and make another fail for good (SAFETY).
     let cancelled = items[1];
-    assert!(
-        cli(&data, &base, &["cancel", "--item", &cancelled.to_string()])
-            .await
-            .status
-            .success()
-    );
+    assert!(cli(&gd, &["cancel", "--item", &cancelled.to_string()])
+        .await
+        .status
+        .success());
     let urgent = *items.last().unwrap();
-    assert!(
-        cli(&data, &base, &["prioritize", "--item", &urgent.to_string()])
-            .await
-            .status
-            .success()
-    );
+    assert!(cli(&gd, &["prioritize", "--item", &urgent.to_string()])
+        .await
+        .status
+        .success());
     fake.script(&[Fault::None, Fault::Safety]);
-    let graded = cli(&data, &base, &["grade", "--wait", "--concurrency", "1"]).await;
+    let graded = cli(&gd, &["grade", "--wait", "--concurrency", "1"]).await;
     assert_eq!(
         graded.status.code(),
         Some(1),
@@ -124,12 +102,12 @@ async fn pause_cancel_prioritize_dead_and_retry() {
     assert_eq!(requests.len(), items.len() - 1);
 
     let dead: serde_json::Value =
-        serde_json::from_slice(&cli(&data, &base, &["dead", "--json"]).await.stdout).unwrap();
+        serde_json::from_slice(&cli(&gd, &["dead", "--json"]).await.stdout).unwrap();
     let dead = dead.as_array().unwrap();
     assert_eq!(dead.len(), 1);
     assert!(dead[0]["error"].as_str().unwrap().contains("SAFETY"));
     let status: serde_json::Value =
-        serde_json::from_slice(&cli(&data, &base, &["status", "--json"]).await.stdout).unwrap();
+        serde_json::from_slice(&cli(&gd, &["status", "--json"]).await.stdout).unwrap();
     let states: Vec<&str> = status["items"]
         .as_array()
         .unwrap()
@@ -140,14 +118,11 @@ async fn pause_cancel_prioritize_dead_and_retry() {
     assert_eq!(states.iter().filter(|s| **s == "failed").count(), 1);
 
     // Retry: the failed answer is graded this time.
-    assert!(cli(&data, &base, &["retry", "--all"])
-        .await
-        .status
-        .success());
-    let graded = cli(&data, &base, &["grade", "--wait"]).await;
+    assert!(cli(&gd, &["retry", "--all"]).await.status.success());
+    let graded = cli(&gd, &["grade", "--wait"]).await;
     assert!(graded.status.success(), "{}", stderr(&graded));
     let status: serde_json::Value =
-        serde_json::from_slice(&cli(&data, &base, &["status", "--json"]).await.stdout).unwrap();
+        serde_json::from_slice(&cli(&gd, &["status", "--json"]).await.stdout).unwrap();
     let done = status["items"]
         .as_array()
         .unwrap()
@@ -179,7 +154,8 @@ async fn cancelling_a_running_answer_from_another_process_aborts_its_call() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let (_ws, items) = queued_answers(&data, 1, 2).await;
-    let mut worker = spawn_worker(&data, &base, 1, 30_000);
+    let gd = Cli::new(&data, &base);
+    let mut worker = gd.spawn_worker(1, 30_000, Some("test-key"));
 
     let state_of = |item: i64| -> String {
         db(&data)
@@ -190,20 +166,21 @@ async fn cancelling_a_running_answer_from_another_process_aborts_its_call() {
             )
             .unwrap()
     };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let running = loop {
-        let states: Vec<String> = items.iter().map(|i| state_of(*i)).collect();
-        if fake.arrived() == 1 {
-            if let Some(pos) = states.iter().position(|s| s == "running") {
-                break items[pos];
+    let running = wait_until(
+        Duration::from_secs(20),
+        "an answer is sent to Gemini",
+        || async {
+            let states: Vec<String> = items.iter().map(|i| state_of(*i)).collect();
+            match states.iter().position(|s| s == "running") {
+                Some(pos) if fake.arrived() == 1 => Ok(items[pos]),
+                _ => Err(format!(
+                    "states {states:?}, {} calls arrived",
+                    fake.arrived()
+                )),
             }
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no answer started: {states:?}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+        },
+    )
+    .await;
     let other = *items.iter().find(|i| **i != running).unwrap();
     assert_eq!(
         state_of(other),
@@ -211,17 +188,20 @@ async fn cancelling_a_running_answer_from_another_process_aborts_its_call() {
         "concurrency 1: the other answer waits"
     );
 
-    let cancelled = cli(&data, &base, &["cancel", "--item", &running.to_string()]).await;
+    let cancelled = cli(&gd, &["cancel", "--item", &running.to_string()]).await;
     assert!(cancelled.status.success(), "{}", stderr(&cancelled));
-    let cancelled_at = std::time::Instant::now();
     // The worker notices (data_version, every 200 ms), aborts the call, takes the next one.
-    while fake.arrived() < 2 {
-        assert!(
-            cancelled_at.elapsed() < std::time::Duration::from_secs(5),
-            "the worker is still waiting on the cancelled answer's call"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    wait_until(
+        Duration::from_secs(5),
+        "the worker drops the cancelled answer's call and sends the next",
+        || async {
+            match fake.arrived() {
+                n if n >= 2 => Ok(()),
+                n => Err(format!("{n} calls arrived")),
+            }
+        },
+    )
+    .await;
     assert_eq!(state_of(running), "cancelled");
     assert_eq!(state_of(other), "running");
     let grades: i64 = db(&data)

@@ -3,10 +3,10 @@
 
 mod support;
 
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
-use gradedesk::fake_gemini::{expected_grade, FakeConfig, FakeGemini};
+use fake_gemini::{expected_grade, FakeConfig, FakeGemini};
 use rand::{Rng, SeedableRng};
 use sha2::{Digest, Sha256};
 use support::*;
@@ -52,25 +52,17 @@ fn assert_every_answer_graded_once(conn: &rusqlite::Connection, expected: usize)
     assert_eq!(integrity, "ok");
 }
 
-async fn wait_until_drained(conn_path: &std::path::Path, limit: Duration) {
-    let start = Instant::now();
-    loop {
-        let active: i64 = db(conn_path)
-            .query_row(
-                "SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        if active == 0 {
-            return;
-        }
-        assert!(
-            start.elapsed() < limit,
-            "{active} jobs still active after {limit:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+/// The lease owner of every running GRADE_ITEM job. A killed worker's leases stay until
+/// another worker rescues them.
+fn running_leases(data: &std::path::Path) -> Vec<String> {
+    let conn = db(data);
+    let mut stmt = conn
+        .prepare("SELECT lease_owner FROM jobs WHERE kind = 'GRADE_ITEM' AND state = 'running'")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -88,21 +80,46 @@ async fn sigkilled_workers_lose_nothing_and_grade_each_answer_once() {
     let data = tmp.path().join("data");
     let (_ws, items) = queued_answers(&data, 20, 10).await;
     assert_eq!(items.len(), 200);
+    let cli = Cli::new(&data, &fake.base_url());
     let mut rng = rand::rngs::StdRng::seed_from_u64(0x5eed);
     for round in 0..5 {
-        let mut worker = spawn_worker(&data, &fake.base_url(), 4, 1_000);
-        let after = Duration::from_millis(rng.gen_range(150..900));
+        // Leases of the workers killed before; this round's worker holds any other.
+        let killed_before: HashSet<String> = running_leases(&data).into_iter().collect();
+        let held = || {
+            running_leases(&data)
+                .iter()
+                .filter(|owner| !killed_before.contains(*owner))
+                .count()
+        };
+        let mut worker = cli.spawn_worker(4, 1_000, Some("test-key"));
+        // Killed at a random moment while it grades.
+        wait_until(Duration::from_secs(30), "the worker grades", || async {
+            match held() {
+                0 => Err("no answer running under its lease".into()),
+                _ => Ok(()),
+            }
+        })
+        .await;
+        let after = Duration::from_millis(rng.gen_range(0..300));
         tokio::time::sleep(after).await;
         signal(&worker, "KILL");
         worker.wait().unwrap();
+        // Its leases outlive it: the answers running under them were being graded as it died.
+        let held = held();
         let done: i64 = db(&data)
             .query_row("SELECT count(*) FROM grades", [], |r| r.get(0))
             .unwrap();
-        eprintln!("round {round}: killed after {after:?}, {done} graded so far");
+        eprintln!(
+            "round {round}: killed {after:?} into grading, {held} answers in hand, {done} graded so far"
+        );
+        assert!(
+            held > 0,
+            "round {round}: no answer was being graded when the worker was killed"
+        );
     }
     // A last worker finishes the batch, rescuing what the killed ones held.
-    let mut worker = spawn_worker(&data, &fake.base_url(), 4, 1_000);
-    wait_until_drained(&data, Duration::from_secs(120)).await;
+    let mut worker = cli.spawn_worker(4, 1_000, Some("test-key"));
+    drained(&data, Duration::from_secs(120)).await;
     signal(&worker, "TERM");
     worker.wait().unwrap();
     assert_every_answer_graded_once(&db(&data), 200);
@@ -123,9 +140,10 @@ async fn two_worker_processes_never_run_a_job_twice() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let (_ws, items) = queued_answers(&data, 10, 10).await;
-    let mut a = spawn_worker(&data, &fake.base_url(), 4, 30_000);
-    let mut b = spawn_worker(&data, &fake.base_url(), 4, 30_000);
-    wait_until_drained(&data, Duration::from_secs(120)).await;
+    let cli = Cli::new(&data, &fake.base_url());
+    let mut a = cli.spawn_worker(4, 30_000, Some("test-key"));
+    let mut b = cli.spawn_worker(4, 30_000, Some("test-key"));
+    drained(&data, Duration::from_secs(120)).await;
     for w in [&a, &b] {
         signal(w, "TERM");
     }

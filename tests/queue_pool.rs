@@ -7,44 +7,24 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use fake_gemini::{FakeConfig, FakeGemini, Fault};
 use gradedesk::clock::{Clock, TokioClock};
-use gradedesk::fake_gemini::{FakeConfig, FakeGemini, Fault};
 use gradedesk::grading::GradeError;
 use gradedesk::pacing::Gate;
 use gradedesk::queue::{ClaimedJob, JobKind};
 use gradedesk::recorder::Completion;
 use gradedesk::worker::{JobRunner, Pool, PoolConfig};
-use gradedesk::workspace::Workspace;
 use support::*;
-use tokio_util::sync::CancellationToken;
-
-async fn drain(ws: &Arc<Workspace>, pool: Arc<Pool>, limit: Duration) {
-    let shutdown = CancellationToken::new();
-    let running = tokio::spawn(pool.run(shutdown.clone()));
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        let counts = ws.counts().await.unwrap();
-        if counts.active() == 0 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "not drained: {counts:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    shutdown.cancel();
-    running.await.unwrap();
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_with_retry_info_holds_every_worker_until_the_delay_ends() {
     let fake = FakeGemini::start(FakeConfig::default(), 0).await.unwrap();
     fake.script(&[Fault::RateLimited]); // RetryInfo: "2s"
     let tmp = tempfile::tempdir().unwrap();
-    let (ws, items) = queued_answers(&tmp.path().join("data"), 3, 4).await;
+    let data = tmp.path().join("data");
+    let (ws, items) = queued_answers(&data, 3, 4).await;
     let pool = gemini_pool(&ws, fake.base_url(), 4);
-    drain(&ws, pool, Duration::from_secs(60)).await;
+    run_until_drained(pool, &data, Duration::from_secs(60)).await;
 
     let requests = fake.requests();
     assert_eq!(
@@ -65,7 +45,7 @@ async fn a_429_with_retry_info_holds_every_worker_until_the_delay_ends() {
             "a request went out {after} ms after the 429"
         );
     }
-    let attempts: i64 = db(&tmp.path().join("data"))
+    let attempts: i64 = db(&data)
         .query_row("SELECT max(attempts) FROM jobs", [], |r| r.get(0))
         .unwrap();
     assert_eq!(attempts, 1, "the rate-limited job spent no attempt");
@@ -102,7 +82,8 @@ impl JobRunner for Flaky {
 #[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn retries_wait_their_backoff_on_a_virtual_clock() {
     let tmp = tempfile::tempdir().unwrap();
-    let (ws, _items) = queued_answers(&tmp.path().join("data"), 1, 1).await;
+    let data = tmp.path().join("data");
+    let (ws, _items) = queued_answers(&data, 1, 1).await;
     let clock = TokioClock::new();
     let runner = Arc::new(Flaky {
         clock,
@@ -116,7 +97,7 @@ async fn retries_wait_their_backoff_on_a_virtual_clock() {
     };
     let pool = Pool::new(ws.clone(), runner.clone(), config);
     let real = std::time::Instant::now();
-    drain(&ws, pool, Duration::from_secs(600)).await;
+    run_until_drained(pool, &data, Duration::from_secs(600)).await;
     let starts = runner.starts.lock().unwrap().clone();
     assert_eq!(
         starts.iter().map(|s| s.0).collect::<Vec<_>>(),

@@ -7,7 +7,7 @@
 //!
 //! Run with `make bench` (or `cargo bench --bench imaging`).
 
-#[path = "../../tests/imaging_fixtures.rs"]
+#[path = "../../tests/support/scans.rs"]
 mod fixtures;
 
 use std::path::{Path, PathBuf};

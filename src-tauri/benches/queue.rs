@@ -17,8 +17,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use fake_gemini::{FakeConfig, FakeGemini};
 use gradedesk::exams::{self, NewPage, QuestionInput};
-use gradedesk::fake_gemini::{FakeConfig, FakeGemini};
 use gradedesk::grading::gemini::{GeminiConfig, GeminiGrader};
 use gradedesk::grading::{ApiKey, GradeError};
 use gradedesk::jobs::GradingRunner;

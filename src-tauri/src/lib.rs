@@ -38,7 +38,6 @@ pub mod error;
 pub mod events;
 pub mod exams;
 pub mod export;
-pub mod fake_gemini;
 pub mod grading;
 pub mod imaging;
 pub mod jobs;

@@ -1,10 +1,15 @@
 //! Shared set-up for the integration tests: data dirs with exams, scans and answers made
-//! in-process through the library, and the CLI binary run as a real process.
+//! in-process through the library (`scans` makes the scans), the CLI binary run as a real
+//! process in an isolated environment (`cli`), and waiting on conditions with a limit (`wait`).
 #![allow(dead_code)]
 
+pub mod cli;
+pub mod scans;
+pub mod wait;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::time::Duration;
 
 use gradedesk::exams::{Bbox, QuestionInput};
 use gradedesk::grading::gemini::{GeminiConfig, GeminiGrader};
@@ -12,35 +17,13 @@ use gradedesk::grading::ApiKey;
 use gradedesk::jobs::GradingRunner;
 use gradedesk::worker::{Pool, PoolConfig};
 use gradedesk::workspace::Workspace;
-use image::{Rgb, RgbImage};
+use tokio_util::sync::CancellationToken;
 
-/// The gradedesk binary built for these tests.
-pub fn binary() -> &'static str {
-    env!("CARGO_BIN_EXE_gradedesk")
-}
-
-/// A small page with strokes that differ per seed, encoded as PNG bytes.
-pub fn scan_png(seed: u32, width: u32, height: u32) -> Vec<u8> {
-    let mut img = RgbImage::from_pixel(width, height, Rgb([246, 245, 240]));
-    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-    for _ in 0..(width * height / 500) {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        let x = state % (width - 12);
-        let y = (state / width) % (height - 12);
-        for dx in 0..10 {
-            img.put_pixel(x + dx, y, Rgb([30, 30, 80]));
-        }
-    }
-    let mut bytes = Vec::new();
-    img.write_to(
-        &mut std::io::Cursor::new(&mut bytes),
-        image::ImageFormat::Png,
-    )
-    .unwrap();
-    bytes
-}
+// Each test file uses some of these.
+#[allow(unused_imports)]
+pub use cli::{assert_no_key_in, signal, stderr, stdout_json, Cli};
+#[allow(unused_imports)]
+pub use wait::{drained, wait_until};
 
 /// `students` submissions × `questions` answers, all queued for grading. Returns the
 /// workspace and the item ids.
@@ -62,12 +45,11 @@ pub async fn queued_answers(
     let exam = ws.create_exam("Load".into(), qs).await.unwrap();
     let mut items = Vec::new();
     for s in 0..students {
-        // 150 dpi on A4 and level lines: a page that needs no enhancement before cropping.
         let sub = ws
             .import_bytes(
                 exam,
                 &format!("student-{s}.png"),
-                scan_png(s + 1, 1240, 1760),
+                scans::level_page_png(s + 1, 1240, 1760),
             )
             .await
             .unwrap();
@@ -108,28 +90,13 @@ pub fn gemini_pool(ws: &Arc<Workspace>, base_url: String, concurrency: usize) ->
     )
 }
 
-/// Starts `gradedesk worker` on a data dir against a Gemini base URL.
-pub fn spawn_worker(data: &Path, base_url: &str, concurrency: u32, lease_ms: u64) -> Child {
-    Command::new(binary())
-        .arg("--data-dir")
-        .arg(data)
-        .args(["worker", "--concurrency", &concurrency.to_string()])
-        .env("GEMINI_BASE_URL", base_url)
-        .env("GEMINI_API_KEY", "test-key")
-        .env("GRADEDESK_LEASE_MS", lease_ms.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("worker starts")
-}
-
-/// Sends a signal to a child process by pid.
-pub fn signal(child: &Child, signal: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+/// Runs an in-process pool on a data dir until its queue is drained, then stops it.
+pub async fn run_until_drained(pool: Arc<Pool>, data: &Path, limit: Duration) {
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(pool.run(shutdown.clone()));
+    drained(data, limit).await;
+    shutdown.cancel();
+    running.await.unwrap();
 }
 
 /// The database file of a data dir.

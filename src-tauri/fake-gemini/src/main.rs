@@ -1,0 +1,84 @@
+//! `fake-gemini`: the Gemini stand-in as a process, for the end-to-end test and demos.
+//! Prints the seed of its random faults (stderr), then `listening on http://127.0.0.1:PORT`
+//! once it accepts connections.
+
+use std::time::Duration;
+
+use clap::Parser;
+use fake_gemini::{FakeConfig, FakeGemini, Fault};
+
+/// A local stand-in for Gemini's generateContent REST API (and an OpenAI-compatible
+/// chat-completions endpoint), with fault injection by rate and by script.
+#[derive(Parser)]
+struct Args {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// The API key it accepts.
+    #[arg(long, default_value = "test-key")]
+    key: String,
+    /// Delay before each answer, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Share of requests answered with a fault drawn from --faults (0..1).
+    #[arg(long, default_value_t = 0.0)]
+    fault_rate: f64,
+    /// Seed of the random faults (default: random, printed at start so a run can be replayed).
+    #[arg(long, env = "FAKE_GEMINI_SEED")]
+    seed: Option<u64>,
+    /// Requests allowed per rolling minute (429 beyond).
+    #[arg(long)]
+    rpm_limit: Option<u32>,
+    /// The faults drawn at --fault-rate, comma separated (snake_case names, e.g.
+    /// overloaded,rate_limited,internal,malformed,empty_parts,max_tokens,reset).
+    #[arg(long, value_delimiter = ',', default_value = "overloaded,rate_limited")]
+    faults: Vec<String>,
+    /// RetryInfo delay sent with a 429, e.g. 2s or 45.837s.
+    #[arg(long, default_value = "2s")]
+    retry_delay: String,
+    /// Answer MAX_TOKENS when maxOutputTokens is below this.
+    #[arg(long)]
+    min_output_tokens: Option<i64>,
+    /// Faults answered first, in order, before any by rate (e.g. bad_key or safety).
+    #[arg(long, value_delimiter = ',')]
+    script: Vec<String>,
+}
+
+fn parse_faults(names: &[String]) -> Result<Vec<Fault>, String> {
+    names
+        .iter()
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| {
+            serde_json::from_value(serde_json::Value::String(n.trim().to_string()))
+                .map_err(|_| format!("unknown fault \"{n}\""))
+        })
+        .collect()
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let args = Args::parse();
+    let (random_faults, script) = match (parse_faults(&args.faults), parse_faults(&args.script)) {
+        (Ok(r), Ok(s)) => (r, s),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    };
+    let config = FakeConfig {
+        api_key: args.key,
+        latency: Duration::from_millis(args.latency_ms),
+        fault_rate: args.fault_rate,
+        seed: args.seed.unwrap_or_else(rand::random),
+        rpm_limit: args.rpm_limit,
+        random_faults,
+        retry_delay: args.retry_delay,
+        min_output_tokens: args.min_output_tokens,
+        ..FakeConfig::default()
+    };
+    let fake = FakeGemini::start(config, args.port).await?;
+    fake.script(&script);
+    println!("listening on {}", fake.base_url());
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}
