@@ -12,7 +12,7 @@ pub mod register;
 pub mod synth;
 
 pub use homography::Homography;
-pub use register::{register, PreparedPage, Registration};
+pub use register::{register, register_best, PreparedPage, Registration};
 
 /// The distance between where two transforms put each of `points` (for accuracy figures).
 pub fn corner_errors(a: &Homography, b: &Homography, points: &[(f64, f64)]) -> Vec<f64> {

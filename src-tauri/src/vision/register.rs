@@ -16,11 +16,9 @@
 use super::homography::{solve, Homography};
 use super::plane::Plane;
 
-/// The width the finest fitting level works at (template and scan alike).
-const FIT_WIDTH: usize = 400;
 /// The width the patch check works at (finer than the fit, so it can see the fit's error).
 const CHECK_WIDTH: usize = 800;
-/// Pyramid levels: FIT_WIDTH halved this many times is the coarsest.
+/// Pyramid levels below the finest fitting level (half the check width, 400 px).
 const LEVELS: usize = 3;
 /// At most this many template pixels take part at each level (a sample of the textured ones).
 const MAX_PIXELS: usize = 30_000;
@@ -251,29 +249,27 @@ fn starts() -> Vec<(bool, Homography)> {
     out
 }
 
-/// Fits the scan to the template: the best of the starting guesses at the coarsest level,
-/// refined level by level. Returns the warp between normalised coordinates, whether it
-/// turned the page, and its correlation at the finest level.
-fn fit(template: &[Plane], scan: &[Plane]) -> Option<(Homography, bool, f64)> {
-    let textures: Vec<Texture> = template.iter().filter_map(Texture::of).collect();
-    if textures.len() != template.len() {
-        return None;
-    }
-    let coarse = LEVELS;
+/// The best start for the scan at the coarsest level: (correlation, upside down, warp).
+fn coarse_fit(template: &Texture, scan: &Plane) -> Option<(f64, bool, Homography)> {
     let mut best: Option<(f64, bool, Homography)> = None;
     for (upside_down, start) in starts() {
-        let warp = textures[coarse].refine(&scan[coarse], start, 30);
-        let score = textures[coarse].correlation(&scan[coarse], &warp);
+        let warp = template.refine(scan, start, 30);
+        let score = template.correlation(scan, &warp);
         if best.as_ref().is_none_or(|b| score > b.0) {
             best = Some((score, upside_down, warp));
         }
     }
-    let (_, upside_down, mut warp) = best?;
-    for level in (0..coarse).rev() {
+    best
+}
+
+/// Refines a coarse warp level by level; returns it with its correlation at the finest.
+fn fine_fit(textures: &[Texture], scan: &[Plane], coarse: Homography) -> (Homography, f64) {
+    let mut warp = coarse;
+    for level in (0..LEVELS).rev() {
         warp = textures[level].refine(&scan[level], warp, 20);
     }
     let score = textures[0].correlation(&scan[0], &warp);
-    Some((warp, upside_down, score))
+    (warp, score)
 }
 
 /// The patch check: textured template patches looked for in the scan warped by `warp`
@@ -287,20 +283,10 @@ fn check(template: &Plane, scan: &Plane, warp: &Homography) -> (usize, usize, f6
             Some(h) => h,
             None => return (0, 0, f64::INFINITY),
         });
-    // The scan resampled into the template's frame.
-    let mut aligned = Plane::new(template.width, template.height);
-    for y in 0..template.height {
-        for x in 0..template.width {
-            if let Some(v) = to_scan
-                .apply(x as f64 + 0.5, y as f64 + 0.5)
-                .and_then(|(sx, sy)| scan.sample(sx, sy))
-            {
-                aligned.data[y * template.width + x] = v;
-            }
-        }
-    }
     let (gx, gy) = template.gradients();
     let (cols, rows) = (6, 8);
+    // The scan resampled into the template's frame, only around the patches looked at.
+    let mut aligned = Plane::new(template.width, template.height);
     let mut found = Vec::new();
     let mut looked = 0;
     for row in 0..rows {
@@ -321,6 +307,7 @@ fn check(template: &Plane, scan: &Plane, warp: &Homography) -> (usize, usize, f6
                 continue;
             }
             looked += 1;
+            resample_window(&mut aligned, scan, &to_scan, x0, y0, PATCH, SEARCH);
             if let Some(offset) = best_offset(template, &aligned, x0, y0, PATCH, SEARCH) {
                 found.push(offset);
             }
@@ -332,6 +319,32 @@ fn check(template: &Plane, scan: &Plane, warp: &Homography) -> (usize, usize, f6
         (found.iter().map(|(dx, dy)| dx * dx + dy * dy).sum::<f64>() / found.len() as f64).sqrt()
     };
     (found.len(), looked, rms)
+}
+
+/// Fills the window around the patch at (x0, y0) of `aligned` (the template's frame) with
+/// the scan seen through `to_scan`.
+fn resample_window(
+    aligned: &mut Plane,
+    scan: &Plane,
+    to_scan: &Homography,
+    x0: isize,
+    y0: isize,
+    patch: usize,
+    search: isize,
+) {
+    let lo = |v: isize| (v - search).max(0) as usize;
+    let x1 = ((x0 + patch as isize + search) as usize).min(aligned.width);
+    let y1 = ((y0 + patch as isize + search) as usize).min(aligned.height);
+    for y in lo(y0)..y1 {
+        for x in lo(x0)..x1 {
+            if let Some(v) = to_scan
+                .apply(x as f64 + 0.5, y as f64 + 0.5)
+                .and_then(|(sx, sy)| scan.sample(sx, sy))
+            {
+                aligned.data[y * aligned.width + x] = v;
+            }
+        }
+    }
 }
 
 /// Where the template patch at (x0, y0) is in `aligned`, within ±`search` pixels, to a
@@ -408,26 +421,34 @@ fn best_offset(
     ))
 }
 
-/// The planes registration needs of one page image: the fitting pyramid and the finer
-/// plane the check uses. Built once per template page and reused for every scan.
-#[derive(Debug, Clone)]
+/// The planes registration needs of one page image: the fitting pyramid, its textured
+/// pixels (when the page is a template), and the finer plane the check uses. Built once
+/// per page and reused for every registration.
 pub struct PreparedPage {
     pub width: u32,
     pub height: u32,
     fit: Vec<Plane>,
+    textures: Option<Vec<Texture>>,
     check: Plane,
 }
 
 impl PreparedPage {
-    /// Prepares a page (decoded, any resolution).
+    /// Prepares a page (decoded, any resolution): one SIMD shrink to the check width, the
+    /// fitting levels halved from it.
     pub fn new(image: &image::DynamicImage) -> Self {
-        let check = Plane::ink_of(image, CHECK_WIDTH as u32).blurred(0.8);
-        let fit = pyramid(&Plane::ink_of(image, FIT_WIDTH as u32));
+        let (w, h) = (image.width().max(1), image.height().max(1));
+        let longest = w.max(h);
+        let side = (u64::from(CHECK_WIDTH as u32) * u64::from(longest)).div_ceil(u64::from(w));
+        let small = crate::imaging::resize::shrink_to_fit(image, side.max(1) as u32);
+        let ink = Plane::ink_of_grey(&small.to_luma8());
+        let fit = pyramid(&ink.halved());
+        let textures = fit.iter().map(Texture::of).collect::<Option<Vec<_>>>();
         Self {
-            width: image.width(),
-            height: image.height(),
+            width: w,
+            height: h,
+            check: ink.blurred(0.8),
             fit,
-            check,
+            textures,
         }
     }
 
@@ -437,10 +458,53 @@ impl PreparedPage {
     }
 }
 
+impl std::fmt::Debug for PreparedPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedPage")
+            .field("width", &self.width)
+            .field("height", &self.height)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Registers `scan` to whichever of `templates` it matches best: every template page is
+/// tried at the coarsest level only, and the fine fit and the check run for the most
+/// similar. Returns its index and the registration; None when no template page has
+/// anything to align on or no start converges.
+pub fn register_best(
+    templates: &[PreparedPage],
+    scan: &PreparedPage,
+) -> Option<(usize, Registration)> {
+    let (index, (_, upside_down, coarse)) = templates
+        .iter()
+        .enumerate()
+        .filter_map(|(k, t)| {
+            let textures = t.textures.as_ref()?;
+            coarse_fit(&textures[LEVELS], &scan.fit[LEVELS]).map(|fit| (k, fit))
+        })
+        .max_by(|a, b| a.1 .0.total_cmp(&b.1 .0))?;
+    let template = &templates[index];
+    let (warp, similarity) = fine_fit(template.textures.as_ref()?, &scan.fit, coarse);
+    Some((
+        index,
+        finish(template, scan, warp, upside_down, similarity)?,
+    ))
+}
+
 /// Registers `scan` to `template`; None when the template has nothing to align on (a
 /// blank page) or no start converges onto the scan.
 pub fn register(template: &PreparedPage, scan: &PreparedPage) -> Option<Registration> {
-    let (warp, upside_down, similarity) = fit(&template.fit, &scan.fit)?;
+    register_best(std::slice::from_ref(template), scan).map(|(_, r)| r)
+}
+
+/// The check and the figures of a fitted warp (normalised coordinates).
+fn finish(
+    template: &PreparedPage,
+    scan: &PreparedPage,
+    warp: Homography,
+    upside_down: bool,
+    similarity: f64,
+) -> Option<Registration> {
     let (inliers, patches, rms_check) = check(&template.check, &scan.check, &warp);
     // Check-level pixels → template pixels.
     let residual_px = rms_check * f64::from(template.width) / template.check.width as f64;
