@@ -89,7 +89,7 @@ describe('StatsPage', () => {
     fireEvent.click(await screen.findByTestId('export-open'));
     fireEvent.change(screen.getByTestId('export-format'), { target: { value: 'moodle' } });
     await waitFor(() =>
-      expect((screen.getByTestId('export-file') as HTMLInputElement).value).toBe(
+      expect(screen.getByTestId<HTMLInputElement>('export-file').value).toBe(
         '/home/t/Downloads/GradeDesk/Physics-mid-term-moodle.csv',
       ),
     );
@@ -98,7 +98,7 @@ describe('StatsPage', () => {
       expect(api.exportGradebook).toHaveBeenCalledWith(exam.id, 'moodle', '/home/t/Downloads/GradeDesk/Physics-mid-term-moodle.csv'),
     );
     fireEvent.change(screen.getByTestId('export-folder'), { target: { value: '/tmp/pdfs' } });
-    await waitFor(() => expect((screen.getByTestId('export-pdfs') as HTMLButtonElement).disabled).toBe(false));
+    await waitFor(() => expect(screen.getByTestId<HTMLButtonElement>('export-pdfs').disabled).toBe(false));
     fireEvent.click(screen.getByTestId('export-pdfs'));
     await waitFor(() => expect(api.exportFeedback).toHaveBeenCalledWith(exam.id, '/tmp/pdfs'));
   });
