@@ -94,3 +94,4 @@ types:
 bench: deps ui
 	cargo bench --bench queue
 	cargo bench --bench imaging
+	cargo bench --bench handback
