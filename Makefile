@@ -102,3 +102,4 @@ bench: deps ui
 	cargo bench --bench queue
 	cargo bench --bench imaging
 	cargo bench --bench vision
+	cargo bench --bench handback

@@ -13,10 +13,12 @@ use tokio_util::sync::CancellationToken;
 use crate::engine::{Engine, PoolOptions};
 use crate::error::CoreError;
 use crate::exams::{Bbox, ExamError, ItemState, QuestionInput};
+use crate::export::Format;
 use crate::grading::pricing::Price;
 use crate::grading::ApiKey;
 use crate::queue::PauseScope;
 use crate::settings::KeyStore;
+use crate::stats::{self, ExamStats};
 use crate::workspace::{ExamCreated, Workspace};
 
 /// GradeDesk: grade scanned, handwritten exams. With no subcommand, opens the window.
@@ -107,12 +109,29 @@ pub enum Command {
         #[arg(long)]
         all: bool,
     },
-    /// Write an exam's gradebook as CSV.
+    /// Write an exam's gradebook: without --format, a row per answer (today's CSV); csv
+    /// (a row per student), csv-long, canvas, moodle, classroom or xlsx.
     Export {
         #[arg(long)]
         exam: i64,
         #[arg(long)]
+        format: Option<String>,
+        #[arg(long)]
         out: PathBuf,
+    },
+    /// Write a feedback PDF per student and one for the class into a folder.
+    Feedback {
+        #[arg(long)]
+        exam: i64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The exam's statistics: per question, the totals, and the AI against the teacher.
+    Stats {
+        #[arg(long)]
+        exam: i64,
+        #[arg(long)]
+        json: bool,
     },
     // --- Grading settings, key and cost (issue #4) ---
     /// Show or change the grading settings and prices.
@@ -279,15 +298,83 @@ pub async fn run(data_dir: &Path, command: Command) -> ExitCode {
             .override_score(item, score, note)
             .await
             .map(|o| eprintln!("answer {item} now scores {}", o.score)),
-        Command::Export { exam, out } => workspace
-            .export_csv(exam, &out)
+        Command::Export { exam, format, out } => export(&workspace, exam, format, &out).await,
+        Command::Feedback { exam, out } => workspace
+            .feedback_pdfs(exam, &out)
             .await
-            .map(|rows| eprintln!("wrote {rows} answers to {}", out.display())),
+            .map(|report| print_json(&report)),
+        Command::Stats { exam, json } => workspace.exam_stats(exam).await.map(|stats| {
+            if json {
+                print_json(&stats);
+            } else {
+                print!("{}", stats_text(&stats));
+            }
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
     }
+}
+
+/// `export`: today's answer CSV without a format, else the named one.
+async fn export(
+    workspace: &Workspace,
+    exam: i64,
+    format: Option<String>,
+    out: &Path,
+) -> Result<(), CoreError> {
+    let Some(format) = format else {
+        let rows = workspace.export_csv(exam, out).await?;
+        eprintln!("wrote {rows} answers to {}", out.display());
+        return Ok(());
+    };
+    let format: Format = format.parse()?;
+    let rows = workspace.export(exam, format, out).await?;
+    eprintln!("wrote {rows} rows ({}) to {}", format.name(), out.display());
+    Ok(())
+}
+
+/// The statistics as a teacher reads them in a terminal: the figures and text histograms.
+fn stats_text(stats: &ExamStats) -> String {
+    let f = |x: Option<f64>| x.map_or("–".to_string(), |x| format!("{x:.2}"));
+    let mut out = String::new();
+    for q in &stats.questions {
+        let a = &q.agreement;
+        out.push_str(&format!(
+            "{} (out of {})  n {}  mean {}  median {}  sd {}  facility {}  discrimination {}{}  blank {}\n",
+            q.label,
+            stats::trim(q.max_points),
+            q.n,
+            f(q.mean),
+            f(q.median),
+            f(q.sd),
+            f(q.facility),
+            f(q.discrimination),
+            if q.low_discrimination { " (low)" } else { "" },
+            f(q.blank_share),
+        ));
+        out.push_str(&stats::text_histogram(&q.histogram, 30));
+        out.push_str(&format!(
+            "  AI against the teacher: {} reviewed  exact {}  within one {}  MAE {}  QWK {}\n\n",
+            a.n,
+            f(a.exact),
+            f(a.within_one),
+            f(a.mae),
+            f(a.qwk)
+        ));
+    }
+    let e = &stats.exam;
+    out.push_str(&format!(
+        "Exam (out of {})  n {}  mean {}  sd {}  Cronbach's alpha {}\n",
+        stats::trim(e.max_points),
+        e.n,
+        f(e.mean),
+        f(e.sd),
+        f(e.alpha)
+    ));
+    out.push_str(&stats::text_histogram(&e.histogram, 30));
+    out
 }
 
 fn scope(exam: Option<i64>) -> PauseScope {

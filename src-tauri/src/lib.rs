@@ -15,7 +15,9 @@
 //!   [`queue`] is the durable job queue and its retry policy; [`pacing`] is the gate every
 //!   provider call passes (rate limits, cool-downs, offline). [`settings`] holds the
 //!   non-secret settings and the API key's store. [`events`] numbers what the core tells
-//!   its front ends. [`export`] writes gradebooks.
+//!   its front ends. [`export`] writes gradebooks (CSV, the LMS imports, XLSX) and
+//!   the students' feedback PDFs; [`stats`] computes the exam's statistics, pure functions
+//!   over plain vectors.
 //! - **Errors.** [`error`] is the one error type at the boundary, with the stable code the
 //!   UI branches on and the CLI's exit status comes from.
 //! - **Service.** [`workspace`] is one opened data dir: every operation both front ends
@@ -46,6 +48,7 @@ pub mod pacing;
 pub mod queue;
 pub mod recorder;
 pub mod settings;
+pub mod stats;
 pub mod store;
 pub mod vision;
 pub mod wire;

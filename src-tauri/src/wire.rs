@@ -27,7 +27,9 @@ macro_rules! declare_all {
 /// The whole generated file: every IPC type, ids and counts as `number` (JSON numbers;
 /// no id or count here comes near 2^53).
 pub fn typescript() -> String {
-    use crate::{engine, error, events, exams, grading, pacing, queue, settings, workspace};
+    use crate::{
+        engine, error, events, exams, export, grading, pacing, queue, settings, stats, workspace,
+    };
     let cfg = Config::new().with_large_int("number");
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/src/wire.rs: do not edit by hand.\n\
@@ -77,6 +79,14 @@ pub fn typescript() -> String {
         engine::DeskSnapshot,
         error::ErrorCode,
         error::ErrorReply,
+        export::Format,
+        export::feedback::FeedbackReport,
+        workspace::ExportDone,
+        stats::Bin,
+        stats::Agreement,
+        stats::QuestionStats,
+        stats::TotalStats,
+        stats::ExamStats,
     );
     out.truncate(out.trim_end().len());
     out.push('\n');

@@ -120,6 +120,21 @@ function installMock(scenario) {
     announce(item);
     return { item_id: item.item_id, job_id: item.job_id };
   };
+  // What exam_stats answers (the shape of src/api/generated.ts's ExamStats).
+  const bins = (counts, step) => counts.map((count, k) => ({ lo: k * step - step / 2, hi: k * step + step / 2, count }));
+  const agreement = (n, exact, within_one, mae, qwk, confusion) => ({ n, exact, within_one, mae, qwk, levels: confusion.map((_, k) => k), confusion });
+  window.__stats = {
+    questions: [
+      { label: 'Q1', max_points: 2, n: 38, mean: 1.42, median: 1.5, sd: 0.61, facility: 0.71, discrimination: 0.46, low_discrimination: false, blank_share: 0.05,
+        histogram: bins([4, 14, 20], 1), agreement: agreement(24, 0.83, 1, 0.17, 0.86, [[5, 1, 0], [1, 8, 1], [0, 1, 7]]) },
+      { label: 'Q2', max_points: 3, n: 37, mean: 1.81, median: 2, sd: 0.9, facility: 0.6, discrimination: 0.12, low_discrimination: true, blank_share: 0.1,
+        histogram: bins([5, 9, 14, 9], 1), agreement: agreement(20, 0.55, 0.9, 0.55, 0.58, [[2, 2, 0, 0], [1, 3, 2, 0], [0, 2, 4, 1], [0, 0, 1, 2]]) },
+      { label: 'Q3', max_points: 4, n: 36, mean: 2.6, median: 3, sd: 1.1, facility: 0.65, discrimination: 0.52, low_discrimination: false, blank_share: 0,
+        histogram: bins([2, 4, 9, 13, 8], 1), agreement: agreement(0, null, null, null, null, [[0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0]]) },
+    ],
+    exam: { n: 35, max_points: 9, mean: 5.83, sd: 1.94, alpha: 0.71,
+      histogram: [0, 1, 2, 3, 5, 7, 8, 5, 3, 1].map((count, k) => ({ lo: k * 0.9, hi: (k + 1) * 0.9, count })) },
+  };
   window.__mock = {
     calls,
     items,
@@ -136,6 +151,10 @@ function installMock(scenario) {
         return { submission: s, pages: [{ id: 501, number: 1, width: 1240, height: 1754 }, { id: 502, number: 2, width: 1240, height: 1754 }], items: items.filter((i) => i.submission_id === s.id) };
       }
       case 'review_items': return review.map((r) => ({ ...r, question_label: args.questionLabel }));
+      case 'exam_stats': return window.__stats;
+      case 'export_folder': return '/home/teacher/Downloads/GradeDesk';
+      case 'export_gradebook': return { rows: submissions.length, path: args.path };
+      case 'export_feedback': return { students: submissions.length, files: submissions.map((x, k) => `${args.dir}/${String(k + 1).padStart(3, '0')}.pdf`), class_pdf: `${args.dir}/class.pdf` };
       case 'override_score': return { item_id: args.itemId, score: args.score, note: null, created_at: Date.now() };
       case 'get_settings': case 'save_settings': return settings;
       case 'set_api_key': return { ...settings, api_key: '••••••••' + String(args.key).slice(-4) };
@@ -431,6 +450,53 @@ for (const viewport of [{ width: 1280, height: 800 }, { width: 1920, height: 108
       await page.getByTestId('settings-model').waitFor();
       await shot(page, 'settings', size);
     }
+    // Statistics page: real bars for the mock's counts, the mock's numbers, the flag and
+    // the heatmap; then the export menu writes what it says.
+    await page.getByTestId('nav-stats').click();
+    await page.getByTestId('stats-exam-card').waitFor();
+    await page.locator('[data-testid="hist-total"] .recharts-bar-rectangle').first().waitFor();
+    const statsView = await page.evaluate(() => {
+      const bars = (id) => [...document.querySelectorAll(`[data-testid="${id}"] .recharts-bar-rectangle path`)].map((p) => p.getBoundingClientRect().height);
+      const fig = (scope, name) => document.querySelector(`${scope} [data-fig="${name}"]`)?.textContent;
+      return {
+        total: bars('hist-total'),
+        q1: bars('hist-Q1'),
+        alpha: fig('[data-testid="stats-exam-card"]', 'alpha'),
+        examMean: fig('[data-testid="stats-exam-card"]', 'exam-mean'),
+        q1Mean: fig('[data-testid="stats-q-Q1"]', 'mean'),
+        q2Qwk: fig('[data-testid="stats-q-Q2"]', 'qwk'),
+        q1Exact: fig('[data-testid="stats-q-Q1"]', 'exact'),
+        flags: [...document.querySelectorAll('[data-testid^="flag-"]')].map((e) => e.dataset.testid),
+        heat: [...document.querySelectorAll('[data-testid="heatmap-Q1"] td')].map((td) => td.textContent),
+        heatmaps: document.querySelectorAll('[data-testid^="heatmap-"]').length,
+      };
+    });
+    const mockStats = await page.evaluate(() => window.__stats);
+    const nonzero = mockStats.exam.histogram.filter((b) => b.count > 0);
+    check(statsView.total.length === nonzero.length, `the total histogram draws ${statsView.total.length} bars for ${nonzero.length} non-empty ranges`);
+    // Bar heights are proportional to the counts (2 px).
+    const perCount = statsView.total[nonzero.findIndex((b) => b.count === 8)] / 8;
+    nonzero.forEach((b, k) => check(Math.abs(statsView.total[k] - b.count * perCount) <= 2, `total bar ${k} is ${statsView.total[k]}px for ${b.count}`));
+    check(statsView.q1.length === 3 && statsView.q1[2] > statsView.q1[1] && statsView.q1[1] > statsView.q1[0], `Q1's bars rise with 4, 14, 20: ${statsView.q1}`);
+    check(statsView.alpha === '0.71' && statsView.examMean === '5.83', `the exam card shows alpha ${statsView.alpha}, mean ${statsView.examMean}`);
+    check(statsView.q1Mean === '1.42' && statsView.q2Qwk === '0.58' && statsView.q1Exact === '83%', `question figures ${statsView.q1Mean} ${statsView.q2Qwk} ${statsView.q1Exact}`);
+    check(statsView.flags.join() === 'flag-Q2', `only Q2 is flagged for low discrimination: ${statsView.flags}`);
+    check(statsView.heat.join() === '5,1,,1,8,1,,1,7', `Q1's heatmap shows the confusion counts: ${statsView.heat}`);
+    check(statsView.heatmaps === 2, 'no heatmap for a question nobody reviewed');
+    await shot(page, 'stats', size);
+    await page.getByTestId('export-open').click();
+    await page.getByTestId('export-format').selectOption('canvas');
+    const file = await page.getByTestId('export-file').inputValue();
+    check(file === '/home/teacher/Downloads/GradeDesk/Year-9-Physics-Forces-Motion-mid-term-canvas.csv', `the export suggests ${file}`);
+    await shot(page, 'stats-export', size);
+    let before = (await callsOf(page, 'export_gradebook')).length;
+    await page.getByTestId('export-write').click();
+    const exported = await nextCall(page, 'export_gradebook', before, 'export gradebook');
+    check(exported.format === 'canvas' && exported.path === file && exported.examId === 1, `export_gradebook got ${JSON.stringify(exported)}`);
+    before = (await callsOf(page, 'export_feedback')).length;
+    await page.getByTestId('export-pdfs').click();
+    const pdfs = await nextCall(page, 'export_feedback', before, 'feedback PDFs');
+    check(pdfs.dir === '/home/teacher/Downloads/GradeDesk/Year-9-Physics-Forces-Motion-mid-term-feedback', `export_feedback got ${JSON.stringify(pdfs)}`);
     check(errors.length === 0, `console errors at ${size}: ${errors.join(' | ')}`);
     await context.close();
   }

@@ -11,8 +11,9 @@ import { CropPage } from './pages/CropPage';
 import { ExamsPage } from './pages/ExamsPage';
 import { ReviewPage } from './pages/ReviewPage';
 import { SettingsPage } from './pages/SettingsPage';
+import { StatsPage } from './pages/StatsPage';
 
-type Route = { name: 'exams' } | { name: 'crop'; submissionId: number } | { name: 'review' } | { name: 'settings' };
+type Route = { name: 'exams' } | { name: 'crop'; submissionId: number } | { name: 'review' } | { name: 'stats' } | { name: 'settings' };
 
 /** Tells the teacher a batch finished: a toast in the window, and a desktop notification
  * (which may silently not appear, e.g. with no notification service: the toast remains). */
@@ -73,6 +74,14 @@ export function App() {
             />
           ) : route.name === 'settings' ? (
             <SettingsPage />
+          ) : route.name === 'stats' ? (
+            <StatsPage
+              key={reviewExam?.id ?? 0}
+              exam={reviewExam}
+              exams={exams}
+              onSelectExam={setExamId}
+              onBack={() => setRoute({ name: 'exams' })}
+            />
           ) : route.name === 'review' ? (
             <ReviewPage
               key={reviewExam?.id ?? 0}

@@ -323,3 +323,53 @@ pub async fn e2e_probe_events(
     workspace.emit_item(item_id).await;
     Ok(sent)
 }
+
+// --- Hand-back: gradebooks in every format, feedback PDFs, statistics.
+
+/// Writes the exam's gradebook in `format` (`csv`, `csv-long`, `canvas`, `moodle`,
+/// `classroom`, `xlsx`, `answers`) to `path`.
+#[tauri::command]
+pub async fn export_gradebook(
+    desk: State<'_, Desk>,
+    exam_id: i64,
+    format: crate::export::Format,
+    path: String,
+) -> Reply<crate::workspace::ExportDone> {
+    if path.trim().is_empty() {
+        return Err(invalid("name the file to write"));
+    }
+    let rows = desk
+        .workspace()
+        .export(exam_id, format, std::path::Path::new(&path))
+        .await?;
+    Ok(crate::workspace::ExportDone { rows, path })
+}
+
+/// Writes a feedback PDF per student and the class's into the folder `dir`.
+#[tauri::command]
+pub async fn export_feedback(
+    desk: State<'_, Desk>,
+    exam_id: i64,
+    dir: String,
+) -> Reply<crate::export::feedback::FeedbackReport> {
+    if dir.trim().is_empty() {
+        return Err(invalid("name the folder to write into"));
+    }
+    Ok(desk
+        .workspace()
+        .feedback_pdfs(exam_id, std::path::Path::new(&dir))
+        .await?)
+}
+
+/// The exam's statistics.
+#[tauri::command]
+pub async fn exam_stats(desk: State<'_, Desk>, exam_id: i64) -> Reply<crate::stats::ExamStats> {
+    Ok(desk.workspace().exam_stats(exam_id).await?)
+}
+
+/// The folder the export menu suggests.
+#[tauri::command]
+pub async fn export_folder(desk: State<'_, Desk>) -> Reply<String> {
+    let dir = crate::workspace::default_export_dir(&desk.workspace().data_dir);
+    Ok(dir.to_string_lossy().into_owned())
+}

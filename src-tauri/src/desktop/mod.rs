@@ -103,6 +103,10 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             commands::delete_question,
             commands::import_paths,
             commands::e2e_probe_events,
+            commands::export_gradebook,
+            commands::export_feedback,
+            commands::exam_stats,
+            commands::export_folder,
         ])
         .setup({
             let shutdown = shutdown.clone();

@@ -5,7 +5,7 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use super::items::{item_view_from_row, ITEM_VIEW_SQL};
-use super::{require_exam, ExamError, ItemState};
+use super::{list_exams, require_exam, Exam, ExamError, ItemState};
 
 /// One gradebook row: what the export writes for each current answer.
 #[derive(Debug, Clone, Serialize)]
@@ -50,6 +50,95 @@ pub fn gradebook(conn: &Connection, exam_id: i64) -> Result<Vec<GradebookRow>, E
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// One current answer with everything the hand-back exports and the statistics read: the
+/// AI's score and feedback, the teacher's latest score and note, and the crop file.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassAnswer {
+    pub item_id: i64,
+    pub submission_id: i64,
+    pub question: String,
+    pub state: ItemState,
+    pub ai_score: Option<f64>,
+    pub teacher_score: Option<f64>,
+    pub teacher_note: Option<String>,
+    pub feedback: String,
+    pub transcription: String,
+    pub crop_path: String,
+}
+
+/// A submission of the exam: the student as the scan names them.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassStudent {
+    pub submission_id: i64,
+    pub student: String,
+}
+
+/// An exam's whole class for the hand-back: its questions, every submission (also those
+/// with no answer boxed yet) and every current answer, in submission and question order.
+#[derive(Debug, Clone)]
+pub struct ClassRecord {
+    pub exam: Exam,
+    pub students: Vec<ClassStudent>,
+    pub answers: Vec<ClassAnswer>,
+}
+
+/// Reads an exam's class record (questions, submissions, current answers). Reads only.
+pub fn class_record(conn: &Connection, exam_id: i64) -> Result<ClassRecord, ExamError> {
+    require_exam(conn, exam_id)?;
+    let exam = list_exams(conn)?
+        .into_iter()
+        .find(|e| e.id == exam_id)
+        .ok_or_else(|| ExamError::NotFound(format!("there is no exam number {exam_id}")))?;
+    // The exam's submissions in import order.
+    let students = conn
+        .prepare_cached("SELECT id, student FROM submissions WHERE exam_id = ?1 ORDER BY id")?
+        .query_map([exam_id], |r| {
+            Ok(ClassStudent {
+                submission_id: r.get(0)?,
+                student: r.get(1)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    // The exam's current answers, by submission and question order.
+    let sql = format!(
+        "{ITEM_VIEW_SQL} WHERE i.superseded_at IS NULL AND s.exam_id = ?1
+         ORDER BY i.submission_id, q.position"
+    );
+    let views = conn
+        .prepare(&sql)?
+        .query_map([exam_id], |r| {
+            Ok((item_view_from_row(r)?, r.get::<_, String>(16)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    // An answer's crop file and the note of the teacher's latest score.
+    let extra_sql = "SELECT i.crop_path,
+                (SELECT o.note FROM overrides o WHERE o.item_id = i.id ORDER BY o.id DESC LIMIT 1)
+         FROM items i WHERE i.id = ?1";
+    let mut extra = conn.prepare_cached(extra_sql)?;
+    let mut answers = Vec::with_capacity(views.len());
+    for (view, transcription) in views {
+        let (crop_path, teacher_note): (String, Option<String>) =
+            extra.query_row([view.item_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        answers.push(ClassAnswer {
+            item_id: view.item_id,
+            submission_id: view.submission_id,
+            question: view.question_label,
+            state: view.state,
+            ai_score: view.score,
+            teacher_score: view.teacher_score,
+            teacher_note,
+            feedback: view.feedback.unwrap_or_default(),
+            transcription,
+            crop_path,
+        });
+    }
+    Ok(ClassRecord {
+        exam,
+        students,
+        answers,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::test_support::class;
@@ -76,6 +165,26 @@ mod tests {
         );
         assert!(matches!(
             gradebook(&conn, 9999),
+            Err(ExamError::NotFound(_))
+        ));
+    }
+    #[test]
+    fn the_class_record_has_every_student_and_the_teachers_note() {
+        let (_dir, store, exam, items) = class(2);
+        let conn = store.lock();
+        set_override(&conn, items[1], 2.0, Some("well argued")).unwrap();
+        let record = class_record(&conn, exam).unwrap();
+        assert_eq!(record.exam.questions.len(), 1);
+        assert_eq!(record.students.len(), 2);
+        let noted = &record.answers[1];
+        assert_eq!(noted.teacher_note.as_deref(), Some("well argued"));
+        assert_eq!(
+            (noted.ai_score, noted.teacher_score),
+            (Some(1.5), Some(2.0))
+        );
+        assert_eq!(noted.crop_path, "c.png");
+        assert!(matches!(
+            class_record(&conn, 9999),
             Err(ExamError::NotFound(_))
         ));
     }

@@ -11,9 +11,11 @@ use ts_rs::TS;
 
 mod drop;
 mod grading;
+mod handback;
 
 pub use drop::{expand_scan_paths, DropReport, ExpandedPaths, FileNote, SCAN_EXTENSIONS};
 pub use grading::{Estimate, SettingsView};
+pub use handback::{default_export_dir, ExportDone};
 
 use crate::error::CoreError;
 use crate::events::{Changed, EventBody, EventHub};

@@ -365,3 +365,118 @@ export type ErrorCode = "invalid" | "not_found" | "bad_file" | "bad_box" | "api_
  * What the UI receives when a command fails.
  */
 export type ErrorReply = { code: ErrorCode, message: string, };
+
+/**
+ * The gradebook layouts `export` writes.
+ */
+export type Format = "answers" | "csv" | "csv-long" | "canvas" | "moodle" | "classroom" | "xlsx";
+
+/**
+ * What `feedback` wrote.
+ */
+export type FeedbackReport = { 
+/**
+ * Students with a PDF.
+ */
+students: number, 
+/**
+ * Each student's PDF, in class order.
+ */
+files: Array<string>, 
+/**
+ * The whole class in one PDF.
+ */
+class_pdf: string, };
+
+/**
+ * What an export from the window wrote.
+ */
+export type ExportDone = { 
+/**
+ * Rows written: students, or answers for the row-per-answer layouts.
+ */
+rows: number, path: string, };
+
+/**
+ * One bar of a histogram: the count of values in `[lo, hi)` (the last bar includes `hi`),
+ * or, for a question, of the scores at the level `lo`..`hi` is centred on.
+ */
+export type Bin = { lo: number, hi: number, count: number, };
+
+/**
+ * How the AI's scores compare with the teacher's on the answers the teacher reviewed.
+ */
+export type Agreement = { 
+/**
+ * Answers with both an AI score and the teacher's.
+ */
+n: number, 
+/**
+ * Share with the same score (0..1), or null with no pair.
+ */
+exact: number | null, 
+/**
+ * Share within one point.
+ */
+within_one: number | null, 
+/**
+ * Mean absolute difference in points.
+ */
+mae: number | null, 
+/**
+ * Quadratic weighted kappa over the score levels; null when it is undefined (no pair,
+ * or every score on one level).
+ */
+qwk: number | null, 
+/**
+ * The score levels of the confusion matrix.
+ */
+levels: Array<number>, 
+/**
+ * `confusion[a][t]`: answers the AI put on level `a` and the teacher on level `t`.
+ */
+confusion: Array<Array<number>>, };
+
+/**
+ * One question's figures.
+ */
+export type QuestionStats = { label: string, max_points: number, 
+/**
+ * Students with a final score for it (blank ones included, at 0).
+ */
+n: number, mean: number | null, median: number | null, sd: number | null, 
+/**
+ * Mean over maximum (0..1): how easy the question was.
+ */
+facility: number | null, 
+/**
+ * Corrected item-total correlation (−1..1); null with fewer than three complete
+ * students or no spread.
+ */
+discrimination: number | null, 
+/**
+ * Discrimination below [`LOW_DISCRIMINATION`].
+ */
+low_discrimination: boolean, 
+/**
+ * Share of the students who left it blank.
+ */
+blank_share: number | null, histogram: Array<Bin>, agreement: Agreement, };
+
+/**
+ * The whole exam's figures, over the students graded on every question.
+ */
+export type TotalStats = { n: number, max_points: number, mean: number | null, sd: number | null, 
+/**
+ * Cronbach's alpha; null with fewer than two questions or no spread.
+ */
+alpha: number | null, 
+/**
+ * Ten bars over 0..max points.
+ */
+histogram: Array<Bin>, };
+
+/**
+ * Everything the statistics page and `gradedesk stats` show.
+ */
+export type ExamStats = { questions: Array<QuestionStats>, exam: TotalStats, };

@@ -26,6 +26,10 @@ import {
   type DeskSnapshot,
   type Estimate,
   type SubmissionDetail,
+  type ExamStats,
+  type ExportDone,
+  type FeedbackReport,
+  type Format,
 } from './types';
 
 export * from './types';
@@ -161,6 +165,26 @@ export function testApiKey(): Promise<string> {
  * answers cost. */
 export function estimate(examId?: number): Promise<Estimate> {
   return call<Estimate>('estimate', examId === undefined ? {} : { examId });
+}
+
+/** Writes the exam's gradebook in `format` to the file `path` (on the teacher's disk). */
+export function exportGradebook(examId: number, format: Format, path: string): Promise<ExportDone> {
+  return call<ExportDone>('export_gradebook', { examId, format, path });
+}
+
+/** Writes a feedback PDF per student and one for the class into the folder `dir`. */
+export function exportFeedback(examId: number, dir: string): Promise<FeedbackReport> {
+  return call<FeedbackReport>('export_feedback', { examId, dir });
+}
+
+/** The exam's statistics: per question, the totals, and the AI against the teacher. */
+export function examStats(examId: number): Promise<ExamStats> {
+  return call<ExamStats>('exam_stats', { examId });
+}
+
+/** The folder the export menu suggests (GradeDesk in the Downloads folder). */
+export function exportFolder(): Promise<string> {
+  return call<string>('export_folder');
 }
 
 /** Corrects the student's name of a scan. */

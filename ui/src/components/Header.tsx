@@ -42,11 +42,12 @@ export function CountsSummary({ counts }: { counts: Counts | null }) {
   );
 }
 
-export type NavTarget = 'exams' | 'review' | 'settings';
+export type NavTarget = 'exams' | 'review' | 'stats' | 'settings';
 
 const NAV: { name: NavTarget; label: string }[] = [
   { name: 'exams', label: 'Exams' },
   { name: 'review', label: 'Review' },
+  { name: 'stats', label: 'Statistics' },
   { name: 'settings', label: 'Settings' },
 ];
 

@@ -1,0 +1,208 @@
+//! The class as every hand-back format sees it: the exam's questions, one row per student
+//! (with the places the roster's ID and email will fill, empty until there is a roster)
+//! and each student's answer to each question. Built once from the exams module's class
+//! record; the gradebooks, the XLSX, the feedback PDFs and the statistics all read it.
+
+use std::path::PathBuf;
+
+use crate::exams::{ClassRecord, GradebookRow, ItemState};
+use crate::stats::QuestionData;
+
+/// A question as the hand-back shows it.
+#[derive(Debug, Clone)]
+pub struct BookQuestion {
+    pub label: String,
+    pub prompt: String,
+    pub max_points: f64,
+    /// The rubric's lines without their "- " bullets (the question's rubric; the grader
+    /// does not record which lines it applied).
+    pub rubric_lines: Vec<String>,
+}
+
+/// One student's answer to one question.
+#[derive(Debug, Clone)]
+pub struct BookAnswer {
+    pub item_id: i64,
+    pub state: ItemState,
+    /// The final score: the teacher's when there is one, else the AI's.
+    pub score: Option<f64>,
+    pub ai_score: Option<f64>,
+    pub teacher_score: Option<f64>,
+    pub teacher_note: Option<String>,
+    pub feedback: String,
+    pub transcription: String,
+    pub crop_path: PathBuf,
+}
+
+impl BookAnswer {
+    /// Nothing was written: graded with an empty transcription.
+    pub fn is_blank(&self) -> bool {
+        self.score.is_some() && self.transcription.trim().is_empty()
+    }
+}
+
+/// One student of the class.
+#[derive(Debug, Clone)]
+pub struct BookStudent {
+    pub submission_id: i64,
+    /// The name: the roster's when there is one, else the name the scan was given.
+    pub name: String,
+    /// The school's student ID (the roster fills it; empty for now).
+    pub roster_id: Option<String>,
+    /// The student's email (the roster fills it; empty for now).
+    pub email: Option<String>,
+    /// One entry per question, in the exam's order; None when no answer is boxed for it.
+    pub answers: Vec<Option<BookAnswer>>,
+}
+
+impl BookStudent {
+    /// The sum of the final scores so far.
+    pub fn total(&self) -> f64 {
+        self.answers.iter().flatten().filter_map(|a| a.score).sum()
+    }
+
+    /// Every question has a final score (or was left unboxed, which scores 0).
+    pub fn is_complete(&self) -> bool {
+        self.answers
+            .iter()
+            .all(|a| a.as_ref().is_none_or(|a| a.score.is_some()))
+    }
+}
+
+/// The whole class of an exam.
+#[derive(Debug, Clone)]
+pub struct ClassBook {
+    pub exam_id: i64,
+    pub exam_name: String,
+    pub questions: Vec<BookQuestion>,
+    pub students: Vec<BookStudent>,
+}
+
+impl ClassBook {
+    /// The book from the exams module's record, in submission order.
+    pub fn from_record(record: ClassRecord) -> Self {
+        let questions: Vec<BookQuestion> = record
+            .exam
+            .questions
+            .iter()
+            .map(|q| BookQuestion {
+                label: q.label.clone(),
+                prompt: q.prompt.clone(),
+                max_points: q.max_points,
+                rubric_lines: rubric_lines(&q.rubric),
+            })
+            .collect();
+        let mut students: Vec<BookStudent> = record
+            .students
+            .into_iter()
+            .map(|s| BookStudent {
+                submission_id: s.submission_id,
+                name: s.student,
+                roster_id: None,
+                email: None,
+                answers: vec![None; questions.len()],
+            })
+            .collect();
+        for answer in record.answers {
+            let Some(student) = students
+                .iter_mut()
+                .find(|s| s.submission_id == answer.submission_id)
+            else {
+                continue;
+            };
+            let Some(slot) = questions.iter().position(|q| q.label == answer.question) else {
+                continue;
+            };
+            student.answers[slot] = Some(BookAnswer {
+                item_id: answer.item_id,
+                state: answer.state,
+                score: answer.teacher_score.or(answer.ai_score),
+                ai_score: answer.ai_score,
+                teacher_score: answer.teacher_score,
+                teacher_note: answer.teacher_note,
+                feedback: answer.feedback,
+                transcription: answer.transcription,
+                crop_path: PathBuf::from(answer.crop_path),
+            });
+        }
+        ClassBook {
+            exam_id: record.exam.id,
+            exam_name: record.exam.name,
+            questions,
+            students,
+        }
+    }
+
+    /// The exam's points.
+    pub fn max_total(&self) -> f64 {
+        self.questions.iter().map(|q| q.max_points).sum()
+    }
+
+    /// Today's answer rows (`write_csv`'s input), in submission and question order.
+    pub fn answer_rows(&self) -> Vec<GradebookRow> {
+        let mut rows = Vec::new();
+        for student in &self.students {
+            for (q, answer) in self.questions.iter().zip(&student.answers) {
+                let Some(a) = answer else { continue };
+                rows.push(GradebookRow {
+                    submission_id: student.submission_id,
+                    student: student.name.clone(),
+                    question: q.label.clone(),
+                    score: a.score,
+                    ai_score: a.ai_score,
+                    max_points: q.max_points,
+                    feedback: a.feedback.clone(),
+                    transcription: a.transcription.clone(),
+                    state: a.state,
+                });
+            }
+        }
+        rows
+    }
+
+    /// The statistics' input: per question, each student's final score (0 when blank, None
+    /// while still being graded), blanks, and the (AI, teacher) pairs the teacher reviewed.
+    pub fn stats_data(&self) -> Vec<QuestionData> {
+        self.questions
+            .iter()
+            .enumerate()
+            .map(|(j, q)| {
+                let answers = self.students.iter().map(|s| s.answers[j].as_ref());
+                QuestionData {
+                    label: q.label.clone(),
+                    max_points: q.max_points,
+                    scores: answers
+                        .clone()
+                        .map(|a| match a {
+                            None => Some(0.0),
+                            Some(a) => a.score,
+                        })
+                        .collect(),
+                    blank: answers
+                        .clone()
+                        .map(|a| a.is_none_or(BookAnswer::is_blank))
+                        .collect(),
+                    pairs: answers
+                        .flatten()
+                        .filter_map(|a| Some((a.ai_score?, a.teacher_score?)))
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// The rubric's lines, "- " bullets and blank lines dropped.
+pub fn rubric_lines(rubric: &str) -> Vec<String> {
+    rubric
+        .lines()
+        .map(|l| l.trim().trim_start_matches(['-', '*', '•']).trim())
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A percentage with one decimal (72.5), or empty for an exam worth nothing.
+pub fn percent(total: f64, max: f64) -> Option<f64> {
+    (max > 0.0).then(|| (total / max * 1000.0).round() / 10.0)
+}
