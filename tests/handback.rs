@@ -83,7 +83,7 @@ fn check_cells(format: &str, rows: &[Vec<String>]) {
 /// The student's final total: the teacher's scores where given, else the AI's.
 fn expected_total(s: usize) -> f64 {
     let q1 = ai_score(s, 0);
-    let q2 = if s % 2 == 0 {
+    let q2 = if s.is_multiple_of(2) {
         (ai_score(s, 1) + 1.0).min(3.0)
     } else {
         ai_score(s, 1)
@@ -101,7 +101,7 @@ fn num(cell: &str) -> f64 {
         .unwrap_or_else(|_| panic!("not a number: {cell:?}"))
 }
 
-fn student_row<'a>(rows: &'a [Vec<String>], col: usize, s: usize) -> &'a Vec<String> {
+fn student_row(rows: &[Vec<String>], col: usize, s: usize) -> &Vec<String> {
     let name = NAMES
         .get(s)
         .map_or(format!("Student {s}"), |n| n.to_string());

@@ -25,7 +25,9 @@ async fn main() {
         started.elapsed().as_secs_f64()
     );
     for format in Format::ALL {
-        let out = dir.path().join(format!("out-{}.{}", format.name(), format.extension()));
+        let out = dir
+            .path()
+            .join(format!("out-{}.{}", format.name(), format.extension()));
         let mut best = f64::MAX;
         for _ in 0..5 {
             let t = Instant::now();

@@ -4,7 +4,7 @@
 // the fake Gemini. A screenshot is written to artifacts/e2e/. Whenever boxes are drawn, loaded
 // or moved, each one on screen must cover what the core stored for it, at Fit and at 150%.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -393,6 +393,52 @@ try {
     if (!q1 || q1[score] !== want || q1[q1.length - 1] !== aiScore) {
       throw new Error(`the export should hold ${want} (AI ${aiScore}): ${header} | ${lines.join(' | ')}`);
     }
+  });
+
+  await step('the statistics page and the export menu work in the real window', async () => {
+    await driver.findElement(By.css('[data-testid="nav-stats"]')).click();
+    await driver.wait(until.elementLocated(By.css('[data-testid="stats-exam-card"]')), 20_000);
+    // recharts draws the bars as SVG paths: the total's histogram has the one student.
+    const bars = await driver.wait(async () => {
+      const found = await driver.findElements(By.css('[data-testid="hist-total"] .recharts-bar-rectangle path'));
+      return found.length > 0 ? found : null;
+    }, 10_000, 'the total histogram has a bar');
+    const rect = await bars[0].getRect();
+    if (!(rect.height > 10 && rect.width > 5)) throw new Error(`the bar is ${rect.width}×${rect.height}`);
+    const n = await driver.findElement(By.css('[data-testid="stats-exam-card"] [data-fig="exam-n"]')).getText();
+    const cliStats = JSON.parse(execFileSync(cli, ['--data-dir', dataDir, 'stats', '--exam', String(examId), '--json']).toString());
+    if (n !== String(cliStats.exam.n)) throw new Error(`the page shows n ${n}, the CLI ${cliStats.exam.n}`);
+    await screenshot('statistics.png');
+    await driver.findElement(By.css('[data-testid="export-open"]')).click();
+    const format = await driver.wait(until.elementLocated(By.css('[data-testid="export-format"]')), 10_000);
+    await format.findElement(By.css('option[value="canvas"]')).click();
+    const fileInput = await driver.findElement(By.css('[data-testid="export-file"]'));
+    const canvasPath = path.join(work, 'canvas.csv');
+    await driver.executeScript((el, value) => {
+      const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+      set.call(el, value);
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    }, fileInput, canvasPath);
+    await driver.findElement(By.css('[data-testid="export-write"]')).click();
+    await driver.wait(() => existsSync(canvasPath), 10_000, 'the Canvas file is written');
+    const canvas = readFileSync(canvasPath, 'utf8').split(/\r?\n/);
+    if (!canvas[0].startsWith('Student,ID,SIS User ID,SIS Login ID,Section,') || !canvas[1].includes('Points Possible')) {
+      throw new Error(`not Canvas's layout: ${canvas.slice(0, 2).join(' | ')}`);
+    }
+    const folderInput = await driver.findElement(By.css('[data-testid="export-folder"]'));
+    const pdfDir = path.join(work, 'feedback');
+    await driver.executeScript((el, value) => {
+      const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+      set.call(el, value);
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    }, folderInput, pdfDir);
+    await driver.findElement(By.css('[data-testid="export-pdfs"]')).click();
+    await driver.wait(() => existsSync(path.join(pdfDir, 'class.pdf')), 30_000, 'the class PDF is written');
+    await screenshot('statistics-export.png');
+    // The student's first feedback page, as they will see it.
+    execFileSync('pdftoppm', ['-png', '-r', '80', '-f', '1', '-l', '1', '-singlefile', path.join(pdfDir, 'class.pdf'), path.join(artifacts, 'feedback-page')]);
+    console.log(`# feedback page: ${path.join(artifacts, 'feedback-page.png')}`);
+    await driver.findElement(By.css('[data-testid="export-open"]')).click();
   });
 
   await step('figure: core event to page, 100 item events', async () => {

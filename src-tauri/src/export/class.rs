@@ -162,12 +162,18 @@ impl ClassBook {
 
     /// The statistics' input: per question, each student's final score (0 when blank, None
     /// while still being graded), blanks, and the (AI, teacher) pairs the teacher reviewed.
+    /// A scan with no answer boxed yet is not started, not blank: it is left out.
     pub fn stats_data(&self) -> Vec<QuestionData> {
+        let started: Vec<&BookStudent> = self
+            .students
+            .iter()
+            .filter(|s| s.answers.iter().any(Option::is_some))
+            .collect();
         self.questions
             .iter()
             .enumerate()
             .map(|(j, q)| {
-                let answers = self.students.iter().map(|s| s.answers[j].as_ref());
+                let answers = started.iter().map(|s| s.answers[j].as_ref());
                 QuestionData {
                     label: q.label.clone(),
                     max_points: q.max_points,
@@ -205,4 +211,69 @@ pub fn rubric_lines(rubric: &str) -> Vec<String> {
 /// A percentage with one decimal (72.5), or empty for an exam worth nothing.
 pub fn percent(total: f64, max: f64) -> Option<f64> {
     (max > 0.0).then(|| (total / max * 1000.0).round() / 10.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(score: Option<f64>, transcription: &str) -> Option<BookAnswer> {
+        Some(BookAnswer {
+            item_id: 1,
+            state: ItemState::Done,
+            score,
+            ai_score: score,
+            teacher_score: None,
+            teacher_note: None,
+            feedback: String::new(),
+            transcription: transcription.into(),
+            crop_path: PathBuf::new(),
+        })
+    }
+
+    fn student(answers: Vec<Option<BookAnswer>>) -> BookStudent {
+        BookStudent {
+            submission_id: 1,
+            name: "s".into(),
+            roster_id: None,
+            email: None,
+            answers,
+        }
+    }
+
+    #[test]
+    fn statistics_count_blanks_at_zero_and_leave_out_scans_not_started() {
+        let q = |label: &str| BookQuestion {
+            label: label.into(),
+            prompt: String::new(),
+            max_points: 2.0,
+            rubric_lines: Vec::new(),
+        };
+        let book = ClassBook {
+            exam_id: 1,
+            exam_name: "e".into(),
+            questions: vec![q("Q1"), q("Q2")],
+            students: vec![
+                student(vec![answer(Some(2.0), "F = ma"), None]),
+                student(vec![answer(Some(0.0), "  "), answer(None, "")]),
+                student(vec![None, None]),
+            ],
+        };
+        let data = book.stats_data();
+        assert_eq!(data[0].scores, [Some(2.0), Some(0.0)]);
+        assert_eq!(data[0].blank, [false, true]);
+        assert_eq!(
+            data[1].scores,
+            [Some(0.0), None],
+            "unboxed: 0; not graded: left out"
+        );
+        assert_eq!(data[1].blank, [true, false]);
+        assert!(!book.students[1].is_complete());
+        assert_eq!(
+            rubric_lines("- a (1 pt)\n\n* b\n• c"),
+            ["a (1 pt)", "b", "c"]
+        );
+        assert_eq!(percent(2.0, 3.0), Some(66.7));
+        assert_eq!(percent(1.0, 0.0), None);
+    }
 }

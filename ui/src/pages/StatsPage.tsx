@@ -17,13 +17,26 @@ type Props = {
   onBack: () => void;
 };
 
-/** A bar chart of counts (SVG, recharts); bars flagged `warn` are drawn in the warning colour. */
-function Histogram({ rows, testId, width = 360, height = 170 }: { rows: BarRow[]; testId: string; width?: number; height?: number }) {
+/** A bar chart of counts (SVG, recharts). `ranges`: the labels are ranges, and those that
+ * would overlap are skipped (each bar's tooltip still names its range). */
+function Histogram({
+  rows,
+  testId,
+  width = 360,
+  height = 170,
+  ranges = false,
+}: {
+  rows: BarRow[];
+  testId: string;
+  width?: number;
+  height?: number;
+  ranges?: boolean;
+}) {
   return (
     <div className="histogram" data-testid={testId} data-bars={rows.length}>
       <BarChart width={width} height={height} data={rows} margin={{ top: 6, right: 8, bottom: 4, left: -18 }}>
         <CartesianGrid vertical={false} stroke="#e2e5ea" />
-        <XAxis dataKey="label" tick={{ fontSize: 11 }} interval={0} tickLine={false} />
+        <XAxis dataKey="label" tick={{ fontSize: 11 }} interval={ranges ? 'preserveStartEnd' : 0} minTickGap={6} tickLine={false} />
         <YAxis allowDecimals={false} tick={{ fontSize: 11 }} tickLine={false} axisLine={false} />
         <Tooltip cursor={{ fill: 'rgba(59,91,219,0.08)' }} formatter={(v) => [v, 'students']} />
         <Bar dataKey="count" isAnimationActive={false} radius={[3, 3, 0, 0]}>
@@ -185,7 +198,7 @@ export function StatsPage({ exam, exams = [], onSelectExam, onBack }: Props) {
               </h2>
             </div>
             <div className="stats-question-body">
-              <Histogram rows={rangeBars(stats.exam.histogram)} testId="hist-total" width={520} height={190} />
+              <Histogram rows={rangeBars(stats.exam.histogram)} testId="hist-total" width={520} height={190} ranges />
               <dl className="figures figures-big">
                 <div><dt>students graded on every question</dt><dd data-fig="exam-n">{stats.exam.n}</dd></div>
                 <div><dt>mean</dt><dd data-fig="exam-mean">{fig(stats.exam.mean)}</dd></div>
