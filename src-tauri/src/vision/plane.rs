@@ -96,25 +96,25 @@ impl Plane {
             .collect();
         let sum: f32 = kernel.iter().sum();
         let kernel: Vec<f32> = kernel.iter().map(|k| k / sum).collect();
+        self.convolved(&kernel, true).convolved(&kernel, false)
+    }
+
+    /// One pass of a centred 1-D kernel along rows (`across`) or columns, edges clamped.
+    fn convolved(&self, kernel: &[f32], across: bool) -> Self {
+        let radius = (kernel.len() / 2) as isize;
         let (w, h) = (self.width as isize, self.height as isize);
-        let mut tmp = Plane::new(self.width, self.height);
-        for y in 0..h {
-            for x in 0..w {
-                let mut acc = 0.0;
-                for (k, weight) in kernel.iter().enumerate() {
-                    let sx = (x + k as isize - radius).clamp(0, w - 1);
-                    acc += weight * self.data[(y * w + sx) as usize];
-                }
-                tmp.data[(y * w + x) as usize] = acc;
-            }
-        }
         let mut out = Plane::new(self.width, self.height);
         for y in 0..h {
             for x in 0..w {
                 let mut acc = 0.0;
                 for (k, weight) in kernel.iter().enumerate() {
-                    let sy = (y + k as isize - radius).clamp(0, h - 1);
-                    acc += weight * tmp.data[(sy * w + x) as usize];
+                    let offset = k as isize - radius;
+                    let (sx, sy) = if across {
+                        ((x + offset).clamp(0, w - 1), y)
+                    } else {
+                        (x, (y + offset).clamp(0, h - 1))
+                    };
+                    acc += weight * self.data[(sy * w + sx) as usize];
                 }
                 out.data[(y * w + x) as usize] = acc;
             }
