@@ -80,7 +80,9 @@ lint: deps ui
 	cargo clippy --workspace --all-targets -- -D warnings
 	cd ui && npm run typecheck && npm run lint
 
+# check-one-build: `cargo test` must reuse every dependency `cargo build` compiled (see the script).
 rust-test: build
+	python3 scripts/check-one-build.py
 	cargo test --workspace
 
 ui-test: ui-deps
