@@ -286,17 +286,33 @@ try {
 
   let itemState;
   await step('a box drawn with the pointer and a picked question start grading; the box sits where it was drawn', async () => {
+    // Every state the page shows is recorded as it is painted: the geometry checks after the
+    // drawing take seconds, and the answer may well be graded by the time they end.
+    await driver.executeScript(`
+      window.__gdStates = [];
+      const note = () => document.querySelectorAll('[data-testid^="item-state-"]').forEach((el) => {
+        const state = el.getAttribute('data-state');
+        if (window.__gdStates[window.__gdStates.length - 1] !== state) window.__gdStates.push(state);
+      });
+      new MutationObserver(note).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] });`);
     await drawAndGrade('Q1');
     itemState = await driver.wait(until.elementLocated(By.css('[data-testid^="item-state-"]')), 20_000);
     const seen = await driver.wait(async () => {
-      const state = await itemState.getAttribute('data-state');
-      return ['queued', 'grading'].includes(state) ? state : null;
-    }, 10_000, 'the answer shows as queued or grading');
+      const states = await driver.executeScript('return window.__gdStates');
+      return states.find((s) => ['queued', 'grading'].includes(s)) ?? null;
+    }, 10_000, 'the answer shows as queued or grading').catch(async (error) => {
+      const states = await driver.executeScript('return window.__gdStates');
+      throw new Error(`${error.message}; the states shown were: ${JSON.stringify(states)}`);
+    });
     console.log(`# first state seen: ${seen}`);
   });
 
   await step('the status goes from grading to done, with the score', async () => {
     await driver.wait(async () => (await itemState.getAttribute('data-state')) === 'done', 60_000, 'the answer is graded');
+    const states = await driver.executeScript('return window.__gdStates');
+    const firstLive = states.findIndex((s) => ['queued', 'grading'].includes(s));
+    if (firstLive < 0 || states.indexOf('done') < firstLive) throw new Error(`the answer was not shown queued or grading before done: ${JSON.stringify(states)}`);
+    console.log(`# states shown, in order: ${states.join(' -> ')}`);
     const text = await driver.findElement(By.css('[data-testid^="item-score-"]')).getText();
     if (!/\d+(\.\d+)?\s*\/\s*2/.test(text)) throw new Error(`no score out of 2 in "${text}"`);
     console.log(`# screenshot: ${await screenshot('crop-done.png')}`);
@@ -399,12 +415,16 @@ try {
     await driver.findElement(By.css('[data-testid="nav-stats"]')).click();
     await driver.wait(until.elementLocated(By.css('[data-testid="stats-exam-card"]')), 20_000);
     // recharts draws the bars as SVG paths: the total's histogram has the one student.
-    const bars = await driver.wait(async () => {
-      const found = await driver.findElements(By.css('[data-testid="hist-total"] .recharts-bar-rectangle path'));
-      return found.length > 0 ? found : null;
-    }, 10_000, 'the total histogram has a bar');
-    const rect = await bars[0].getRect();
-    if (!(rect.height > 10 && rect.width > 5)) throw new Error(`the bar is ${rect.width}×${rect.height}`);
+    // Read in the page, in one go: recharts redraws (and animates) its bars, so a bar element
+    // found in one call can be gone by the next.
+    let rect = null;
+    await driver.wait(async () => {
+      rect = await driver.executeScript(`const bar = document.querySelector('[data-testid="hist-total"] .recharts-bar-rectangle path');
+        if (!bar) return null; const r = bar.getBoundingClientRect(); return { width: r.width, height: r.height };`);
+      return rect !== null && rect.height > 10 && rect.width > 5;
+    }, 10_000, 'the total histogram has a bar').catch((error) => {
+      throw new Error(`${error.message}; the first bar is ${rect ? `${rect.width}×${rect.height}` : 'not drawn'}`);
+    });
     const n = await driver.findElement(By.css('[data-testid="stats-exam-card"] [data-fig="exam-n"]')).getText();
     const cliStats = JSON.parse(execFileSync(cli, ['--data-dir', dataDir, 'stats', '--exam', String(examId), '--json']).toString());
     if (n !== String(cliStats.exam.n)) throw new Error(`the page shows n ${n}, the CLI ${cliStats.exam.n}`);
