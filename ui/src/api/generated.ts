@@ -181,9 +181,19 @@ model: string,
  */
 base_url: string, 
 /**
+ * The host the teacher confirmed the API key may be sent to, when `base_url` is
+ * neither Google's endpoint nor this computer. A confirmation names one host: a
+ * base URL on another host needs a new one.
+ */
+base_url_confirmed_host: string | null, 
+/**
  * OpenAI-compatible base URL including /v1, e.g. http://127.0.0.1:11434/v1.
  */
 openai_base_url: string, 
+/**
+ * Like `base_url_confirmed_host`, for `openai_base_url`.
+ */
+openai_base_url_confirmed_host: string | null, 
 /**
  * The local vision model's name, e.g. qwen2.5vl:7b.
  */
