@@ -6,7 +6,7 @@ SHELL := /bin/bash
 APT_PACKAGES := build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.1-dev \
   libxdo-dev libayatana-appindicator3-dev librsvg2-dev xvfb xauth webkit2gtk-driver \
   chromium python3 python3-pil fonts-humor-sans fonts-breip fonts-dejavu-core \
-  poppler-utils libheif-examples
+  poppler-utils libheif-examples dbus-daemon
 CARGO_BIN := $(HOME)/.cargo/bin
 export PATH := $(CARGO_BIN):$(PATH)
 DEMO_DIR := .demo

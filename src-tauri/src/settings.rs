@@ -515,7 +515,7 @@ impl KeyStore {
             path: path.clone(),
             source,
         };
-        std::fs::create_dir_all(&self.config_dir).map_err(io)?;
+        crate::store::create_private_dir(&self.config_dir).map_err(io)?;
         write_private(&path, key).map_err(io)?;
         Ok(KeySource::File)
     }
@@ -727,17 +727,17 @@ mod tests {
     #[test]
     fn key_file_is_private_and_masked() {
         let dir = tempfile::tempdir().unwrap();
-        let store = KeyStore::new(dir.path(), false);
+        let config = dir.path().join("config").join("app.gradedesk.desktop");
+        let store = KeyStore::new(&config, false);
         std::env::remove_var("GEMINI_API_KEY");
         assert_eq!(store.save("AIzaSyExampleKey1234").unwrap(), KeySource::File);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(KEY_FILE))
-                .unwrap()
-                .permissions()
-                .mode();
-            assert_eq!(mode & 0o777, 0o600);
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&config.join(KEY_FILE)), 0o600);
+            assert_eq!(mode(&config), 0o700, "the config dir is private");
+            assert_eq!(mode(config.parent().unwrap()), 0o700);
         }
         assert_eq!(
             store.load(),
