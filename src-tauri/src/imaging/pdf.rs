@@ -10,7 +10,7 @@ use std::time::Duration;
 use lopdf::{Document, LoadOptions, Object, ObjectId};
 
 use super::limits::{check_dimensions, MAX_PAGES, MAX_PIXELS};
-use super::subprocess::{run, Failure};
+use super::subprocess::{file_arg, run, Failure};
 use super::{bad, ImagingError};
 
 /// Resolution of rendered pages: handwriting stays legible and an A4 page is 1654 × 2339,
@@ -120,7 +120,8 @@ pub fn extract_jpeg(
 ) -> Result<Option<Vec<u8>>, ImagingError> {
     std::fs::create_dir_all(scratch).map_err(super::io(scratch))?;
     let stem = format!("image-{number}");
-    let prefix = scratch.join(&stem);
+    let prefix = file_arg(&scratch.join(&stem)).map_err(super::io(scratch))?;
+    let path = file_arg(path).map_err(super::io(path))?;
     let n = number.to_string();
     run(
         "pdfimages",
@@ -130,6 +131,7 @@ pub fn extract_jpeg(
             OsStr::new(&n),
             OsStr::new("-l"),
             OsStr::new(&n),
+            OsStr::new("--"),
             path.as_os_str(),
             prefix.as_os_str(),
         ],
@@ -364,6 +366,7 @@ fn poppler_error(name: &str, program: &str, failure: Failure) -> ImagingError {
 
 /// Page sizes (points, rotation applied) from `pdfinfo`, for PDFs lopdf cannot parse.
 fn poppler_page_sizes(name: &str, path: &Path) -> Result<Vec<(f64, f64)>, ImagingError> {
+    let path = file_arg(path).map_err(super::io(path))?;
     let out = run(
         "pdfinfo",
         &[
@@ -371,6 +374,7 @@ fn poppler_page_sizes(name: &str, path: &Path) -> Result<Vec<(f64, f64)>, Imagin
             OsStr::new("1"),
             OsStr::new("-l"),
             OsStr::new("100000"),
+            OsStr::new("--"),
             path.as_os_str(),
         ],
         INFO_TIMEOUT,
@@ -424,7 +428,8 @@ pub fn render_page(
     scratch: &Path,
 ) -> Result<Vec<u8>, ImagingError> {
     std::fs::create_dir_all(scratch).map_err(super::io(scratch))?;
-    let prefix = scratch.join(format!("render-{number}"));
+    let prefix = file_arg(&scratch.join(format!("render-{number}"))).map_err(super::io(scratch))?;
+    let path = file_arg(path).map_err(super::io(path))?;
     let (n, r) = (number.to_string(), dpi.to_string());
     run(
         "pdftoppm",
@@ -437,6 +442,7 @@ pub fn render_page(
             OsStr::new(&n),
             OsStr::new("-png"),
             OsStr::new("-singlefile"),
+            OsStr::new("--"),
             path.as_os_str(),
             prefix.as_os_str(),
         ],
