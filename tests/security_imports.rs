@@ -1,11 +1,13 @@
 //! What a stranger's scan cannot do to the helpers GradeDesk runs on it: read the API key
-//! from their environment, or pass itself off as an option by its name.
+//! from their environment, pass itself off as an option by its name, or bring more pixels
+//! in one file than a class's worth.
 
 use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use gradedesk::imaging::pdf::PdfScan;
 use gradedesk::imaging::subprocess;
 
 /// A PDF of `pages` vector pages of `width × height` points (rendered by poppler on import).
@@ -170,4 +172,22 @@ fn a_helper_inherits_no_api_key_nor_anything_else_of_ours() {
         found.starts_with("/usr/bin") || found.starts_with("/bin"),
         "{found:?}"
     );
+}
+
+#[test]
+fn a_file_has_a_total_pixel_budget_not_only_one_per_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Each page is under the per-page limit (rendered at about 83 Mpx); 60 of them are not.
+    let pdf = tmp.path().join("posters.pdf");
+    std::fs::write(&pdf, vector_pdf(60, 4000, 3500)).unwrap();
+    let refused = PdfScan::open("posters.pdf", &pdf).err().expect("refused");
+    let text = refused.to_string();
+    assert!(
+        text.starts_with("posters.pdf: its pages together are more than"),
+        "{text}"
+    );
+    // A few such pages are fine.
+    let few = tmp.path().join("few.pdf");
+    std::fs::write(&few, vector_pdf(3, 4000, 3500)).unwrap();
+    assert_eq!(PdfScan::open("few.pdf", &few).unwrap().pages.len(), 3);
 }
