@@ -71,6 +71,7 @@ run: demo
 lint: deps ui
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
+	cargo clippy --all-targets --features e2e -- -D warnings
 	cd ui && npm run typecheck && npm run lint
 
 rust-test: build
@@ -79,7 +80,9 @@ rust-test: build
 ui-test: ui-deps
 	cd ui && npm test && npm run test:ui
 
-e2e: build
+# The window with the end-to-end hooks (the `e2e` feature): a debug build of its own.
+e2e: deps ui
+	cargo build --bins --features e2e
 	xvfb-run -a -s "-screen 0 1280x800x24" node tests/e2e/run.mjs
 
 test: deps ui lint rust-test ui-test e2e

@@ -9,15 +9,17 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tauri::{AppHandle, Emitter, Manager, RunEvent};
+use tauri::{AppHandle, DragDropEvent, Emitter, Manager, RunEvent, WebviewEvent, WindowEvent};
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::{Engine, PoolOptions};
 use crate::events::{Event, EventBody, EventSink};
 use crate::settings::KeyStore;
 use crate::store::now_ms;
-use crate::workspace::Workspace;
+use crate::workspace::{DroppedPaths, Workspace};
 
+/// The window's label (tauri.conf.json); the capability is granted to it alone.
+pub const MAIN_WINDOW: &str = "main";
 /// The one event name the UI listens to; the payload is a `seq`-numbered [`Event`].
 pub const EVENT_NAME: &str = "gradedesk:event";
 /// How often the core says it is alive; the UI shows "Reconnecting" after two silent periods.
@@ -65,6 +67,24 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
         // (no D-Bus session) showing one fails in the background and the UI's toast remains.
         .plugin(tauri_plugin_notification::init())
         .manage::<Desk>(engine)
+        .manage(Arc::new(DroppedPaths::default()))
+        // What the window reports as dropped is the only set of paths `import_paths` takes
+        // from the page (a webview window reports drops as a window event; a plain webview
+        // as a webview event: both are heard).
+        .on_window_event(|window, event| {
+            if let WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
+                if window.label() == MAIN_WINDOW {
+                    window.state::<Arc<DroppedPaths>>().record(paths);
+                }
+            }
+        })
+        .on_webview_event(|webview, event| {
+            if let WebviewEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
+                if webview.label() == MAIN_WINDOW {
+                    webview.state::<Arc<DroppedPaths>>().record(paths);
+                }
+            }
+        })
         .register_asynchronous_uri_scheme_protocol(
             images::SCHEME,
             move |_ctx, request, responder| {
@@ -102,7 +122,10 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             commands::update_question,
             commands::delete_question,
             commands::import_paths,
+            #[cfg(feature = "e2e")]
             commands::e2e_probe_events,
+            #[cfg(feature = "e2e")]
+            commands::e2e_drop_paths,
         ])
         .setup({
             let shutdown = shutdown.clone();

@@ -12,7 +12,9 @@ use ts_rs::TS;
 mod drop;
 mod grading;
 
-pub use drop::{expand_scan_paths, DropReport, ExpandedPaths, FileNote, SCAN_EXTENSIONS};
+pub use drop::{
+    expand_scan_paths, DropReport, DroppedPaths, ExpandedPaths, FileNote, SCAN_EXTENSIONS,
+};
 pub use grading::{Estimate, SettingsView};
 
 use crate::error::CoreError;
