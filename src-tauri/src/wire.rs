@@ -70,6 +70,8 @@ pub fn typescript() -> String {
         workspace::FileNote,
         workspace::DropReport,
         workspace::CropResult,
+        workspace::SubmissionView,
+        workspace::PageView,
         workspace::Snapshot,
         workspace::SubmissionDetail,
         workspace::SettingsView,

@@ -45,7 +45,7 @@ function installMock(scenario) {
   const exam2 = { id: 2, name: 'Chemistry quiz', questions: [{ id: 21, label: 'Q1', prompt: 'pH of water?', max_points: 1, rubric: '', reference_answer: '' }] };
   const names = ['Ada Lovelace', 'Alan Turing', '<b>Grace</b> Hopper', 'Katherine Johnson', 'Édouard Lucas', 'Mary Somerville-Fairfax-Worthington the Third', 'Ibn al-Haytham', 'Emmy Noether'];
   const roster = scenario === 'many' ? Array.from({ length: 400 }, (_, k) => names[k % names.length] + (k >= names.length ? ` ${Math.floor(k / names.length) + 1}` : '')) : names;
-  const submissions = roster.map((student, k) => ({ id: k + 1, exam_id: 1, student, file_name: `scan_${String(k + 1).padStart(3, '0')}.pdf`, pages: 2, items: 3, done: k < 3 ? 3 : k < 6 ? 1 : 0, first_page_id: 501 }));
+  const submissions = roster.map((student, k) => ({ id: k + 1, exam_id: 1, student, file_name: `scan_${String(k + 1).padStart(3, '0')}.pdf`, pages: 2, items: 3, done: k < 3 ? 3 : k < 6 ? 1 : 0, first_page_id: 501, first_page_rev: 'r1' }));
   const states = ['done', 'grading', 'queued', 'failed', 'retrying', 'cancelled'];
   const items = [];
   let id = 1;
@@ -133,7 +133,7 @@ function installMock(scenario) {
       case 'snapshot': return { seq, exams: [exam, exam2], submissions, items, counts };
       case 'get_submission': {
         const s = submissions.find((x) => x.id === args.submissionId);
-        return { submission: s, pages: [{ id: 501, number: 1, width: 1240, height: 1754 }, { id: 502, number: 2, width: 1240, height: 1754 }], items: items.filter((i) => i.submission_id === s.id) };
+        return { submission: s, pages: [{ id: 501, number: 1, width: 1240, height: 1754, rev: 'r1' }, { id: 502, number: 2, width: 1240, height: 1754, rev: 'r1' }], items: items.filter((i) => i.submission_id === s.id) };
       }
       case 'review_items': return review.map((r) => ({ ...r, question_label: args.questionLabel }));
       case 'override_score': return { item_id: args.itemId, score: args.score, note: null, created_at: Date.now() };

@@ -301,14 +301,38 @@ failed: Array<FileNote>, };
 export type CropResult = { item_id: number, job_id: number, };
 
 /**
+ * A submission in lists, with the revision of its first page's images (see [`PageView`]).
+ */
+export type SubmissionView = { 
+/**
+ * The first page's [`PageView::rev`]: part of its thumbnail's URL.
+ */
+first_page_rev: string | null, id: number, exam_id: number, student: string, file_name: string, pages: number, items: number, done: number, 
+/**
+ * The first page, whose thumbnail stands for the scan in lists (`gdimg://…/thumb/<id>`).
+ */
+first_page_id: number | null, };
+
+/**
+ * A page as the crop page shows it.
+ */
+export type PageView = { 
+/**
+ * Changes whenever the page's preview and thumbnail are replaced (enhancement writes
+ * new ones under the same page id). The UI puts it in their `gdimg` URLs, so a
+ * replaced image is never shown from the webview's cache.
+ */
+rev: string, id: number, number: number, width: number, height: number, };
+
+/**
  * Everything the UI shows, as of `seq`: events with a higher seq apply on top.
  */
-export type Snapshot = { seq: number, exams: Array<Exam>, submissions: Array<SubmissionSummary>, items: Array<ItemView>, counts: Counts, };
+export type Snapshot = { seq: number, exams: Array<Exam>, submissions: Array<SubmissionView>, items: Array<ItemView>, counts: Counts, };
 
 /**
  * One submission with its pages and answers, for the crop page.
  */
-export type SubmissionDetail = { submission: SubmissionSummary, pages: Array<PageInfo>, items: Array<ItemView>, };
+export type SubmissionDetail = { submission: SubmissionSummary, pages: Array<PageView>, items: Array<ItemView>, };
 
 /**
  * The settings page's view: no key, only its masked tail and where it is kept.
@@ -336,7 +360,7 @@ export type Estimate = { to_grade: BatchEstimate, graded: BatchActual, };
  * The snapshot plus the queue's state (progress, pauses, provider, halt): what the
  * window's live view loads.
  */
-export type DeskSnapshot = { queue: QueueStatus, seq: number, exams: Array<Exam>, submissions: Array<SubmissionSummary>, items: Array<ItemView>, counts: Counts, };
+export type DeskSnapshot = { queue: QueueStatus, seq: number, exams: Array<Exam>, submissions: Array<SubmissionView>, items: Array<ItemView>, counts: Counts, };
 
 /**
  * What kind of failure it was, for the UI and the CLI's exit status.
