@@ -160,3 +160,23 @@ fn the_csp_closes_what_the_page_never_uses_and_prototypes_are_frozen() {
     );
     assert!(!conf["app"]["withGlobalTauri"].as_bool().unwrap_or(false));
 }
+
+#[test]
+fn the_package_declares_what_it_needs_to_run() {
+    let conf = json("tauri.conf.json");
+    let bundle = &conf["bundle"];
+    assert_eq!(bundle["active"], true);
+    assert_eq!(bundle["targets"], serde_json::json!(["deb"]));
+    let depends: Vec<&str> = bundle["linux"]["deb"]["depends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    for needed in ["poppler-utils", "libheif-examples"] {
+        assert!(depends.contains(&needed), "{needed}: {depends:?}");
+    }
+    assert!(Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(bundle["icon"][0].as_str().unwrap())
+        .exists());
+}

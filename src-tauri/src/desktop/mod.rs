@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tauri::webview::PageLoadEvent;
 use tauri::{AppHandle, DragDropEvent, Emitter, Manager, RunEvent, WebviewEvent, WindowEvent};
 use tokio_util::sync::CancellationToken;
 
@@ -85,6 +86,11 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
                 }
             }
         })
+        .on_page_load(|webview, payload| {
+            if payload.event() == PageLoadEvent::Finished {
+                tracing::info!(window = webview.label(), url = %payload.url(), "page loaded");
+            }
+        })
         .register_asynchronous_uri_scheme_protocol(
             images::SCHEME,
             move |_ctx, request, responder| {
@@ -148,7 +154,14 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
                         events.emit(EventBody::Heartbeat { at_ms: now_ms() });
                     }
                 });
-                tracing::info!(data_dir = %desk.workspace().data_dir.display(), "window opened");
+                // Production: assets served from the binary (custom-protocol); the web
+                // inspector exists only in debug builds (tauri's `devtools` feature is off).
+                tracing::info!(
+                    data_dir = %desk.workspace().data_dir.display(),
+                    production = !tauri::is_dev(),
+                    devtools = cfg!(debug_assertions),
+                    "window opened"
+                );
                 Ok(())
             }
         })
