@@ -1,10 +1,11 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vitest/config';
+import { frozenPrototypeSafe } from './frozen-prototype';
 
 // Tauri loads the bundle from its own protocol, so every asset URL is relative.
 export default defineConfig({
   base: './',
-  plugins: [react()],
+  plugins: [frozenPrototypeSafe(), react()],
   clearScreen: false,
   server: {
     port: 5173,

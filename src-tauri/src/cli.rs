@@ -161,8 +161,16 @@ pub enum Command {
 pub enum SettingsCommand {
     /// Print the settings, the prices and where the key comes from (masked) as JSON.
     Show,
-    /// Change one setting, e.g. `settings set model gemini-2.5-flash`.
-    Set { name: String, value: String },
+    /// Change one setting, e.g. `settings set model gemini-2.5-flash`. A base URL on a
+    /// host other than Google's endpoint or this computer needs `--confirm-host HOST`.
+    Set {
+        name: String,
+        value: String,
+        /// Confirms that the API key (and the students' answers) may be sent to HOST: the
+        /// host of the base URL being set (`base_url` or `openai_base_url`).
+        #[arg(long, value_name = "HOST")]
+        confirm_host: Option<String>,
+    },
     /// Set the price per million tokens for models starting with PREFIX.
     Price {
         prefix: String,
@@ -641,7 +649,11 @@ async fn settings(workspace: &Workspace, command: SettingsCommand) -> Result<(),
             print_json(&view);
             Ok(())
         }
-        SettingsCommand::Set { name, value } => workspace.set_setting(name, value).await,
+        SettingsCommand::Set {
+            name,
+            value,
+            confirm_host,
+        } => workspace.set_setting(name, value, confirm_host).await,
         SettingsCommand::Price {
             prefix,
             input_per_mtok,

@@ -12,8 +12,9 @@ pub fn init(log_dir: &Path, to_stderr: bool) -> Option<WorkerGuard> {
         EnvFilter::try_from_env("GRADEDESK_LOG")
             .unwrap_or_else(|_| EnvFilter::new("gradedesk=info,warn"))
     };
-    // The appender prunes old files by listing the folder: it must exist first.
-    let _ = std::fs::create_dir_all(log_dir);
+    // The appender prunes old files by listing the folder: it must exist first. The logs
+    // say what was graded and for whom: readable by the user only.
+    let _ = crate::store::create_private_dir(log_dir);
     let file_appender = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix("gradedesk")
@@ -47,4 +48,19 @@ pub fn init(log_dir: &Path, to_stderr: bool) -> Option<WorkerGuard> {
         .with(stderr_layer)
         .try_init();
     guard
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    #[test]
+    fn the_log_folder_and_the_data_dir_above_it_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let _guard = super::init(&data.join("logs"), false);
+        for d in [data.join("logs"), data] {
+            let mode = std::fs::metadata(&d).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700, "{}", d.display());
+        }
+    }
 }

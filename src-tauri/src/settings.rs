@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
 
+use crate::grading::endpoint::{valid_model_id, ClientError, Endpoint};
 use crate::grading::gemini::{GeminiConfig, GeminiGrader, DEFAULT_BASE_URL, DEFAULT_MODEL};
 use crate::grading::openai::{OpenAiConfig, OpenAiGrader};
 use crate::grading::{ApiKey, Grader};
@@ -39,8 +40,14 @@ pub struct Settings {
     pub model: String,
     /// Gemini base URL (a proxy, or the test fake).
     pub base_url: String,
+    /// The host the teacher confirmed the API key may be sent to, when `base_url` is
+    /// neither Google's endpoint nor this computer. A confirmation names one host: a
+    /// base URL on another host needs a new one.
+    pub base_url_confirmed_host: Option<String>,
     /// OpenAI-compatible base URL including /v1, e.g. http://127.0.0.1:11434/v1.
     pub openai_base_url: String,
+    /// Like `base_url_confirmed_host`, for `openai_base_url`.
+    pub openai_base_url_confirmed_host: Option<String>,
     /// The local vision model's name, e.g. qwen2.5vl:7b.
     pub openai_model: String,
     /// Answers graded at once.
@@ -65,7 +72,9 @@ impl Default for Settings {
             provider: Provider::Gemini,
             model: DEFAULT_MODEL.into(),
             base_url: DEFAULT_BASE_URL.into(),
+            base_url_confirmed_host: None,
             openai_base_url: "http://127.0.0.1:11434/v1".into(),
+            openai_base_url_confirmed_host: None,
             openai_model: "qwen2.5vl:7b".into(),
             concurrency: 4,
             requests_per_minute: 0,
@@ -94,19 +103,58 @@ pub enum SettingsError {
     },
 }
 
+/// The two base URLs a key may be sent to, with the setting holding each one's
+/// confirmation: `(url field, confirmation field, what it is)`.
+const BASE_URLS: [(&str, &str, &str); 2] = [
+    (
+        "base_url",
+        "base_url_confirmed_host",
+        "your API key and the students' answers",
+    ),
+    (
+        "openai_base_url",
+        "openai_base_url_confirmed_host",
+        "the students' answers (and GRADEDESK_OPENAI_API_KEY, if set)",
+    ),
+];
+
 impl Settings {
-    /// Checks values a teacher could mistype, with a sentence saying what is wrong.
+    fn url_and_confirmation(&self, field: &str) -> (&str, Option<&str>) {
+        if field == "base_url" {
+            (&self.base_url, self.base_url_confirmed_host.as_deref())
+        } else {
+            (
+                &self.openai_base_url,
+                self.openai_base_url_confirmed_host.as_deref(),
+            )
+        }
+    }
+
+    fn confirmation_mut(&mut self, field: &str) -> &mut Option<String> {
+        if field == "base_url" {
+            &mut self.base_url_confirmed_host
+        } else {
+            &mut self.openai_base_url_confirmed_host
+        }
+    }
+
+    /// Checks values a teacher could mistype, with a sentence saying what is wrong. A base
+    /// URL must be https (http only to this computer), and one on a host other than
+    /// Google's endpoint or this computer needs a confirmation naming that host.
     pub fn validate(&self) -> Result<(), SettingsError> {
         let bad = |m: &str| Err(SettingsError::Invalid(m.into()));
-        if self.model.trim().is_empty()
-            || self.model.contains('/') && !self.model.starts_with("models/")
-        {
-            return bad("the model must be a Gemini model id such as gemini-2.5-flash");
+        if !valid_model_id(&self.model) {
+            return bad("the model must be a Gemini model id such as gemini-2.5-flash (letters, digits, '.', '_' and '-', optionally after models/)");
         }
-        for url in [&self.base_url, &self.openai_base_url] {
-            if !(url.starts_with("https://") || url.starts_with("http://")) {
-                return bad("a base URL must start with https:// or http://");
-            }
+        let openai_model = self.openai_model.trim();
+        if openai_model.is_empty()
+            || openai_model.len() > 200
+            || openai_model.chars().any(char::is_control)
+        {
+            return bad("the local model must be a model name such as qwen2.5vl:7b");
+        }
+        for (field, _, _) in BASE_URLS {
+            self.check_base_url(field)?;
         }
         if !(1..=64).contains(&self.concurrency) {
             return bad("concurrency must be between 1 and 64");
@@ -145,11 +193,60 @@ impl Settings {
         }
     }
 
+    /// Checks one base URL (`base_url` or `openai_base_url`): https, or http to this
+    /// computer; and on a host other than Google's or this computer, a confirmation naming
+    /// that host.
+    pub fn check_base_url(&self, field: &str) -> Result<(), SettingsError> {
+        let (url, confirmed) = self.url_and_confirmation(field);
+        let what = BASE_URLS
+            .iter()
+            .find(|(f, _, _)| *f == field)
+            .map_or("your API key", |(_, _, what)| *what);
+        let endpoint =
+            Endpoint::parse(url).map_err(|e| SettingsError::Invalid(format!("{field}: {e}")))?;
+        if endpoint.needs_confirmation() && confirmed != Some(endpoint.host()) {
+            let host = endpoint.host();
+            return Err(SettingsError::Invalid(format!(
+                "{what} will be sent to {host}: confirm that host to use this base URL (tick the confirmation in Settings, or run `gradedesk settings set {field} {url} --confirm-host {host}`){}",
+                match confirmed {
+                    Some(other) => format!("; the confirmation stored is for {other}"),
+                    None => String::new(),
+                }
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks the base URL of the provider that grades (see [`Settings::check_base_url`]).
+    pub fn check_active_base_url(&self) -> Result<(), SettingsError> {
+        self.check_base_url(match self.provider {
+            Provider::Gemini => "base_url",
+            Provider::Openai => "openai_base_url",
+        })
+    }
+
+    /// The settings without confirmations no base URL needs (a confirmation of a host the
+    /// base URL has left must not linger, to be reused without asking when it comes back).
+    pub fn without_stale_confirmations(mut self) -> Self {
+        for (field, _, _) in BASE_URLS {
+            let (url, _) = self.url_and_confirmation(field);
+            let needed = Endpoint::parse(url)
+                .ok()
+                .filter(Endpoint::needs_confirmation);
+            let confirmation = self.confirmation_mut(field);
+            if needed.is_none_or(|e| confirmation.as_deref() != Some(e.host())) {
+                *confirmation = None;
+            }
+        }
+        self
+    }
+
     /// Validates and stores the settings.
     pub fn save(&self, conn: &Connection) -> Result<(), SettingsError> {
         self.validate()?;
+        let stored = self.clone().without_stale_confirmations();
         let text =
-            serde_json::to_string(self).map_err(|e| SettingsError::Invalid(e.to_string()))?;
+            serde_json::to_string(&stored).map_err(|e| SettingsError::Invalid(e.to_string()))?;
         conn.execute(
             "INSERT INTO settings (key, value, updated_at) VALUES ('grading', ?1, ?2)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
@@ -160,6 +257,62 @@ impl Settings {
 
     /// Changes one setting by name; `value` is JSON when it parses as JSON, else a string.
     pub fn with(&self, name: &str, value: &str) -> Result<Self, SettingsError> {
+        self.with_confirmed(name, value, None)
+    }
+
+    /// Changes one setting by name, as [`Settings::with`]; `confirm_host` is the teacher's
+    /// confirmation that the key may be sent to that host (the CLI's `--confirm-host`),
+    /// for `base_url` and `openai_base_url` only, and it must name the URL's host.
+    pub fn with_confirmed(
+        &self,
+        name: &str,
+        value: &str,
+        confirm_host: Option<&str>,
+    ) -> Result<Self, SettingsError> {
+        if BASE_URLS
+            .iter()
+            .any(|(_, confirmation, _)| *confirmation == name)
+        {
+            let field = BASE_URLS
+                .iter()
+                .find(|(_, c, _)| *c == name)
+                .map_or("base_url", |(f, _, _)| *f);
+            return Err(SettingsError::Invalid(format!(
+                "{name} is set with the base URL it confirms: `gradedesk settings set {field} URL --confirm-host HOST`"
+            )));
+        }
+        let next = self.with_unchecked(name, value)?;
+        let next = match confirm_host {
+            None => next,
+            Some(host) => next.confirmed(name, host)?,
+        };
+        next.validate()?;
+        Ok(next)
+    }
+
+    /// Records the teacher's confirmation that `field`'s URL may receive the key; refused
+    /// when `host` is not that URL's host.
+    fn confirmed(mut self, field: &str, host: &str) -> Result<Self, SettingsError> {
+        if !BASE_URLS.iter().any(|(f, _, _)| *f == field) {
+            return Err(SettingsError::Invalid(
+                "--confirm-host goes with base_url or openai_base_url".into(),
+            ));
+        }
+        let (url, _) = self.url_and_confirmation(field);
+        let endpoint =
+            Endpoint::parse(url).map_err(|e| SettingsError::Invalid(format!("{field}: {e}")))?;
+        let host = host.trim().to_ascii_lowercase();
+        if host != endpoint.host() {
+            return Err(SettingsError::Invalid(format!(
+                "--confirm-host names {host}, but the base URL's host is {}: confirm the host the key will be sent to",
+                endpoint.host()
+            )));
+        }
+        *self.confirmation_mut(field) = Some(host);
+        Ok(self)
+    }
+
+    fn with_unchecked(&self, name: &str, value: &str) -> Result<Self, SettingsError> {
         let mut all =
             serde_json::to_value(self).map_err(|e| SettingsError::Invalid(e.to_string()))?;
         let Some(map) = all.as_object_mut() else {
@@ -174,23 +327,26 @@ impl Settings {
         let parsed =
             serde_json::from_str::<Value>(value).unwrap_or_else(|_| Value::String(value.into()));
         map.insert(name.to_string(), parsed);
-        let next: Self = serde_json::from_value(all)
-            .map_err(|e| SettingsError::Invalid(format!("\"{value}\" does not fit {name}: {e}")))?;
-        next.validate()?;
-        Ok(next)
+        serde_json::from_value(all)
+            .map_err(|e| SettingsError::Invalid(format!("\"{value}\" does not fit {name}: {e}")))
     }
 
     /// The settings with `GEMINI_BASE_URL` and `GRADEDESK_MODEL` applied: the environment
-    /// wins for a session (scripts, tests, a proxy for one run).
+    /// wins for a session (scripts, tests, a proxy for one run). A base URL from the
+    /// environment is the operator's explicit choice, so it counts as confirmed; the
+    /// clients still refuse plain http to anything but this computer.
     pub fn with_env_overrides(mut self) -> Self {
         let non_empty = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let host = |url: &str| Endpoint::parse(url).ok().map(|e| e.host().to_string());
         if let Some(url) = non_empty("GEMINI_BASE_URL") {
+            self.base_url_confirmed_host = host(&url);
             self.base_url = url;
         }
         if let Some(model) = non_empty("GRADEDESK_MODEL") {
             self.model = model;
         }
         if let Some(url) = non_empty("GRADEDESK_OPENAI_BASE_URL") {
+            self.openai_base_url_confirmed_host = host(&url);
             self.openai_base_url = url;
         }
         self
@@ -215,12 +371,33 @@ impl Settings {
     }
 }
 
+/// The grader for settings whose base URL may not receive the key (settings stored before
+/// confirmations existed, or a plain-http `GEMINI_BASE_URL`): every answer waits for the
+/// teacher, with the reason, and nothing is sent anywhere.
+struct Refusing(String);
+
+#[async_trait::async_trait]
+impl Grader for Refusing {
+    async fn grade(
+        &self,
+        _request: &crate::grading::GradeRequest,
+    ) -> Result<crate::grading::GradeOutcome, crate::grading::GradeError> {
+        Err(crate::grading::GradeError::NeedsTeacher {
+            message: self.0.clone(),
+        })
+    }
+}
+
 /// Builds the grader the settings choose. The Gemini key is read through `key` on every
-/// request, so setting it later needs no rebuild.
+/// request, so setting it later needs no rebuild. When the active base URL may not
+/// receive the key, the grader refuses every answer with the reason (the window still
+/// opens, so the teacher can fix it in Settings).
 pub fn build_grader(settings: &Settings, key: ApiKey) -> Result<Arc<dyn Grader>, SettingsError> {
-    let http_error = |e: reqwest::Error| {
-        SettingsError::Invalid(format!("could not set up the HTTP client: {e}"))
-    };
+    if let Err(refused) = settings.check_active_base_url() {
+        tracing::warn!(reason = %refused, "the base URL may not receive the key; grading waits");
+        return Ok(Arc::new(Refusing(refused.to_string())));
+    }
+    let http_error = |e: ClientError| SettingsError::Invalid(e.to_string());
     Ok(match settings.provider {
         Provider::Gemini => {
             Arc::new(GeminiGrader::new(settings.gemini_config(key)).map_err(http_error)?)
@@ -338,7 +515,7 @@ impl KeyStore {
             path: path.clone(),
             source,
         };
-        std::fs::create_dir_all(&self.config_dir).map_err(io)?;
+        crate::store::create_private_dir(&self.config_dir).map_err(io)?;
         write_private(&path, key).map_err(io)?;
         Ok(KeySource::File)
     }
@@ -417,19 +594,150 @@ mod tests {
     }
 
     #[test]
+    fn a_base_url_off_google_and_this_computer_needs_a_confirmation_naming_its_host() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL)").unwrap();
+        let s = Settings::default();
+        let refused = s
+            .with("base_url", "https://proxy.school.example/gemini")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains(
+                "your API key and the students' answers will be sent to proxy.school.example"
+            ) && refused.contains("--confirm-host proxy.school.example"),
+            "{refused}"
+        );
+        let host = Some("proxy.school.example");
+        let ok = s
+            .with_confirmed("base_url", "https://proxy.school.example/gemini", host)
+            .unwrap();
+        assert_eq!(ok.base_url_confirmed_host.as_deref(), host);
+        ok.save(&conn).unwrap();
+        // Another path on the confirmed host is fine; another host needs a new confirmation.
+        assert!(ok
+            .with("base_url", "https://PROXY.school.example/v2")
+            .is_ok());
+        let moved = ok.with("base_url", "https://other.example").unwrap_err();
+        assert!(
+            moved
+                .to_string()
+                .contains("stored is for proxy.school.example"),
+            "{moved}"
+        );
+        // The confirmation must name the URL's own host, and is not a setting of its own.
+        assert!(s
+            .with_confirmed("base_url", "https://a.example", Some("b.example"))
+            .is_err());
+        assert!(s.with("base_url_confirmed_host", "evil.example").is_err());
+        // Google's endpoint and this computer need none; plain http elsewhere is refused
+        // even when confirmed.
+        for url in [
+            "http://127.0.0.1:8765",
+            "https://generativelanguage.googleapis.com/",
+        ] {
+            assert!(s.with("base_url", url).is_ok(), "{url}");
+        }
+        assert!(s
+            .with_confirmed("base_url", "http://192.168.1.5:8080", Some("192.168.1.5"))
+            .is_err());
+        let lan = s.with("openai_base_url", "http://192.168.1.5:11434/v1");
+        assert!(lan.unwrap_err().to_string().contains("plain http"));
+        let remote = s
+            .with("openai_base_url", "https://llm.school.example/v1")
+            .unwrap_err();
+        assert!(
+            remote.to_string().contains("llm.school.example"),
+            "{remote}"
+        );
+        // A confirmation leaves with its host: back on Google, none is stored, so coming
+        // back to the proxy asks again.
+        let back = Settings::load(&conn)
+            .unwrap()
+            .with("base_url", DEFAULT_BASE_URL)
+            .unwrap();
+        back.save(&conn).unwrap();
+        let stored = Settings::load(&conn).unwrap();
+        assert_eq!(stored.base_url_confirmed_host, None);
+        assert!(stored
+            .with("base_url", "https://proxy.school.example/gemini")
+            .is_err());
+        // Settings saved whole (the window) are checked the same way.
+        let unconfirmed = Settings {
+            base_url: "https://proxy.school.example".into(),
+            ..Settings::default()
+        };
+        assert!(unconfirmed.save(&conn).is_err());
+        let wrong = Settings {
+            base_url_confirmed_host: Some("other.example".into()),
+            ..unconfirmed.clone()
+        };
+        assert!(wrong.validate().is_err());
+        let right = Settings {
+            base_url_confirmed_host: Some("proxy.school.example".into()),
+            ..unconfirmed
+        };
+        right.validate().unwrap();
+    }
+
+    #[test]
+    fn model_ids_are_checked() {
+        let s = Settings::default();
+        assert!(s.with("model", "models/gemini-2.5-pro").is_ok());
+        for bad in ["../../v1/files", "gemini-2.5-flash?alt=sse", "a b", ""] {
+            assert!(s.with("model", bad).is_err(), "{bad}");
+        }
+        assert!(s.with("openai_model", "qwen2.5vl:7b").is_ok());
+        assert!(s.with("openai_model", "\"a\\nb\"").is_err());
+    }
+
+    #[tokio::test]
+    async fn a_stored_base_url_that_may_not_receive_the_key_grades_nothing() {
+        let stale = Settings {
+            base_url: "https://proxy.school.example".into(),
+            ..Settings::default()
+        };
+        let grader = build_grader(&stale, ApiKey::new(Some("k".into()))).unwrap();
+        let request = crate::grading::GradeRequest {
+            image: vec![1, 2, 3],
+            mime_type: "image/png".into(),
+            question: crate::exams::Question {
+                id: 1,
+                label: "Q1".into(),
+                prompt: "p".into(),
+                max_points: 1.0,
+                rubric: String::new(),
+                reference_answer: String::new(),
+            },
+        };
+        match grader.grade(&request).await {
+            Err(crate::grading::GradeError::NeedsTeacher { message }) => {
+                assert!(message.contains("confirm"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let openai = Settings {
+            provider: Provider::Openai,
+            ..stale
+        };
+        // The OpenAI provider's own URL (this computer) is what counts for it.
+        openai.check_active_base_url().unwrap();
+    }
+
+    #[test]
     fn key_file_is_private_and_masked() {
         let dir = tempfile::tempdir().unwrap();
-        let store = KeyStore::new(dir.path(), false);
+        let config = dir.path().join("config").join("app.gradedesk.desktop");
+        let store = KeyStore::new(&config, false);
         std::env::remove_var("GEMINI_API_KEY");
         assert_eq!(store.save("AIzaSyExampleKey1234").unwrap(), KeySource::File);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(KEY_FILE))
-                .unwrap()
-                .permissions()
-                .mode();
-            assert_eq!(mode & 0o777, 0o600);
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&config.join(KEY_FILE)), 0o600);
+            assert_eq!(mode(&config), 0o700, "the config dir is private");
+            assert_eq!(mode(config.parent().unwrap()), 0o700);
         }
         assert_eq!(
             store.load(),

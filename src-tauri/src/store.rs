@@ -49,10 +49,22 @@ pub struct Store {
     commits: Arc<AtomicU64>,
 }
 
+/// Creates `dir` and any missing parents readable by the user only (0700 on Unix): the
+/// data dir holds students' work and names, the logs what was graded, the config dir the
+/// key file. A folder that already exists is left as it is.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
 impl Store {
-    /// Opens (creating if needed) `gradedesk.sqlite3` in `data_dir` and migrates it.
+    /// Opens (creating if needed, private to the user) `gradedesk.sqlite3` in `data_dir`
+    /// and migrates it.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io {
+        create_private_dir(data_dir).map_err(|source| StoreError::Io {
             path: data_dir.to_path_buf(),
             source,
         })?;
@@ -211,6 +223,19 @@ pub fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_data_dir_is_private_to_the_user() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("new").join("data");
+        Store::open(&data).unwrap();
+        for d in [&data, &dir.path().join("new")] {
+            let mode = std::fs::metadata(d).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700, "{}", d.display());
+        }
+    }
 
     #[test]
     fn opens_twice_and_migrates_once() {

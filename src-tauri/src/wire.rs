@@ -72,6 +72,8 @@ pub fn typescript() -> String {
         workspace::FileNote,
         workspace::DropReport,
         workspace::CropResult,
+        workspace::SubmissionView,
+        workspace::PageView,
         workspace::Snapshot,
         workspace::SubmissionDetail,
         workspace::SettingsView,

@@ -241,8 +241,6 @@ try {
     GEMINI_BASE_URL: baseUrl,
     GEMINI_API_KEY: 'e2e-key',
     GRADEDESK_LOG: 'gradedesk=debug,warn',
-    // Enables the e2e_probe_events command (the latency figure); refused otherwise.
-    GRADEDESK_E2E: '1',
   });
   await waitForPort(port);
 
@@ -502,7 +500,7 @@ try {
     await driver.wait(async () => !(await score.getText()).startsWith('10'), 10_000, 'the true score is shown again');
   });
 
-  await step('a dropped folder is expanded and imported through import_paths (skipping non-scans)', async () => {
+  await step('a dropped folder is expanded and imported (skipping non-scans); a path the page names without a drop is refused', async () => {
     const drop = path.join(work, 'dropped');
     mkdirSync(path.join(drop, 'more'), { recursive: true });
     // A fresh 300-dpi A4 page, 2480 x 3508, drawn here.
@@ -518,16 +516,38 @@ for k in range(20):
 im.save(sys.argv[1], dpi=(300, 300))
 `, path.join(drop, 'more', 'a4-300dpi.png')]);
     writeFileSync(path.join(drop, 'notes.txt'), 'not a scan');
-    const report = await driver.executeAsyncScript(
-      `const done = arguments[arguments.length - 1];
-       window.__TAURI_INTERNALS__.invoke('import_paths', { examId: arguments[0], paths: [arguments[1]] })
-         .then(done, (e) => done({ error: String(e && e.message || e) }));`,
-      examId,
-      drop,
-    );
-    if (report.error) throw new Error(report.error);
-    if (report.imported.length !== 1 || report.imported[0].file !== 'a4-300dpi.png') throw new Error(`imported: ${JSON.stringify(report)}`);
-    if (report.skipped.length !== 1 || report.skipped[0].file !== 'notes.txt') throw new Error(`skipped: ${JSON.stringify(report)}`);
+    const invoke = (command, args) =>
+      driver.executeAsyncScript(
+        `const done = arguments[arguments.length - 1];
+         window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1])
+           .then((r) => done({ ok: r }), (e) => done({ error: String(e && e.message || e) }));`,
+        command,
+        args,
+      );
+    // The page may name any path; the core takes only what the window reported as dropped.
+    const forged = await invoke('import_paths', { examId, paths: [drop] });
+    if (!forged.error || !forged.error.includes('was not dropped on the window')) {
+      throw new Error(`a path the page made up was imported: ${JSON.stringify(forged)}`);
+    }
+    // A drop on the window (the e2e build feeds the window's own drop handling; WebDriver
+    // cannot drag files in from outside): the page imports it its own way.
+    const dropped = await invoke('e2e_drop_paths', { paths: [drop] });
+    if (dropped.error) throw new Error(dropped.error);
+    const toasts = () =>
+      driver.executeScript(`return [...document.querySelectorAll('[data-sonner-toast]')].map((t) => t.textContent).join(' | ');`);
+    await driver.wait(
+      async () => {
+        const text = await toasts();
+        return text.includes('Imported a4-300dpi.png') && text.includes('1 file skipped') && text.includes('notes.txt');
+      },
+      30_000,
+      'the drop is imported and the skipped file reported',
+    ).catch(async (e) => {
+      throw new Error(`${e.message}; toasts: ${await toasts()}`);
+    });
+    // The same paths, sent again by the page, are refused: a drop is taken once.
+    const again = await invoke('import_paths', { examId, paths: [drop] });
+    if (!again.error) throw new Error(`a drop was imported twice: ${JSON.stringify(again)}`);
   });
 
   await step('the submissions list shows each scan by its first page thumbnail, served by id', async () => {
@@ -611,6 +631,43 @@ im.save(sys.argv[1], dpi=(300, 300))
     if (back.join() !== String(newId)) throw new Error(`the core should hold the restored box ${newId}: ${back}`);
     await checkBoxes('after Undo brought Q2 back');
     await screenshot('crop-after-undo.png');
+  });
+
+  await step('the page gets only what it needs: core commands it does not use are refused, prototypes are frozen, the CSP blocks objects and <base>', async () => {
+    const res = await driver.executeAsyncScript(`const done = arguments[arguments.length - 1];
+      (async () => {
+        const tryInvoke = (cmd, args) => window.__TAURI_INTERNALS__.invoke(cmd, args).then(() => 'allowed', (e) => 'refused: ' + String(e && e.message || e));
+        const out = {
+          appVersion: await tryInvoke('plugin:app|version', {}),
+          windowTitle: await tryInvoke('plugin:window|set_title', { label: 'main', value: 'pwned' }),
+          notifyPermission: await tryInvoke('plugin:notification|request_permission', {}),
+          frozen: Object.isFrozen(Object.prototype),
+          violations: [],
+        };
+        document.addEventListener('securitypolicyviolation', (e) => out.violations.push(e.effectiveDirective || e.violatedDirective));
+        const object = document.createElement('object');
+        object.type = 'text/html';
+        object.data = '/index.html';
+        document.body.appendChild(object);
+        const base = document.createElement('base');
+        base.href = 'https://example.invalid/';
+        document.head.appendChild(base);
+        const baseTaken = document.baseURI.startsWith('https://example.invalid');
+        await new Promise((r) => setTimeout(r, 1500));
+        object.remove();
+        base.remove();
+        out.baseTaken = baseTaken;
+        return out;
+      })().then(done, (e) => done({ error: String(e) }));`);
+    if (res.error) throw new Error(res.error);
+    for (const k of ['appVersion', 'windowTitle', 'notifyPermission']) {
+      if (!String(res[k]).startsWith('refused')) throw new Error(`${k}: the capability let the page call it (${res[k]})`);
+    }
+    if (!res.frozen) throw new Error('Object.prototype is not frozen (freezePrototype)');
+    if (!res.violations.some((v) => v.startsWith('object-src'))) throw new Error(`no object-src violation: ${JSON.stringify(res.violations)}`);
+    if (res.baseTaken || !res.violations.some((v) => v.startsWith('base-uri'))) {
+      throw new Error(`<base> was not blocked: taken ${res.baseTaken}, violations ${JSON.stringify(res.violations)}`);
+    }
   });
 } catch (error) {
   if (!failed) {

@@ -45,7 +45,7 @@ function installMock(scenario) {
   const exam2 = { id: 2, name: 'Chemistry quiz', questions: [{ id: 21, label: 'Q1', prompt: 'pH of water?', max_points: 1, rubric: '', reference_answer: '' }] };
   const names = ['Ada Lovelace', 'Alan Turing', '<b>Grace</b> Hopper', 'Katherine Johnson', 'Édouard Lucas', 'Mary Somerville-Fairfax-Worthington the Third', 'Ibn al-Haytham', 'Emmy Noether'];
   const roster = scenario === 'many' ? Array.from({ length: 400 }, (_, k) => names[k % names.length] + (k >= names.length ? ` ${Math.floor(k / names.length) + 1}` : '')) : names;
-  const submissions = roster.map((student, k) => ({ id: k + 1, exam_id: 1, student, file_name: `scan_${String(k + 1).padStart(3, '0')}.pdf`, pages: 2, items: 3, done: k < 3 ? 3 : k < 6 ? 1 : 0, first_page_id: 501 }));
+  const submissions = roster.map((student, k) => ({ id: k + 1, exam_id: 1, student, file_name: `scan_${String(k + 1).padStart(3, '0')}.pdf`, pages: 2, items: 3, done: k < 3 ? 3 : k < 6 ? 1 : 0, first_page_id: 501, first_page_rev: 'r1' }));
   const states = ['done', 'grading', 'queued', 'failed', 'retrying', 'cancelled'];
   const items = [];
   let id = 1;
@@ -90,7 +90,7 @@ function installMock(scenario) {
     teacher_score: k === 1 ? 1.5 : null, teacher_note: null, score: k === 1 ? 1.5 : k % 3 === 0 ? 1 : 2,
     history: k === 1 ? [{ by: 'ai', score: 2, note: null, at_ms: now - 60000 }, { by: 'teacher', score: 1.5, note: 'units missing', at_ms: now - 1000 }] : [{ by: 'ai', score: k % 3 === 0 ? 1 : 2, note: null, at_ms: now - 60000 }],
   })).sort((a, b) => Number(b.needs_review) - Number(a.needs_review));
-  const stored = { provider: 'gemini', model: 'gemini-2.5-flash', base_url: 'https://generativelanguage.googleapis.com', openai_base_url: 'http://127.0.0.1:11434/v1', openai_model: 'qwen2.5vl:7b', concurrency: 4, requests_per_minute: 60, requests_per_day: 0, request_timeout_secs: 120, thinking_budget: 1024, thinking_level: 'low', media_resolution: 'high' };
+  const stored = { provider: 'gemini', model: 'gemini-2.5-flash', base_url: 'https://generativelanguage.googleapis.com', base_url_confirmed_host: null, openai_base_url: 'http://127.0.0.1:11434/v1', openai_base_url_confirmed_host: null, openai_model: 'qwen2.5vl:7b', concurrency: 4, requests_per_minute: 60, requests_per_day: 0, request_timeout_secs: 120, thinking_budget: 1024, thinking_level: 'low', media_resolution: 'high' };
   const settings = {
     settings: stored,
     effective: stored,
@@ -148,7 +148,7 @@ function installMock(scenario) {
       case 'snapshot': return { seq, exams: [exam, exam2], submissions, items, counts };
       case 'get_submission': {
         const s = submissions.find((x) => x.id === args.submissionId);
-        return { submission: s, pages: [{ id: 501, number: 1, width: 1240, height: 1754 }, { id: 502, number: 2, width: 1240, height: 1754 }], items: items.filter((i) => i.submission_id === s.id) };
+        return { submission: s, pages: [{ id: 501, number: 1, width: 1240, height: 1754, rev: 'r1' }, { id: 502, number: 2, width: 1240, height: 1754, rev: 'r1' }], items: items.filter((i) => i.submission_id === s.id) };
       }
       case 'review_items': return review.map((r) => ({ ...r, question_label: args.questionLabel }));
       case 'exam_stats': return window.__stats;
@@ -224,6 +224,9 @@ async function open(viewport, scenario) {
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   await page.addInitScript(installMock, scenario);
+  // As in the real window (tauri.conf.json's freezePrototype): a library that assigns onto a
+  // frozen inherited name breaks the page here too (frozen-prototype.ts).
+  await page.addInitScript(() => Object.freeze(Object.prototype));
   await page.goto(base);
   await page.getByTestId('submission-list').waitFor();
   return { page, context, errors };

@@ -9,15 +9,18 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tauri::{AppHandle, Emitter, Manager, RunEvent};
+use tauri::webview::PageLoadEvent;
+use tauri::{AppHandle, DragDropEvent, Emitter, Manager, RunEvent, WebviewEvent, WindowEvent};
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::{Engine, PoolOptions};
 use crate::events::{Event, EventBody, EventSink};
 use crate::settings::KeyStore;
 use crate::store::now_ms;
-use crate::workspace::Workspace;
+use crate::workspace::{DroppedPaths, Workspace};
 
+/// The window's label (tauri.conf.json); the capability is granted to it alone.
+pub const MAIN_WINDOW: &str = "main";
 /// The one event name the UI listens to; the payload is a `seq`-numbered [`Event`].
 pub const EVENT_NAME: &str = "gradedesk:event";
 /// How often the core says it is alive; the UI shows "Reconnecting" after two silent periods.
@@ -65,6 +68,29 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
         // (no D-Bus session) showing one fails in the background and the UI's toast remains.
         .plugin(tauri_plugin_notification::init())
         .manage::<Desk>(engine)
+        .manage(Arc::new(DroppedPaths::default()))
+        // What the window reports as dropped is the only set of paths `import_paths` takes
+        // from the page (a webview window reports drops as a window event; a plain webview
+        // as a webview event: both are heard).
+        .on_window_event(|window, event| {
+            if let WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
+                if window.label() == MAIN_WINDOW {
+                    window.state::<Arc<DroppedPaths>>().record(paths);
+                }
+            }
+        })
+        .on_webview_event(|webview, event| {
+            if let WebviewEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
+                if webview.label() == MAIN_WINDOW {
+                    webview.state::<Arc<DroppedPaths>>().record(paths);
+                }
+            }
+        })
+        .on_page_load(|webview, payload| {
+            if payload.event() == PageLoadEvent::Finished {
+                tracing::info!(window = webview.label(), url = %payload.url(), "page loaded");
+            }
+        })
         .register_asynchronous_uri_scheme_protocol(
             images::SCHEME,
             move |_ctx, request, responder| {
@@ -102,11 +128,14 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             commands::update_question,
             commands::delete_question,
             commands::import_paths,
+            #[cfg(feature = "e2e")]
             commands::e2e_probe_events,
             commands::export_gradebook,
             commands::export_feedback,
             commands::exam_stats,
             commands::export_folder,
+            #[cfg(feature = "e2e")]
+            commands::e2e_drop_paths,
         ])
         .setup({
             let shutdown = shutdown.clone();
@@ -129,7 +158,14 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
                         events.emit(EventBody::Heartbeat { at_ms: now_ms() });
                     }
                 });
-                tracing::info!(data_dir = %desk.workspace().data_dir.display(), "window opened");
+                // Production: assets served from the binary (custom-protocol); the web
+                // inspector exists only in debug builds (tauri's `devtools` feature is off).
+                tracing::info!(
+                    data_dir = %desk.workspace().data_dir.display(),
+                    production = !tauri::is_dev(),
+                    devtools = cfg!(debug_assertions),
+                    "window opened"
+                );
                 Ok(())
             }
         })

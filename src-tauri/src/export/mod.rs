@@ -206,3 +206,53 @@ pub fn write_csv(rows: &[GradebookRow], out: &Path) -> Result<(), CoreError> {
         fail(&e)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exams::ItemState;
+
+    /// The answers CSV is the one layout with the transcription: the student's own writing,
+    /// which the AI copies, formula and all.
+    #[test]
+    fn a_formula_in_any_cell_of_the_answers_csv_exports_as_inert_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("book.csv");
+        let row = GradebookRow {
+            submission_id: 1,
+            student: "@SUM(1+1)*cmd|' /C calc'!A0".into(),
+            question: "+Q1".into(),
+            score: Some(2.0),
+            ai_score: Some(1.5),
+            max_points: 2.0,
+            feedback: "-2+3".into(),
+            transcription: "=HYPERLINK(\"http://x\",\"y\")".into(),
+            state: ItemState::Done,
+        };
+        let tabbed = GradebookRow {
+            student: "\t=1+1".into(),
+            question: "\r=1+1".into(),
+            feedback: "F = ma, so =2".into(),
+            transcription: "a=b".into(),
+            ..row.clone()
+        };
+        write_csv(&[row, tabbed], &out).unwrap();
+        let mut reader = csv::Reader::from_path(&out).unwrap();
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(&rows[0][6], "'=HYPERLINK(\"http://x\",\"y\")");
+        assert_eq!(&rows[0][1], "'@SUM(1+1)*cmd|' /C calc'!A0");
+        assert_eq!(&rows[0][2], "'+Q1");
+        assert_eq!(&rows[0][5], "'-2+3");
+        assert_eq!(&rows[1][1], "'\t=1+1");
+        assert_eq!(&rows[1][2], "'\r=1+1");
+        // Text that only contains such characters, and the numbers, are left alone.
+        assert_eq!(&rows[1][5], "F = ma, so =2");
+        assert_eq!(&rows[1][6], "a=b");
+        assert_eq!((&rows[0][3], &rows[0][4], &rows[0][8]), ("2", "2", "1.5"));
+        for row in &rows {
+            for cell in row {
+                assert!(is_safe(cell), "{cell:?} is live");
+            }
+        }
+    }
+}

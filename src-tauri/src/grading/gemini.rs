@@ -8,6 +8,10 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::endpoint::{
+    http_client, redirect_error, secret_header, valid_model_id, ClientError, Endpoint,
+    EndpointError,
+};
 use super::pricing::Family;
 use super::prompt::{question_text, response_schema, SYSTEM_INSTRUCTION};
 use super::response::{answer_to_grade, invalid};
@@ -79,25 +83,73 @@ impl GeminiConfig {
 /// The Gemini grader.
 pub struct GeminiGrader {
     config: GeminiConfig,
+    endpoint: Endpoint,
     http: reqwest::Client,
 }
 
 impl GeminiGrader {
-    /// Builds the HTTP client once; connections are reused across jobs.
-    pub fn new(config: GeminiConfig) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(Duration::from_secs(10))
-            .build()?;
-        Ok(Self { config, http })
+    /// Builds the HTTP client once; connections are reused across jobs. Refuses a base URL
+    /// the key may not go to (see [`Endpoint::parse`]) and a model id that is not a plain
+    /// name (it becomes part of the URL's path).
+    pub fn new(config: GeminiConfig) -> Result<Self, ClientError> {
+        let endpoint = Endpoint::parse(&config.base_url)?;
+        if !valid_model_id(&config.model) {
+            return Err(EndpointError(format!(
+                "\"{}\" is not a Gemini model id (letters, digits, '.', '_' and '-', such as {DEFAULT_MODEL})",
+                config.model
+            ))
+            .into());
+        }
+        let http = http_client(&endpoint, config.timeout)?;
+        Ok(Self {
+            config,
+            endpoint,
+            http,
+        })
     }
 
     fn url(&self) -> String {
         format!(
             "{}/v1beta/models/{}:generateContent",
-            self.config.base_url.trim_end_matches('/'),
+            self.endpoint.base(),
             self.config.model.trim_start_matches("models/")
         )
+    }
+
+    /// The POST of `body` with the key in its header, marked sensitive.
+    pub fn build_request(&self, key: &str, body: &Value) -> Result<reqwest::Request, GradeError> {
+        let header = secret_header(key).map_err(|_| GradeError::NeedsTeacher {
+            message:
+                "the API key holds characters no HTTP header may carry: paste it again in Settings"
+                    .into(),
+        })?;
+        self.http
+            .post(self.url())
+            .header("x-goog-api-key", header)
+            .json(body)
+            .build()
+            .map_err(transport_error)
+    }
+
+    /// Sends one request and reads the answer; a redirect is refused, not followed.
+    async fn send(&self, key: &str, body: &Value) -> Result<(u16, String), GradeError> {
+        let request = self.build_request(key, body)?;
+        let response = self.http.execute(request).await.map_err(transport_error)?;
+        let status = response.status();
+        if status.is_redirection() {
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok());
+            return Err(redirect_error(
+                &self.endpoint,
+                status.as_u16(),
+                location,
+                "Gemini",
+            ));
+        }
+        let text = response.text().await.map_err(transport_error)?;
+        Ok((status.as_u16(), text))
     }
 
     async fn call(
@@ -106,16 +158,8 @@ impl GeminiGrader {
         request: &GradeRequest,
         max_output_tokens: i64,
     ) -> Result<Parsed, GradeError> {
-        let response = self
-            .http
-            .post(self.url())
-            .header("x-goog-api-key", key)
-            .json(&request_body(&self.config, request, max_output_tokens))
-            .send()
-            .await
-            .map_err(transport_error)?;
-        let status = response.status().as_u16();
-        let text = response.text().await.map_err(transport_error)?;
+        let body = request_body(&self.config, request, max_output_tokens);
+        let (status, text) = self.send(key, &body).await?;
         if !(200..300).contains(&status) {
             return Err(classify_error(status, &text, &self.config.model));
         }
@@ -130,16 +174,7 @@ impl GeminiGrader {
             "contents": [{"role": "user", "parts": [{"text": "Reply with the word OK."}]}],
             "generationConfig": {"maxOutputTokens": self.config.first_output_budget()}
         });
-        let response = self
-            .http
-            .post(self.url())
-            .header("x-goog-api-key", key)
-            .json(&body)
-            .send()
-            .await
-            .map_err(transport_error)?;
-        let status = response.status().as_u16();
-        let text = response.text().await.map_err(transport_error)?;
+        let (status, text) = self.send(&key, &body).await?;
         if (200..300).contains(&status) {
             Ok(())
         } else {

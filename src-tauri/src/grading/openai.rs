@@ -9,6 +9,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::endpoint::{http_client, redirect_error, secret_header, ClientError, Endpoint};
 use super::prompt::{question_text, response_schema, SYSTEM_INSTRUCTION};
 use super::response::{answer_to_grade, invalid};
 use super::{ApiKey, GradeError, GradeOutcome, GradeRequest, Grader, Usage};
@@ -26,17 +27,41 @@ pub struct OpenAiConfig {
 /// The OpenAI-compatible grader.
 pub struct OpenAiGrader {
     config: OpenAiConfig,
+    endpoint: Endpoint,
     http: reqwest::Client,
 }
 
 impl OpenAiGrader {
-    /// Builds the HTTP client once.
-    pub fn new(config: OpenAiConfig) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(Duration::from_secs(10))
-            .build()?;
-        Ok(Self { config, http })
+    /// Builds the HTTP client once; refuses a base URL the key and the answers may not go
+    /// to (see [`Endpoint::parse`]).
+    pub fn new(config: OpenAiConfig) -> Result<Self, ClientError> {
+        let endpoint = Endpoint::parse(&config.base_url)?;
+        let http = http_client(&endpoint, config.timeout)?;
+        Ok(Self {
+            config,
+            endpoint,
+            http,
+        })
+    }
+
+    /// The chat-completions POST, with the key (if any) as a sensitive bearer header.
+    pub fn build_request(&self, request: &GradeRequest) -> Result<reqwest::Request, GradeError> {
+        let url = format!("{}/chat/completions", self.endpoint.base());
+        let mut call = self
+            .http
+            .post(url)
+            .json(&request_body(&self.config, request));
+        if let Some(key) = self.config.api_key.get() {
+            let header =
+                secret_header(&format!("Bearer {key}")).map_err(|_| GradeError::NeedsTeacher {
+                    message: "the model server's API key holds characters no HTTP header may carry"
+                        .into(),
+                })?;
+            call = call.header(reqwest::header::AUTHORIZATION, header);
+        }
+        call.build().map_err(|_| GradeError::Permanent {
+            message: "the request to the model server could not be built".into(),
+        })
     }
 }
 
@@ -174,28 +199,34 @@ pub fn classify_error(
 #[async_trait]
 impl Grader for OpenAiGrader {
     async fn grade(&self, request: &GradeRequest) -> Result<GradeOutcome, GradeError> {
-        let url = format!(
-            "{}/chat/completions",
-            self.config.base_url.trim_end_matches('/')
-        );
-        let mut call = self
+        let call = self.build_request(request)?;
+        let response = self
             .http
-            .post(url)
-            .json(&request_body(&self.config, request));
-        if let Some(key) = self.config.api_key.get() {
-            call = call.bearer_auth(key);
+            .execute(call)
+            .await
+            .map_err(|e| GradeError::Transient {
+                message: if e.is_timeout() {
+                    "the model server did not answer in time".into()
+                } else if e.is_connect() {
+                    "could not reach the model server: is it running at the base URL in Settings?"
+                        .into()
+                } else {
+                    "the connection to the model server failed".into()
+                },
+                retry_after: None,
+            })?;
+        if response.status().is_redirection() {
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok());
+            return Err(redirect_error(
+                &self.endpoint,
+                response.status().as_u16(),
+                location,
+                "the model server",
+            ));
         }
-        let response = call.send().await.map_err(|e| GradeError::Transient {
-            message: if e.is_timeout() {
-                "the model server did not answer in time".into()
-            } else if e.is_connect() {
-                "could not reach the model server: is it running at the base URL in Settings?"
-                    .into()
-            } else {
-                "the connection to the model server failed".into()
-            },
-            retry_after: None,
-        })?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()

@@ -10,7 +10,7 @@ use image::{
     RgbImage,
 };
 
-use super::limits::{check_dimensions, decoder_limits, MAX_PAGES, MAX_PIXELS};
+use super::limits::{check_dimensions, decoder_limits, PixelBudget, MAX_PAGES, MAX_PIXELS};
 use super::{bad, ImagingError};
 
 /// What a file is, from its first bytes.
@@ -191,6 +191,7 @@ pub fn for_each_tiff_page(
         .map_err(damaged)?
         .with_limits(limits);
     let mut count = 0;
+    let mut budget = PixelBudget::default();
     loop {
         count += 1;
         if count > MAX_PAGES {
@@ -199,6 +200,7 @@ pub fn for_each_tiff_page(
         let page_name = format!("{name} (page {count})");
         let (w, h) = decoder.dimensions().map_err(damaged)?;
         check_dimensions(&page_name, w, h)?;
+        budget.spend(name, u64::from(w), u64::from(h))?;
         let color = decoder.colortype().map_err(damaged)?;
         let photometric: Option<u16> = decoder
             .find_tag_unsigned(Tag::PhotometricInterpretation)

@@ -10,7 +10,7 @@ use image::ImageFormat;
 
 use super::formats::{decode_single, DecodedPage};
 use super::limits::check_dimensions;
-use super::subprocess::{run, Failure};
+use super::subprocess::{file_arg, run, Failure};
 use super::{bad, io, ImagingError};
 
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -28,7 +28,8 @@ fn tool_error(name: &str, program: &str, failure: Failure) -> ImagingError {
 
 /// The declared size of the primary image, from `heif-info`.
 fn primary_size(name: &str, path: &Path) -> Result<(u32, u32), ImagingError> {
-    let out = run("heif-info", &[path.as_os_str()], TIMEOUT)
+    let path = file_arg(path).map_err(io(path))?;
+    let out = run("heif-info", &[OsStr::new("--"), path.as_os_str()], TIMEOUT)
         .map_err(|f| tool_error(name, "heif-info", f))?;
     let text = String::from_utf8_lossy(&out.stdout);
     // "image: 3024x4032 (id=49), primary"
@@ -51,12 +52,14 @@ pub fn decode(name: &str, path: &Path, scratch: &Path) -> Result<DecodedPage, Im
     let (w, h) = primary_size(name, path)?;
     check_dimensions(name, w, h)?;
     std::fs::create_dir_all(scratch).map_err(io(scratch))?;
-    let out = scratch.join("heif.png");
+    let path = file_arg(path).map_err(io(path))?;
+    let out = file_arg(&scratch.join("heif.png")).map_err(io(scratch))?;
     run(
         "heif-convert",
         &[
             OsStr::new("-q"),
             OsStr::new("100"),
+            OsStr::new("--"),
             path.as_os_str(),
             out.as_os_str(),
         ],
@@ -64,7 +67,7 @@ pub fn decode(name: &str, path: &Path, scratch: &Path) -> Result<DecodedPage, Im
     )
     .map_err(|f| tool_error(name, "heif-convert", f))?;
     // With several top-level images heif-convert numbers its outputs; the first is primary.
-    let produced = [out.clone(), scratch.join("heif-1.png")]
+    let produced = [out.clone(), out.with_file_name("heif-1.png")]
         .into_iter()
         .find(|p| p.exists())
         .ok_or_else(|| bad(name, "could not be decoded (no image came out)"))?;

@@ -12,6 +12,38 @@ pub const MAX_PIXELS: u64 = 100_000_000;
 pub const MAX_SIDE: u32 = 30_000;
 /// Most pages one file may bring (a whole class scanned as one PDF is a few hundred).
 pub const MAX_PAGES: usize = 2_000;
+/// Most pixels one file may bring, all pages together: 400 A4 pages at 300 dpi, or 1,200
+/// rendered at 200 dpi. Without it, 2,000 pages of 100 Mpx each — every one allowed on its
+/// own — would be 200 gigapixels of decoding and disk from one small file.
+pub const MAX_TOTAL_PIXELS: u64 = 4_000_000_000;
+/// Most bytes a PDF page's drawing instructions (its content streams) may unpack to. A
+/// scanner page's are a few dozen bytes, a dense vector drawing's a few megabytes; a
+/// compressed stream of zeros a few megabytes long would otherwise unpack to gigabytes.
+pub const MAX_CONTENT_BYTES: usize = 64 * 1024 * 1024;
+
+/// The pixels a file's pages have declared so far, against [`MAX_TOTAL_PIXELS`].
+#[derive(Debug, Default)]
+pub struct PixelBudget {
+    spent: u64,
+}
+
+impl PixelBudget {
+    /// Counts one more page of `width × height`; refuses the file once its pages together
+    /// go over the budget.
+    pub fn spend(&mut self, name: &str, width: u64, height: u64) -> Result<(), ImagingError> {
+        self.spent = self.spent.saturating_add(width.saturating_mul(height));
+        if self.spent > MAX_TOTAL_PIXELS {
+            return Err(bad(
+                name,
+                format!(
+                    "its pages together are more than the {} gigapixels GradeDesk imports from one file; split it into smaller files",
+                    MAX_TOTAL_PIXELS / 1_000_000_000
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// Refuses an empty or oversized file before it is read further.
 pub fn check_file_size(name: &str, len: u64) -> Result<(), ImagingError> {

@@ -20,7 +20,7 @@ pub mod limits;
 pub mod pages;
 pub mod pdf;
 pub mod resize;
-mod subprocess;
+pub mod subprocess;
 
 pub use crop::{clamp_bbox, crop_to_file, pixel_rect};
 pub use formats::decode_scan;

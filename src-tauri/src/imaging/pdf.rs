@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use lopdf::{Document, LoadOptions, Object, ObjectId};
 
-use super::limits::{check_dimensions, MAX_PAGES, MAX_PIXELS};
-use super::subprocess::{run, Failure};
+use super::limits::{check_dimensions, PixelBudget, MAX_CONTENT_BYTES, MAX_PAGES, MAX_PIXELS};
+use super::subprocess::{file_arg, run, Failure};
 use super::{bad, ImagingError};
 
 /// Resolution of rendered pages: handwriting stays legible and an A4 page is 1654 × 2339,
@@ -37,11 +37,19 @@ pub struct PdfScan {
 
 impl PdfScan {
     /// Reads the page tree (lopdf) and decides page by page; falls back to poppler's
-    /// `pdfinfo` for files lopdf cannot parse, rendering every page then.
+    /// `pdfinfo` for files lopdf cannot parse, rendering every page then. Every stream is
+    /// unpacked within [`MAX_CONTENT_BYTES`] (a page's content streams together), and the
+    /// pages together must fit [`super::limits::MAX_TOTAL_PIXELS`]: a file breaking either
+    /// is refused with a sentence before anything is rendered.
     pub fn open(name: &str, path: &Path) -> Result<Self, ImagingError> {
         // Image streams are cut to their headers while loading: the structure of a 200-page
         // PDF stays small, and each page's JPEG is read from disk by `pdfimages` in turn.
-        match Document::load_with_options(path, LoadOptions::with_filter(keep_image_headers)) {
+        let options = LoadOptions {
+            max_decompressed_size: Some(MAX_CONTENT_BYTES),
+            ..LoadOptions::with_filter(keep_image_headers)
+        };
+        let mut budget = PixelBudget::default();
+        match Document::load_with_options(path, options) {
             Ok(doc) => {
                 let numbered = doc.get_pages();
                 if numbered.is_empty() {
@@ -52,13 +60,18 @@ impl PdfScan {
                 }
                 let mut pages = Vec::with_capacity(numbered.len());
                 for (number, id) in numbered {
-                    let source = classify(&doc, id);
-                    let source = match source {
-                        Some(s) => s,
-                        None => PageSource::Render {
-                            dpi: render_dpi(name, number, page_size(&doc, id))?,
-                        },
+                    let content = page_content(&doc, id).map_err(|limit| {
+                        bad(name, format!("page {number}'s drawing instructions unpack to more than {} MB (a decompression bomb, or not a scan)", limit / 1024 / 1024))
+                    })?;
+                    let (source, pixels) = match classify(&doc, id, &content) {
+                        Some(found) => found,
+                        None => {
+                            let size = page_size(&doc, id);
+                            let dpi = render_dpi(name, number, size)?;
+                            (PageSource::Render { dpi }, rendered_pixels(size, dpi))
+                        }
                     };
+                    budget.spend(name, pixels, 1)?;
                     pages.push(source);
                 }
                 Ok(Self {
@@ -66,14 +79,23 @@ impl PdfScan {
                     pages,
                 })
             }
+            Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded {
+                limit,
+            })) => Err(bad(
+                name,
+                format!(
+                    "holds a stream that unpacks to more than {} MB (a decompression bomb, or not a scan)",
+                    limit / 1024 / 1024
+                ),
+            )),
             Err(e) => {
                 tracing::info!(file = name, error = %e, "lopdf could not read the PDF; asking poppler");
                 let sizes = poppler_page_sizes(name, path)?;
                 let mut pages = Vec::with_capacity(sizes.len());
                 for (i, size) in sizes.into_iter().enumerate() {
-                    pages.push(PageSource::Render {
-                        dpi: render_dpi(name, i as u32 + 1, Some(size))?,
-                    });
+                    let dpi = render_dpi(name, i as u32 + 1, Some(size))?;
+                    budget.spend(name, rendered_pixels(Some(size), dpi), 1)?;
+                    pages.push(PageSource::Render { dpi });
                 }
                 Ok(Self { doc: None, pages })
             }
@@ -120,7 +142,8 @@ pub fn extract_jpeg(
 ) -> Result<Option<Vec<u8>>, ImagingError> {
     std::fs::create_dir_all(scratch).map_err(super::io(scratch))?;
     let stem = format!("image-{number}");
-    let prefix = scratch.join(&stem);
+    let prefix = file_arg(&scratch.join(&stem)).map_err(super::io(scratch))?;
+    let path = file_arg(path).map_err(super::io(path))?;
     let n = number.to_string();
     run(
         "pdfimages",
@@ -130,6 +153,7 @@ pub fn extract_jpeg(
             OsStr::new(&n),
             OsStr::new("-l"),
             OsStr::new(&n),
+            OsStr::new("--"),
             path.as_os_str(),
             prefix.as_os_str(),
         ],
@@ -158,8 +182,29 @@ pub fn extract_jpeg(
     Ok(jpeg.filter(|j| j.starts_with(head)))
 }
 
-/// Decides whether a page is a plain scanner page whose JPEG can be taken as is.
-fn classify(doc: &Document, page: ObjectId) -> Option<PageSource> {
+/// A page's content streams, unpacked within [`MAX_CONTENT_BYTES`]; the limit when they
+/// would unpack to more.
+fn page_content(doc: &Document, page: ObjectId) -> Result<Vec<u8>, usize> {
+    match doc.get_page_content_with_limit(page, MAX_CONTENT_BYTES) {
+        Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. })) => {
+            Err(MAX_CONTENT_BYTES)
+        }
+        // Damaged content: the page is rendered, and poppler says what it makes of it.
+        Err(_) => Ok(Vec::new()),
+        Ok(content) => Ok(content),
+    }
+}
+
+/// The pixels of a page of `size` points rendered at `dpi` (A4 when the size is unknown).
+fn rendered_pixels(size: Option<(f64, f64)>, dpi: u32) -> u64 {
+    let (w, h) = size.unwrap_or((595.0, 842.0));
+    let px = |points: f64| (points / 72.0 * f64::from(dpi)).ceil() as u64;
+    px(w).saturating_mul(px(h))
+}
+
+/// Decides whether a page is a plain scanner page whose JPEG can be taken as is, from its
+/// unpacked `content`; with the JPEG's pixel count.
+fn classify(doc: &Document, page: ObjectId, content: &[u8]) -> Option<(PageSource, u64)> {
     let rotate = inherited(doc, page, b"Rotate")
         .and_then(|o| o.as_i64().ok())
         .unwrap_or(0);
@@ -191,7 +236,7 @@ fn classify(doc: &Document, page: ObjectId) -> Option<PageSource> {
         return None;
     }
     // The content must only place that one image over the whole page.
-    let content = doc.get_and_decode_page_content(page).ok()?;
+    let content = lopdf::content::Content::decode(content).ok()?;
     let mut ctm = [1.0f64, 0.0, 0.0, 1.0, 0.0, 0.0];
     let mut stack = Vec::new();
     let mut drawn = None;
@@ -228,10 +273,13 @@ fn classify(doc: &Document, page: ObjectId) -> Option<PageSource> {
         return None;
     }
     let dpi = f64::from(jw) / (pw / 72.0);
-    Some(PageSource::Embedded {
-        image: image.id,
-        dpi,
-    })
+    Some((
+        PageSource::Embedded {
+            image: image.id,
+            dpi,
+        },
+        u64::from(jw) * u64::from(jh),
+    ))
 }
 
 fn multiply(m: [f64; 6], n: [f64; 6]) -> [f64; 6] {
@@ -364,6 +412,7 @@ fn poppler_error(name: &str, program: &str, failure: Failure) -> ImagingError {
 
 /// Page sizes (points, rotation applied) from `pdfinfo`, for PDFs lopdf cannot parse.
 fn poppler_page_sizes(name: &str, path: &Path) -> Result<Vec<(f64, f64)>, ImagingError> {
+    let path = file_arg(path).map_err(super::io(path))?;
     let out = run(
         "pdfinfo",
         &[
@@ -371,6 +420,7 @@ fn poppler_page_sizes(name: &str, path: &Path) -> Result<Vec<(f64, f64)>, Imagin
             OsStr::new("1"),
             OsStr::new("-l"),
             OsStr::new("100000"),
+            OsStr::new("--"),
             path.as_os_str(),
         ],
         INFO_TIMEOUT,
@@ -424,7 +474,8 @@ pub fn render_page(
     scratch: &Path,
 ) -> Result<Vec<u8>, ImagingError> {
     std::fs::create_dir_all(scratch).map_err(super::io(scratch))?;
-    let prefix = scratch.join(format!("render-{number}"));
+    let prefix = file_arg(&scratch.join(format!("render-{number}"))).map_err(super::io(scratch))?;
+    let path = file_arg(path).map_err(super::io(path))?;
     let (n, r) = (number.to_string(), dpi.to_string());
     run(
         "pdftoppm",
@@ -437,6 +488,7 @@ pub fn render_page(
             OsStr::new(&n),
             OsStr::new("-png"),
             OsStr::new("-singlefile"),
+            OsStr::new("--"),
             path.as_os_str(),
             prefix.as_os_str(),
         ],

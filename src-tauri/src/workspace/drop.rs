@@ -1,6 +1,8 @@
 //! Dropped files and folders → the scans to import, in the order the teacher sees them.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use serde::Serialize;
 use ts_rs::TS;
@@ -29,6 +31,58 @@ pub struct DropReport {
 pub struct ExpandedPaths {
     pub scans: Vec<PathBuf>,
     pub skipped: Vec<FileNote>,
+}
+
+/// The paths the window's own drag-and-drop event reported: the only paths a page may ask
+/// `import_paths` to read. Kept canonical (absolute, links resolved), so a path is the
+/// same file however the page spells it; each is handed out once.
+#[derive(Debug, Default)]
+pub struct DroppedPaths(Mutex<VecDeque<PathBuf>>);
+
+/// How many dropped paths are remembered (the oldest are forgotten first).
+const REMEMBERED_DROPS: usize = 4096;
+
+impl DroppedPaths {
+    /// Records what the window reported as dropped (paths that no longer exist are left out).
+    pub fn record(&self, paths: &[PathBuf]) {
+        let mut known = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        for path in paths {
+            let Ok(canonical) = std::fs::canonicalize(path) else {
+                continue;
+            };
+            known.retain(|p| p != &canonical);
+            known.push_back(canonical);
+            while known.len() > REMEMBERED_DROPS {
+                known.pop_front();
+            }
+        }
+    }
+
+    /// The canonical form of each asked path, all of which must have been dropped on the
+    /// window (and not taken yet); they are then forgotten. Nothing is taken when any of
+    /// them was not dropped.
+    pub fn take(&self, asked: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+        let mut known = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = Vec::with_capacity(asked.len());
+        for path in asked {
+            let canonical = path
+                .is_absolute()
+                .then(|| std::fs::canonicalize(path).ok())
+                .flatten()
+                .filter(|c| known.contains(c));
+            match canonical {
+                Some(c) => out.push(c),
+                None => {
+                    return Err(format!(
+                        "{} was not dropped on the window: only files and folders dropped on GradeDesk are imported by path",
+                        display_name(path)
+                    ))
+                }
+            }
+        }
+        known.retain(|p| !out.contains(p));
+        Ok(out)
+    }
 }
 
 /// The file name endings import understands (the content is checked again on import).
@@ -209,6 +263,47 @@ mod tests {
                 ("gone.jpg", "it"),
             ]
         );
+    }
+
+    #[test]
+    fn only_paths_the_window_reported_as_dropped_are_taken_once_and_canonical() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let class = root.join("class");
+        std::fs::create_dir_all(class.join("sub")).unwrap();
+        let secret = root.join("secret.pdf");
+        std::fs::write(&secret, b"x").unwrap();
+        let dropped = DroppedPaths::default();
+        dropped.record(std::slice::from_ref(&class));
+        // Any path the page makes up is refused, however it is spelled.
+        for asked in [
+            secret.clone(),
+            class.join("sub"),
+            class.join("..").join("secret.pdf"),
+            PathBuf::from("class"),
+        ] {
+            let refused = dropped.take(std::slice::from_ref(&asked)).unwrap_err();
+            assert!(refused.contains("was not dropped"), "{asked:?}: {refused}");
+        }
+        // A mix takes nothing.
+        assert!(dropped.take(&[class.clone(), secret.clone()]).is_err());
+        // The dropped folder, spelled another way, is taken in canonical form, once.
+        let spelled = class.join("sub").join("..");
+        assert_eq!(
+            dropped.take(&[spelled]).unwrap(),
+            std::slice::from_ref(&class)
+        );
+        assert!(dropped.take(std::slice::from_ref(&class)).is_err());
+        #[cfg(unix)]
+        {
+            let link = root.join("link");
+            std::os::unix::fs::symlink(&secret, &link).unwrap();
+            dropped.record(std::slice::from_ref(&link));
+            assert_eq!(
+                dropped.take(std::slice::from_ref(&secret)).unwrap(),
+                [secret]
+            );
+        }
     }
 
     #[test]

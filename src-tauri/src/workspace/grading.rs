@@ -90,10 +90,20 @@ impl Workspace {
         Ok(())
     }
 
-    /// Changes one setting by name (`model`, `concurrency`, …), as the CLI's `settings set`.
-    pub async fn set_setting(&self, name: String, value: String) -> Result<(), CoreError> {
+    /// Changes one setting by name (`model`, `concurrency`, …), as the CLI's `settings set`;
+    /// `confirm_host` confirms that a new base URL's host may receive the API key.
+    pub async fn set_setting(
+        &self,
+        name: String,
+        value: String,
+        confirm_host: Option<String>,
+    ) -> Result<(), CoreError> {
         self.store
-            .run(move |conn| Settings::load(conn)?.with(&name, &value)?.save(conn))
+            .run(move |conn| {
+                Settings::load(conn)?
+                    .with_confirmed(&name, &value, confirm_host.as_deref())?
+                    .save(conn)
+            })
             .await?;
         Ok(())
     }
@@ -110,6 +120,7 @@ impl Workspace {
     /// Asks Gemini whether `key` and the configured model work; the error says what to fix.
     pub async fn test_api_key(&self, key: ApiKey) -> Result<String, CoreError> {
         let settings = self.settings().await?;
+        settings.check_base_url("base_url")?;
         let grader = GeminiGrader::new(settings.gemini_config(key))
             .map_err(|e| CoreError::Invalid(e.to_string()))?;
         grader

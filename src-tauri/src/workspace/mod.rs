@@ -13,7 +13,9 @@ mod drop;
 mod grading;
 mod handback;
 
-pub use drop::{expand_scan_paths, DropReport, ExpandedPaths, FileNote, SCAN_EXTENSIONS};
+pub use drop::{
+    expand_scan_paths, DropReport, DroppedPaths, ExpandedPaths, FileNote, SCAN_EXTENSIONS,
+};
 pub use grading::{Estimate, SettingsView};
 pub use handback::{default_export_dir, ExportDone};
 
@@ -53,16 +55,36 @@ pub struct CropResult {
 pub struct Snapshot {
     pub seq: u64,
     pub exams: Vec<Exam>,
-    pub submissions: Vec<SubmissionSummary>,
+    pub submissions: Vec<SubmissionView>,
     pub items: Vec<ItemView>,
     pub counts: Counts,
+}
+
+/// A submission in lists, with the revision of its first page's images (see [`PageView`]).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SubmissionView {
+    #[serde(flatten)]
+    pub summary: SubmissionSummary,
+    /// The first page's [`PageView::rev`]: part of its thumbnail's URL.
+    pub first_page_rev: Option<String>,
+}
+
+/// A page as the crop page shows it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PageView {
+    #[serde(flatten)]
+    pub page: PageInfo,
+    /// Changes whenever the page's preview and thumbnail are replaced (enhancement writes
+    /// new ones under the same page id). The UI puts it in their `gdimg` URLs, so a
+    /// replaced image is never shown from the webview's cache.
+    pub rev: String,
 }
 
 /// One submission with its pages and answers, for the crop page.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct SubmissionDetail {
     pub submission: SubmissionSummary,
-    pub pages: Vec<PageInfo>,
+    pub pages: Vec<PageView>,
     pub items: Vec<ItemView>,
 }
 
@@ -71,6 +93,23 @@ pub struct SubmissionDetail {
 pub struct ImageFile {
     pub path: PathBuf,
     pub mime_type: &'static str,
+    /// The page's current [`PageView::rev`] (None for crops, which never change).
+    pub rev: Option<String>,
+}
+
+/// The revision of a page's image files: a digest of their names, which enhancement
+/// replaces (the names, not the contents, so nothing is read to compute it).
+pub fn image_rev(files: &PageFiles) -> String {
+    use sha2::{Digest, Sha256};
+    let mut digest = Sha256::new();
+    digest.update(files.preview_path.as_bytes());
+    digest.update([0]);
+    digest.update(files.thumb_path.as_deref().unwrap_or("").as_bytes());
+    hex::encode(&digest.finalize()[..6])
+}
+
+fn page_rev(conn: &rusqlite::Connection, page_id: i64) -> Result<String, ExamError> {
+    Ok(image_rev(&exams::page_by_id(conn, page_id)?))
 }
 
 /// An opened data dir.
@@ -507,7 +546,19 @@ impl Workspace {
                 Ok(Snapshot {
                     seq,
                     exams: exams::list_exams(conn)?,
-                    submissions: exams::list_submissions(conn)?,
+                    submissions: exams::list_submissions(conn)?
+                        .into_iter()
+                        .map(|summary| {
+                            let first_page_rev = summary
+                                .first_page_id
+                                .map(|id| page_rev(conn, id))
+                                .transpose()?;
+                            Ok(SubmissionView {
+                                summary,
+                                first_page_rev,
+                            })
+                        })
+                        .collect::<Result<_, ExamError>>()?,
                     items: exams::item_views(conn, None)?,
                     counts: queue::counts(conn)?,
                 })
@@ -529,7 +580,15 @@ impl Workspace {
             .run(move |conn| -> Result<SubmissionDetail, CoreError> {
                 Ok(SubmissionDetail {
                     submission: exams::submission(conn, submission_id)?,
-                    pages: exams::pages(conn, submission_id)?,
+                    pages: exams::pages(conn, submission_id)?
+                        .into_iter()
+                        .map(|page| {
+                            Ok(PageView {
+                                rev: page_rev(conn, page.id)?,
+                                page,
+                            })
+                        })
+                        .collect::<Result<_, ExamError>>()?,
                     items: exams::item_views(conn, Some(submission_id))?,
                 })
             })
@@ -631,21 +690,28 @@ impl Workspace {
     /// answer). Blocking (one indexed lookup); None for an unknown kind or id.
     pub fn image_file(&self, kind: &str, id: i64) -> Option<ImageFile> {
         let conn = self.store.lock();
-        let (path, mime_type) = match kind {
-            "page" => (
-                exams::page_by_id(&conn, id).ok()?.preview_path,
-                "image/jpeg",
-            ),
+        let (path, mime_type, rev) = match kind {
+            "page" => {
+                let page = exams::page_by_id(&conn, id).ok()?;
+                let rev = image_rev(&page);
+                (page.preview_path, "image/jpeg", Some(rev))
+            }
             "thumb" => {
                 let page = exams::page_by_id(&conn, id).ok()?;
-                (page.thumb_path.unwrap_or(page.preview_path), "image/jpeg")
+                let rev = image_rev(&page);
+                (
+                    page.thumb_path.unwrap_or(page.preview_path),
+                    "image/jpeg",
+                    Some(rev),
+                )
             }
-            "crop" => (exams::crop_path(&conn, id).ok()?, "image/png"),
+            "crop" => (exams::crop_path(&conn, id).ok()?, "image/png", None),
             _ => return None,
         };
         Some(ImageFile {
             path: PathBuf::from(path),
             mime_type,
+            rev,
         })
     }
 

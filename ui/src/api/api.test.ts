@@ -150,10 +150,11 @@ describe('api', () => {
     expect(errorMessage(null)).toBe('Something went wrong. Please try again.');
   });
 
-  it('builds image URLs through the gdimg protocol by id', () => {
-    expect(pageImageUrl(5)).toBe('http://gdimg.localhost/page%2F5');
+  it('builds image URLs through the gdimg protocol by id, with the page images\' revision', () => {
+    expect(pageImageUrl(5, 'ab12')).toBe('http://gdimg.localhost/page%2F5%2Fab12');
     expect(cropImageUrl(9)).toBe('http://gdimg.localhost/crop%2F9');
-    expect(pageThumbUrl(5)).toBe('http://gdimg.localhost/thumb%2F5');
+    expect(pageThumbUrl(5, 'ab12')).toBe('http://gdimg.localhost/thumb%2F5%2Fab12');
+    expect(pageThumbUrl(5, null)).toBe('http://gdimg.localhost/thumb%2F5');
   });
 
   it('listens to gradedesk:event and hands over the payload', async () => {
@@ -176,6 +177,6 @@ describe('api', () => {
     delete window.__TAURI_INTERNALS__;
     await expect(snapshot()).rejects.toMatchObject({ code: 'no_backend' });
     expect(invoke).not.toHaveBeenCalled();
-    expect(pageImageUrl(1)).toBe('');
+    expect(pageImageUrl(1, 'x')).toBe('');
   });
 });

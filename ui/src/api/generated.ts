@@ -209,9 +209,19 @@ model: string,
  */
 base_url: string, 
 /**
+ * The host the teacher confirmed the API key may be sent to, when `base_url` is
+ * neither Google's endpoint nor this computer. A confirmation names one host: a
+ * base URL on another host needs a new one.
+ */
+base_url_confirmed_host: string | null, 
+/**
  * OpenAI-compatible base URL including /v1, e.g. http://127.0.0.1:11434/v1.
  */
 openai_base_url: string, 
+/**
+ * Like `base_url_confirmed_host`, for `openai_base_url`.
+ */
+openai_base_url_confirmed_host: string | null, 
 /**
  * The local vision model's name, e.g. qwen2.5vl:7b.
  */
@@ -319,14 +329,50 @@ failed: Array<FileNote>, };
 export type CropResult = { item_id: number, job_id: number, };
 
 /**
+ * A submission in lists, with the revision of its first page's images (see [`PageView`]).
+ */
+export type SubmissionView = { 
+/**
+ * The first page's [`PageView::rev`]: part of its thumbnail's URL.
+ */
+first_page_rev: string | null, id: number, exam_id: number, student: string, 
+/**
+ * The file the scan was imported from.
+ */
+file_name: string, pages: number, 
+/**
+ * Current answers boxed on the scan (re-cropped and deleted ones left out).
+ */
+items: number, 
+/**
+ * Of those, the answers graded.
+ */
+done: number, 
+/**
+ * The first page, whose thumbnail stands for the scan in lists (`gdimg://…/thumb/<id>`).
+ */
+first_page_id: number | null, };
+
+/**
+ * A page as the crop page shows it.
+ */
+export type PageView = { 
+/**
+ * Changes whenever the page's preview and thumbnail are replaced (enhancement writes
+ * new ones under the same page id). The UI puts it in their `gdimg` URLs, so a
+ * replaced image is never shown from the webview's cache.
+ */
+rev: string, id: number, number: number, width: number, height: number, };
+
+/**
  * Everything the UI shows, as of `seq`: events with a higher seq apply on top.
  */
-export type Snapshot = { seq: number, exams: Array<Exam>, submissions: Array<SubmissionSummary>, items: Array<ItemView>, counts: Counts, };
+export type Snapshot = { seq: number, exams: Array<Exam>, submissions: Array<SubmissionView>, items: Array<ItemView>, counts: Counts, };
 
 /**
  * One submission with its pages and answers, for the crop page.
  */
-export type SubmissionDetail = { submission: SubmissionSummary, pages: Array<PageInfo>, items: Array<ItemView>, };
+export type SubmissionDetail = { submission: SubmissionSummary, pages: Array<PageView>, items: Array<ItemView>, };
 
 /**
  * The settings page's view: no key, only its masked tail and where it is kept.
@@ -354,7 +400,7 @@ export type Estimate = { to_grade: BatchEstimate, graded: BatchActual, };
  * The snapshot plus the queue's state (progress, pauses, provider, halt): what the
  * window's live view loads.
  */
-export type DeskSnapshot = { queue: QueueStatus, seq: number, exams: Array<Exam>, submissions: Array<SubmissionSummary>, items: Array<ItemView>, counts: Counts, };
+export type DeskSnapshot = { queue: QueueStatus, seq: number, exams: Array<Exam>, submissions: Array<SubmissionView>, items: Array<ItemView>, counts: Counts, };
 
 /**
  * What kind of failure it was, for the UI and the CLI's exit status.

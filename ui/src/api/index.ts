@@ -284,16 +284,20 @@ export function createItem(args: CreateItemArgs): Promise<CropResult> {
   });
 }
 
-/** URL of a page preview (≤ 2000 px), served by id through the `gdimg` protocol. */
-export function pageImageUrl(pageId: number): string {
+/**
+ * URL of a page preview (≤ 2000 px), served by id through the `gdimg` protocol. `rev` is the
+ * page's `PageView.rev`: it changes when enhancement replaces the page's images, so the URL
+ * does too and the webview never shows the old image from its cache.
+ */
+export function pageImageUrl(pageId: number, rev: string): string {
   if (!hasBackend()) return '';
-  return convertFileSrc(`page/${pageId}`, 'gdimg');
+  return convertFileSrc(`page/${pageId}/${rev}`, 'gdimg');
 }
 
-/** URL of a page's thumbnail (≤ 256 px), for lists and the page strip. */
-export function pageThumbUrl(pageId: number): string {
+/** URL of a page's thumbnail (≤ 256 px), for lists and the page strip (`rev` as above). */
+export function pageThumbUrl(pageId: number, rev: string | null): string {
   if (!hasBackend()) return '';
-  return convertFileSrc(`thumb/${pageId}`, 'gdimg');
+  return convertFileSrc(rev === null ? `thumb/${pageId}` : `thumb/${pageId}/${rev}`, 'gdimg');
 }
 
 /** URL of the crop of one answer region. */

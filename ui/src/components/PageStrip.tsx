@@ -1,9 +1,9 @@
 import { pageThumbUrl } from '../api';
-import type { PageInfo } from '../api/types';
+import type { PageView } from '../api/types';
 import { pluralize } from '../lib/format';
 
 type Props = {
-  pages: PageInfo[];
+  pages: PageView[];
   current: number;
   /** How many answer boxes each page number has, so empty pages stand out. */
   boxesByPage: Map<number, number>;
@@ -30,7 +30,7 @@ export function PageStrip({ pages, current, boxesByPage, onGo }: Props) {
                 aria-label={`Page ${p.number}, ${pluralize(boxes, 'answer box', 'answer boxes')}`}
                 onClick={() => onGo(k)}
               >
-                <img src={pageThumbUrl(p.id)} alt="" loading="lazy" decoding="async" draggable={false} />
+                <img src={pageThumbUrl(p.id, p.rev)} alt="" loading="lazy" decoding="async" draggable={false} />
                 <span className="page-thumb-number" aria-hidden="true">
                   {p.number}
                 </span>

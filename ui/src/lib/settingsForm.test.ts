@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Settings } from '../api/types';
 import { settings } from '../test/fixtures';
-import { checkDraft, toDraft } from './settingsForm';
+import { checkDraft, hostToConfirm, toDraft } from './settingsForm';
 
 const base: Settings = settings();
 
@@ -32,10 +32,39 @@ describe('settings form', () => {
     if (r.ok) return;
     expect(r.errors).toEqual([
       'Enter the model to grade with, for example gemini-2.5-flash.',
-      'The base URL must start with http:// or https://.',
+      'The base URL must start with https://.',
       '“Answers graded at once” must be a whole number from 1 to 64.',
       '“Requests per minute” must be a whole number (0 means no limit).',
       'Price row 1: prices must be numbers of dollars, 0 or more.',
     ]);
+  });
+
+  it('needs a confirmation naming the host for a base URL off Google and this computer', () => {
+    const d = toDraft(base, []);
+    const proxy = { ...d, base_url: 'https://Proxy.School.example/gemini' };
+    const refused = checkDraft(base, proxy);
+    expect(refused.ok).toBe(false);
+    if (refused.ok) return;
+    expect(refused.errors).toEqual([
+      'Your API key will be sent to proxy.school.example: tick the box below the base URL to confirm that host.',
+    ]);
+    const ok = checkDraft(base, { ...proxy, confirmed_host: 'proxy.school.example' });
+    expect(ok.ok && ok.settings.base_url_confirmed_host).toBe('proxy.school.example');
+    // A confirmation for another host does not count.
+    expect(checkDraft(base, { ...proxy, base_url: 'https://other.example', confirmed_host: 'proxy.school.example' }).ok).toBe(false);
+    // Google and this computer need none, and carry none.
+    for (const url of ['https://generativelanguage.googleapis.com', 'http://127.0.0.1:8765', 'http://localhost:8765', 'http://[::1]:1']) {
+      const r = checkDraft(base, { ...d, base_url: url, confirmed_host: 'proxy.school.example' });
+      expect(r.ok && r.settings.base_url_confirmed_host).toBe(null);
+    }
+    expect(hostToConfirm('https://generativelanguage.googleapis.com.evil.example')).toBe('generativelanguage.googleapis.com.evil.example');
+  });
+
+  it('refuses plain http except to this computer', () => {
+    const d = toDraft(base, []);
+    const r = checkDraft(base, { ...d, base_url: 'http://192.168.1.20:8080', confirmed_host: '192.168.1.20' });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors[0]).toContain('use https://192.168.1.20:8080');
   });
 });

@@ -99,12 +99,12 @@ export function countKey(state: ItemState): JobCountKey {
   }
 }
 
-function updateSubmission(
-  subs: SubmissionSummary[],
+function updateSubmission<S extends SubmissionSummary>(
+  subs: S[],
   id: number,
   dItems: number,
   dDone: number,
-): SubmissionSummary[] {
+): S[] {
   if (dItems === 0 && dDone === 0) return subs;
   return subs.map((s) =>
     s.id === id

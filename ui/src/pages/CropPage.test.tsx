@@ -22,8 +22,8 @@ vi.mock('../api', async (importOriginal) => {
     prioritizeItem: vi.fn(),
     retryItem: vi.fn(),
     renameStudent: vi.fn(),
-    pageImageUrl: vi.fn((id: number) => `gdimg://page/${id}`),
-    pageThumbUrl: vi.fn((id: number) => `gdimg://thumb/${id}`),
+    pageImageUrl: vi.fn((id: number, rev: string) => `gdimg://page/${id}/${rev}`),
+    pageThumbUrl: vi.fn((id: number, rev: string | null) => `gdimg://thumb/${id}/${rev}`),
   };
 });
 
@@ -32,8 +32,8 @@ vi.mock('sonner', () => ({ toast: Object.assign(vi.fn(), { success: vi.fn(), err
 const detail: SubmissionDetail = {
   submission: { ...submission, student: '<b>Ada</b>' },
   pages: [
-    { id: 501, number: 1, width: 1000, height: 500 },
-    { id: 502, number: 2, width: 1000, height: 500 },
+    { id: 501, number: 1, width: 1000, height: 500, rev: 'r501' },
+    { id: 502, number: 2, width: 1000, height: 500, rev: 'r502' },
   ],
   items: [
     item(1, 'grading'),
@@ -89,10 +89,10 @@ describe('CropPage', () => {
   it('shows the page image by id and the page navigation', async () => {
     renderPage();
     const img = await screen.findByTestId('page-image');
-    expect(img.getAttribute('src')).toBe('gdimg://page/501');
+    expect(img.getAttribute('src')).toBe('gdimg://page/501/r501');
     expect(screen.getByTestId('page-indicator').textContent).toBe('Page 1 of 2');
     fireEvent.click(screen.getByTestId('page-next'));
-    expect(screen.getByTestId('page-image').getAttribute('src')).toBe('gdimg://page/502');
+    expect(screen.getByTestId('page-image').getAttribute('src')).toBe('gdimg://page/502/r502');
   });
 
   it('sends the drawn box as fractions of the displayed image, with the chosen question', async () => {
@@ -333,12 +333,12 @@ describe('CropPage student name', () => {
     renderPage();
     const strip = await screen.findByTestId('page-strip');
     const thumbs = strip.querySelectorAll('img');
-    expect(Array.from(thumbs, (t) => t.getAttribute('src'))).toEqual(['gdimg://thumb/501', 'gdimg://thumb/502']);
+    expect(Array.from(thumbs, (t) => t.getAttribute('src'))).toEqual(['gdimg://thumb/501/r501', 'gdimg://thumb/502/r502']);
     const first = screen.getByRole('button', { name: 'Page 1, 2 answer boxes' });
     expect(first.getAttribute('aria-current')).toBe('page');
     const second = screen.getByRole('button', { name: 'Page 2, 1 answer box' });
     fireEvent.click(second);
-    expect(screen.getByTestId('page-image').getAttribute('src')).toBe('gdimg://page/502');
+    expect(screen.getByTestId('page-image').getAttribute('src')).toBe('gdimg://page/502/r502');
     expect(second.getAttribute('aria-current')).toBe('page');
     expect(first.getAttribute('aria-current')).toBeNull();
   });

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useRef, useState } from 'react';
 import { toast } from 'sonner';
 import { createItem, deleteItem, errorMessage, getSubmission, pageImageUrl, recropItem, restoreItem } from '../api';
-import type { Bbox, CreateItemArgs, ItemView, PageInfo, SubmissionDetail } from '../api/types';
+import type { Bbox, CreateItemArgs, ItemView, PageView, SubmissionDetail } from '../api/types';
 import { CropStage, type DrawnBox, type Selection } from '../components/CropStage';
 import { ItemList } from '../components/ItemList';
 import { PageStrip } from '../components/PageStrip';
@@ -98,7 +98,7 @@ function CropWorkspace({
   const [selection, setSelection] = useState<Selection | null>(null);
   const focusRequest = useRef<number | null>(null);
 
-  const page: PageInfo | undefined = pages[Math.min(pageIndex, pages.length - 1)];
+  const page: PageView | undefined = pages[Math.min(pageIndex, pages.length - 1)];
   const exam = live.snapshot?.exams.find((e) => e.id === detail.submission.exam_id);
   const questions = exam?.questions ?? [];
   const questionLabel = questions.some((q) => q.label === chosen) ? chosen : (questions[0]?.label ?? '');
@@ -354,7 +354,7 @@ function CropWorkspace({
           )}
           <CropStage
             key={page.id}
-            src={pageImageUrl(page.id)}
+            src={pageImageUrl(page.id, page.rev)}
             hold={hold}
             alt={`Page ${page.number} of ${detail.submission.student || detail.submission.file_name}`}
             pageWidth={page.width}

@@ -2,7 +2,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { cleanup, render, screen } from '@testing-library/react';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type * as api from '../api';
-import type { SubmissionSummary } from '../api/types';
+import type { SubmissionView } from '../api/types';
 import { LiveContext } from '../live/LiveContext';
 import type { Live } from '../live/useLive';
 import { queueStatus, snap, submission } from '../test/fixtures';
@@ -10,7 +10,7 @@ import { ExamsPage } from './ExamsPage';
 
 vi.mock('../api', async (importOriginal) => ({
   ...(await importOriginal<typeof api>()),
-  pageThumbUrl: vi.fn((id: number) => `gdimg://thumb/${id}`),
+  pageThumbUrl: vi.fn((id: number, rev: string | null) => `gdimg://thumb/${id}/${rev}`),
 }));
 
 vi.mock('sonner', () => ({ toast: Object.assign(vi.fn(), { success: vi.fn(), error: vi.fn() }) }));
@@ -31,7 +31,7 @@ afterAll(() => {
 });
 afterEach(cleanup);
 
-function renderWith(submissions: SubmissionSummary[]) {
+function renderWith(submissions: SubmissionView[]) {
   const live: Live = {
     snapshot: { ...snap(5, []), submissions, queue: queueStatus() },
     live: true,
@@ -63,10 +63,10 @@ describe('ExamsPage', () => {
 
   it('shows each scan by its first page thumbnail, and none for a scan without pages', () => {
     renderWith([
-      { ...submission, id: 1, first_page_id: 41 },
-      { ...submission, id: 2, first_page_id: null, pages: 0 },
+      { ...submission, id: 1, first_page_id: 41, first_page_rev: 'e41' },
+      { ...submission, id: 2, first_page_id: null, first_page_rev: null, pages: 0 },
     ]);
-    expect(screen.getByTestId('submission-thumb-1').getAttribute('src')).toBe('gdimg://thumb/41');
+    expect(screen.getByTestId('submission-thumb-1').getAttribute('src')).toBe('gdimg://thumb/41/e41');
     // Decorative: the student's name labels the row, the picture only helps the eye.
     expect(screen.getByTestId('submission-thumb-1').getAttribute('alt')).toBe('');
     expect(screen.queryByTestId('submission-thumb-2')).toBeNull();

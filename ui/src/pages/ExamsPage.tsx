@@ -1,7 +1,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useId, useRef, useState } from 'react';
 import { pageThumbUrl } from '../api';
-import type { Exam, SubmissionSummary } from '../api/types';
+import type { Exam, SubmissionView } from '../api/types';
 import { ImportButton } from '../components/ImportButton';
 import { ExamEditor } from '../components/ExamEditor';
 import { NewExamForm } from '../components/NewExamForm';
@@ -128,7 +128,7 @@ function SubmissionTable({
   submissions,
   onOpen,
 }: {
-  submissions: SubmissionSummary[];
+  submissions: SubmissionView[];
   onOpen: (id: number) => void;
 }) {
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -183,7 +183,7 @@ function SubmissionTable({
   );
 }
 
-function SubmissionRow({ s, index, onOpen }: { s: SubmissionSummary; index: number; onOpen: (id: number) => void }) {
+function SubmissionRow({ s, index, onOpen }: { s: SubmissionView; index: number; onOpen: (id: number) => void }) {
   const pct = s.items > 0 ? Math.round((s.done / s.items) * 100) : 0;
   return (
     <tr
@@ -196,7 +196,7 @@ function SubmissionRow({ s, index, onOpen }: { s: SubmissionSummary; index: numb
         {s.first_page_id != null && (
           <img
             className="row-thumb"
-            src={pageThumbUrl(s.first_page_id)}
+            src={pageThumbUrl(s.first_page_id, s.first_page_rev)}
             alt=""
             loading="lazy"
             decoding="async"

@@ -69,4 +69,30 @@ describe('SettingsPage', () => {
       expect(api.saveSettings).toHaveBeenCalledWith({ ...view.settings, concurrency: 6, requests_per_minute: 60 }, view.prices),
     );
   });
+
+  it('asks to confirm the host a new base URL sends the key to, and saves the confirmation', async () => {
+    vi.mocked(api.getSettings).mockResolvedValue(view);
+    vi.mocked(api.saveSettings).mockResolvedValue(view);
+    renderPage();
+    const url = await screen.findByTestId('settings-base-url');
+    expect(screen.queryByTestId('settings-confirm-host')).toBeNull();
+    fireEvent.change(url, { target: { value: 'https://proxy.school.example/g' } });
+    expect(screen.getByTestId('settings-confirm-host').textContent).toContain('Your API key will be sent to proxy.school.example');
+    fireEvent.click(screen.getByTestId('settings-save'));
+    expect(screen.getByTestId('settings-errors').textContent).toContain('tick the box');
+    expect(api.saveSettings).not.toHaveBeenCalled();
+    fireEvent.click(screen.getByTestId('settings-confirm-host-box'));
+    // Another host: the box is unticked again.
+    fireEvent.change(url, { target: { value: 'https://other.example' } });
+    expect(screen.getByTestId<HTMLInputElement>('settings-confirm-host-box').checked).toBe(false);
+    fireEvent.change(url, { target: { value: 'https://proxy.school.example/g' } });
+    expect(screen.getByTestId<HTMLInputElement>('settings-confirm-host-box').checked).toBe(true);
+    fireEvent.click(screen.getByTestId('settings-save'));
+    await waitFor(() =>
+      expect(api.saveSettings).toHaveBeenCalledWith(
+        { ...view.settings, base_url: 'https://proxy.school.example/g', base_url_confirmed_host: 'proxy.school.example' },
+        view.prices,
+      ),
+    );
+  });
 });

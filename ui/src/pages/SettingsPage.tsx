@@ -3,7 +3,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { toast } from 'sonner';
 import { errorMessage, getSettings, saveSettings, setApiKey, testApiKey } from '../api';
 import type { KeySource, SettingsView } from '../api/types';
-import { checkDraft, toDraft, type SettingsDraft } from '../lib/settingsForm';
+import { checkDraft, hostToConfirm, toDraft, type SettingsDraft } from '../lib/settingsForm';
 
 export const SETTINGS_QUERY_KEY = ['settings'] as const;
 
@@ -139,6 +139,7 @@ function SettingsForm({ view }: { view: SettingsView }) {
   const [errors, setErrors] = useState<string[]>([]);
   const [saving, setSaving] = useState(false);
   const set = (patch: Partial<SettingsDraft>) => setDraft((d) => ({ ...d, ...patch }));
+  const confirmHost = hostToConfirm(draft.base_url);
   const setPrice = (k: number, patch: Partial<SettingsDraft['prices'][number]>) =>
     setDraft((d) => ({ ...d, prices: d.prices.map((p, i) => (i === k ? { ...p, ...patch } : p)) }));
 
@@ -177,6 +178,20 @@ function SettingsForm({ view }: { view: SettingsView }) {
         <div className="field">
           <label htmlFor={`${id}-url`}>Base URL</label>
           <input id={`${id}-url`} data-testid="settings-base-url" value={draft.base_url} onChange={(e) => set({ base_url: e.target.value })} />
+          {confirmHost !== null && (
+            <label className="confirm-host" data-testid="settings-confirm-host">
+              <input
+                type="checkbox"
+                data-testid="settings-confirm-host-box"
+                checked={draft.confirmed_host === confirmHost}
+                onChange={(e) => set({ confirmed_host: e.target.checked ? confirmHost : null })}
+              />
+              <span>
+                Your API key will be sent to <strong>{confirmHost}</strong>, with the students’ answers. Tick to confirm
+                that this host should receive them.
+              </span>
+            </label>
+          )}
         </div>
         <div className="field">
           <label htmlFor={`${id}-conc`}>Answers graded at once</label>

@@ -8,7 +8,7 @@ import type {
   Progress,
   QueueStatus,
   Settings,
-  SubmissionSummary,
+  SubmissionView,
 } from '../api/types';
 
 export const exam: Exam = {
@@ -20,7 +20,8 @@ export const exam: Exam = {
   ],
 };
 
-export const submission: SubmissionSummary = {
+/** A scan as the snapshot lists it (also usable where a `SubmissionSummary` is expected). */
+export const submission: SubmissionView = {
   id: 7,
   exam_id: 1,
   student: 'Ada Lovelace',
@@ -29,6 +30,7 @@ export const submission: SubmissionSummary = {
   items: 1,
   done: 0,
   first_page_id: 501,
+  first_page_rev: 'r501',
 };
 
 export function item(id: number, state: ItemState, extra: Partial<ItemView> = {}): ItemView {
@@ -112,7 +114,9 @@ export function settings(extra: Partial<Settings> = {}): Settings {
     provider: 'gemini',
     model: 'gemini-2.5-flash',
     base_url: 'https://generativelanguage.googleapis.com',
+    base_url_confirmed_host: null,
     openai_base_url: 'http://127.0.0.1:11434/v1',
+    openai_base_url_confirmed_host: null,
     openai_model: 'qwen2.5vl:7b',
     concurrency: 4,
     requests_per_minute: 0,
