@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::engine::{Engine, PoolOptions};
 use crate::error::CoreError;
-use crate::exams::{Bbox, ExamError, ItemState, QuestionInput};
+use crate::exams::{Bbox, ExamError, ItemState, QuestionInput, RegionKind};
 use crate::export::Format;
 use crate::grading::pricing::Price;
 use crate::grading::ApiKey;
@@ -37,12 +37,32 @@ pub enum Command {
     /// Create exams.
     #[command(subcommand)]
     Exam(ExamCommand),
-    /// Import scans (JPEG or PNG pages) as submissions of an exam.
+    /// Import scans as submissions of an exam: one submission per file, or with --class one
+    /// scanner PDF (or several files, or a folder) holding the whole class, split into
+    /// students by the exam's template.
     Import {
         #[arg(long)]
         exam: i64,
+        /// The files hold the whole class: identify every page against the template, split
+        /// into students, align, and queue every region's answer.
+        #[arg(long)]
+        class: bool,
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Set an exam's template: the blank exam, whose regions are drawn once.
+    #[command(subcommand)]
+    Template(TemplateCommand),
+    /// Draw or list the regions on an exam's template.
+    #[command(subcommand)]
+    Region(RegionCommand),
+    /// Every current answer of an exam, with where it is on the imported page.
+    Items {
+        #[arg(long)]
+        exam: i64,
+        /// JSON (the only form).
+        #[arg(long)]
+        json: bool,
     },
     /// Cut an answer out of a page and queue it for grading.
     Crop {
@@ -157,6 +177,61 @@ pub enum Command {
     },
 }
 
+/// `gradedesk template ...`
+#[derive(Debug, Subcommand)]
+pub enum TemplateCommand {
+    /// Set the template from the blank exam's file(s), pages in order, or from one imported
+    /// submission's pages.
+    Set {
+        #[arg(long)]
+        exam: i64,
+        #[arg(long, conflicts_with = "files")]
+        from_submission: Option<i64>,
+        #[arg(required_unless_present = "from_submission")]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// `gradedesk region ...`
+#[derive(Debug, Subcommand)]
+pub enum RegionCommand {
+    /// Draw a region on a template page: a question's answer (--question) or where the
+    /// student writes their name or ID (--kind).
+    Add {
+        #[arg(long)]
+        exam: i64,
+        /// Template page, counting from 1.
+        #[arg(long)]
+        page: u32,
+        #[arg(long, conflicts_with = "kind", required_unless_present = "kind")]
+        question: Option<String>,
+        /// name or student_id.
+        #[arg(long, value_parser = parse_region_kind)]
+        kind: Option<RegionKind>,
+        /// X,Y,W,H as fractions of the template page (origin top left).
+        #[arg(long, value_parser = parse_bbox, allow_hyphen_values = true)]
+        bbox: Bbox,
+    },
+    /// The exam's regions.
+    List {
+        #[arg(long)]
+        exam: i64,
+        /// JSON (the only form).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_region_kind(text: &str) -> Result<RegionKind, String> {
+    match text.trim() {
+        "name" => Ok(RegionKind::Name),
+        "student_id" | "student-id" | "id" => Ok(RegionKind::StudentId),
+        other => Err(format!(
+            "\"{other}\" is not a region kind: name or student_id (an answer region names its --question)"
+        )),
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum SettingsCommand {
     /// Print the settings, the prices and where the key comes from (masked) as JSON.
@@ -266,7 +341,47 @@ pub async fn run(data_dir: &Path, command: Command) -> ExitCode {
         Command::Exam(ExamCommand::Create { name, questions }) => {
             create_exam(&workspace, name, &questions).await
         }
-        Command::Import { exam, files } => return import(&workspace, exam, &files).await,
+        Command::Import {
+            exam,
+            class: true,
+            files,
+        } => workspace
+            .import_class(exam, files)
+            .await
+            .map(|report| print_json(&report)),
+        Command::Import { exam, files, .. } => return import(&workspace, exam, &files).await,
+        Command::Template(TemplateCommand::Set {
+            exam,
+            from_submission: Some(submission),
+            ..
+        }) => workspace
+            .set_template_from_submission(exam, submission)
+            .await
+            .map(|set| print_json(&set)),
+        Command::Template(TemplateCommand::Set { exam, files, .. }) => workspace
+            .set_template(exam, files)
+            .await
+            .map(|set| print_json(&set)),
+        Command::Region(RegionCommand::Add {
+            exam,
+            page,
+            question,
+            kind,
+            bbox,
+        }) => workspace
+            .add_region(
+                exam,
+                page,
+                kind.unwrap_or(RegionKind::Answer),
+                question,
+                bbox,
+            )
+            .await
+            .map(|region_id| print_json(&serde_json::json!({ "region_id": region_id }))),
+        Command::Region(RegionCommand::List { exam, .. }) => {
+            workspace.regions(exam).await.map(|r| print_json(&r))
+        }
+        Command::Items { exam, .. } => workspace.class_items(exam).await.map(|i| print_json(&i)),
         Command::Crop {
             submission,
             page,

@@ -48,6 +48,7 @@ pub mod pacing;
 pub mod queue;
 pub mod recorder;
 pub mod settings;
+pub mod split;
 pub mod stats;
 pub mod store;
 pub mod vision;

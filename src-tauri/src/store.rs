@@ -36,6 +36,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0003_grading.sql")),
         M::up(include_str!("migrations/0004_imaging.sql")),
         M::up(include_str!("migrations/0005_overrides.sql")),
+        M::up(include_str!("migrations/0006_templates.sql")),
     ])
 }
 

@@ -13,6 +13,8 @@
 //! - `items.rs`: the `items` and `grades` tables — answer boxes (insert, remove, restore),
 //!   the grader's input and its stored grade, and the one view of an answer the lists show.
 //! - `gradebook.rs`: the export's rows, the final score of every current answer (reads only).
+//! - `templates.rs`: the class workflow — `template_pages`, `regions`, `unassigned_pages`,
+//!   and where a class page came from and how it lines up (on `pages` and `items`).
 //! - `review.rs`: the `overrides` table — the teacher's scores — and the review page's rows
 //!   with each answer's history.
 //!
@@ -24,6 +26,7 @@ mod items;
 mod questions;
 mod review;
 mod submissions;
+mod templates;
 #[cfg(test)]
 mod test_support;
 
@@ -32,6 +35,7 @@ pub use items::*;
 pub use questions::*;
 pub use review::*;
 pub use submissions::*;
+pub use templates::*;
 
 use crate::store::StoreError;
 

@@ -116,13 +116,27 @@ pub fn insert_submission(
     file_name: &str,
     pages: &[NewPage],
 ) -> Result<i64, ExamError> {
+    let numbered: Vec<(u32, &NewPage)> = (1..).zip(pages).collect();
+    insert_submission_numbered(tx, exam_id, student, file_name, &numbered)
+}
+
+/// [`insert_submission`] with each page's number given: a class import numbers a student's
+/// pages by their template page, so a missing page 1 leaves page 2 numbered 2. Returns the
+/// submission's id; the pages' ids are found by number.
+pub fn insert_submission_numbered(
+    tx: &Transaction,
+    exam_id: i64,
+    student: &str,
+    file_name: &str,
+    pages: &[(u32, &NewPage)],
+) -> Result<i64, ExamError> {
     // Adds the submission.
     tx.execute(
         "INSERT INTO submissions (exam_id, student, file_name, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![exam_id, student, file_name, now_ms()],
     )?;
     let submission_id = tx.last_insert_rowid();
-    for (index, page) in pages.iter().enumerate() {
+    for &(number, page) in pages {
         // Adds one page, numbered from 1, with what import measured about it.
         tx.execute(
             "INSERT INTO pages (submission_id, number, path, preview_path, width, height,
@@ -130,7 +144,7 @@ pub fn insert_submission(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 submission_id,
-                index as i64 + 1,
+                number,
                 page.path,
                 page.preview_path,
                 page.width,

@@ -46,10 +46,44 @@ pub fn import_scan(
     source: ScanSource,
     dir: &Path,
 ) -> Result<Vec<ImportedPage>, ImagingError> {
+    let options = ImportOptions {
+        assess: true,
+        keep_going: false,
+    };
+    import_scan_with(name, source, dir, options, &mut |_, _| Ok(())).map(|scan| scan.pages)
+}
+
+/// How [`import_scan_with`] treats the pages of a file.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportOptions {
+    /// Measure resolution and skew for enhancement (a class import aligns pages instead).
+    pub assess: bool,
+    /// A damaged page is listed in [`ScanImport::bad_pages`] and the next one read, instead
+    /// of failing the file: one bad sheet in a class's scanner PDF must not lose the class.
+    pub keep_going: bool,
+}
+
+/// A file's pages as imported, and the pages that could not be read (with `keep_going`).
+#[derive(Debug, Default)]
+pub struct ScanImport {
+    pub pages: Vec<ImportedPage>,
+    /// (page number in the file, from 1; the reason).
+    pub bad_pages: Vec<(u32, String)>,
+}
+
+/// [`import_scan`], with options and a sink that sees each page decoded, while it is in
+/// memory (the class import registers it there, instead of decoding it a second time).
+pub fn import_scan_with(
+    name: &str,
+    source: ScanSource,
+    dir: &Path,
+    options: ImportOptions,
+    on_page: &mut dyn FnMut(&ImportedPage, &image::DynamicImage) -> Result<(), ImagingError>,
+) -> Result<ScanImport, ImagingError> {
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let marker = dir.join(MARKER);
     std::fs::write(&marker, name.as_bytes()).map_err(io(&marker))?;
-    let result = import_into(name, source, dir);
+    let result = import_into(name, source, dir, options, on_page);
     let _ = std::fs::remove_dir_all(dir.join(SCRATCH));
     if result.is_err() {
         let _ = std::fs::remove_dir_all(dir);
@@ -88,7 +122,9 @@ fn import_into(
     name: &str,
     source: ScanSource,
     dir: &Path,
-) -> Result<Vec<ImportedPage>, ImagingError> {
+    options: ImportOptions,
+    on_page: &mut dyn FnMut(&ImportedPage, &image::DynamicImage) -> Result<(), ImagingError>,
+) -> Result<ScanImport, ImagingError> {
     // Only raster files are read whole; PDFs and HEIC photos are read from disk by their
     // parsers, so a 200-page PDF is never held twice.
     let (head, mut bytes, path) = match source {
@@ -135,16 +171,23 @@ fn import_into(
         }
     };
     let mut pages = Vec::new();
-    let mut keep = |page: DecodedPage,
+    let mut keep = |number: u32,
+                    page: DecodedPage,
                     original: Option<&[u8]>,
                     dpi: Option<f64>|
      -> Result<(), ImagingError> {
-        let number = pages.len() as u32 + 1;
         let original = original
             .filter(|_| page.original_is_page)
             .map(|b| (b, page.format));
         let files = write_page(dir, &format!("page-{number}"), &page.image, original)?;
-        let assessment = assess(&page.image, dpi);
+        let assessment = if options.assess {
+            assess(&page.image, dpi)
+        } else {
+            Assessment {
+                dpi: dpi.unwrap_or(0.0),
+                skew_deg: 0.0,
+            }
+        };
         tracing::debug!(
             file = name,
             number,
@@ -152,7 +195,7 @@ fn import_into(
             skew = assessment.skew_deg,
             "page imported"
         );
-        pages.push(ImportedPage {
+        let imported = ImportedPage {
             number,
             path: files.path,
             preview_path: files.preview_path,
@@ -160,9 +203,12 @@ fn import_into(
             width: files.width,
             height: files.height,
             assessment,
-        });
+        };
+        on_page(&imported, &page.image)?;
+        pages.push(imported);
         Ok(())
     };
+    let mut bad_pages = Vec::new();
     match kind {
         Kind::Jpeg | Kind::Png | Kind::WebP => {
             let format = match kind {
@@ -172,16 +218,20 @@ fn import_into(
             };
             let bytes = whole(bytes.take())?;
             let page = decode_single(name, &bytes, format)?;
-            keep(page, Some(&bytes), None)?;
+            keep(1, page, Some(&bytes), None)?;
         }
         Kind::Tiff => {
             let bytes = whole(bytes.take())?;
-            for_each_tiff_page(name, &bytes, |page| keep(page, None, None))?;
+            let mut number = 0;
+            for_each_tiff_page(name, &bytes, |page| {
+                number += 1;
+                keep(number, page, None, None)
+            })?;
         }
         Kind::Heif => {
             let file = on_disk(bytes.take())?;
             let page = heif::decode(name, &file, &dir.join(SCRATCH))?;
-            keep(page, None, None)?;
+            keep(1, page, None, None)?;
         }
         Kind::Pdf => {
             let file = on_disk(bytes.take())?;
@@ -189,43 +239,66 @@ fn import_into(
             for (index, source) in scan.pages.iter().enumerate() {
                 let number = index as u32 + 1;
                 let page_name = format!("{name} (page {number})");
-                match source {
-                    PageSource::Embedded { image, dpi } => {
-                        let head = scan
-                            .embedded_head(*image)
-                            .ok_or_else(|| bad(&page_name, "has an unreadable image"))?;
-                        let scratch = dir.join(SCRATCH);
-                        match super::pdf::extract_jpeg(name, &file, number, head, &scratch)? {
-                            Some(jpeg) => {
-                                let page = decode_single(&page_name, &jpeg, ImageFormat::Jpeg)?;
-                                keep(page, Some(&jpeg), Some(*dpi))?;
-                            }
-                            None => {
-                                tracing::info!(
-                                    file = name,
-                                    number,
-                                    "embedded image not extractable as is; rendering"
-                                );
-                                let dpi = super::pdf::RENDER_DPI;
-                                let png =
-                                    super::pdf::render_page(name, &file, number, dpi, &scratch)?;
-                                let page = decode_single(&page_name, &png, ImageFormat::Png)?;
-                                keep(page, Some(&png), Some(f64::from(dpi)))?;
+                let one_page = (|| -> Result<(), ImagingError> {
+                    match source {
+                        PageSource::Embedded { image, dpi } => {
+                            let head = scan
+                                .embedded_head(*image)
+                                .ok_or_else(|| bad(&page_name, "has an unreadable image"))?;
+                            let scratch = dir.join(SCRATCH);
+                            match super::pdf::extract_jpeg(name, &file, number, head, &scratch)? {
+                                Some(jpeg) => {
+                                    let page = decode_single(&page_name, &jpeg, ImageFormat::Jpeg)?;
+                                    keep(number, page, Some(&jpeg), Some(*dpi))
+                                }
+                                None => {
+                                    tracing::info!(
+                                        file = name,
+                                        number,
+                                        "embedded image not extractable as is; rendering"
+                                    );
+                                    let dpi = super::pdf::RENDER_DPI;
+                                    let png = super::pdf::render_page(
+                                        name, &file, number, dpi, &scratch,
+                                    )?;
+                                    let page = decode_single(&page_name, &png, ImageFormat::Png)?;
+                                    keep(number, page, Some(&png), Some(f64::from(dpi)))
+                                }
                             }
                         }
+                        PageSource::Render { dpi } => {
+                            let png = super::pdf::render_page(
+                                name,
+                                &file,
+                                number,
+                                *dpi,
+                                &dir.join(SCRATCH),
+                            )?;
+                            let page = decode_single(&page_name, &png, ImageFormat::Png)?;
+                            keep(number, page, Some(&png), Some(f64::from(*dpi)))
+                        }
                     }
-                    PageSource::Render { dpi } => {
-                        let png =
-                            super::pdf::render_page(name, &file, number, *dpi, &dir.join(SCRATCH))?;
-                        let page = decode_single(&page_name, &png, ImageFormat::Png)?;
-                        keep(page, Some(&png), Some(f64::from(*dpi)))?;
+                })();
+                match one_page {
+                    Ok(()) => {}
+                    // A damaged page: listed, and the next one read.
+                    Err(ImagingError::BadInput { reason, .. }) if options.keep_going => {
+                        tracing::warn!(file = name, number, "a page could not be read");
+                        bad_pages.push((number, reason));
                     }
+                    Err(e) => return Err(e),
                 }
             }
         }
     }
-    if pages.is_empty() {
+    if pages.is_empty() && bad_pages.is_empty() {
         return Err(bad(name, "has no pages"));
     }
-    Ok(pages)
+    if pages.is_empty() {
+        return Err(bad(
+            name,
+            format!("has no readable page ({})", bad_pages[0].1),
+        ));
+    }
+    Ok(ScanImport { pages, bad_pages })
 }

@@ -24,7 +24,9 @@ pub mod subprocess;
 
 pub use crop::{clamp_bbox, crop_to_file, pixel_rect};
 pub use formats::decode_scan;
-pub use import::{import_scan, ImportedPage, ScanSource};
+pub use import::{
+    import_scan, import_scan_with, ImportOptions, ImportedPage, ScanImport, ScanSource,
+};
 pub use limits::{MAX_FILE_BYTES, MAX_PAGES, MAX_PIXELS};
 pub use pages::{load_upright, PREVIEW_MAX_SIDE, THUMB_MAX_SIDE};
 

@@ -10,6 +10,7 @@ pub mod homography;
 pub mod plane;
 pub mod register;
 pub mod synth;
+pub mod warp;
 
 pub use homography::Homography;
 pub use register::{register, register_best, PreparedPage, Registration};
@@ -122,5 +123,16 @@ mod tests {
         let page = PreparedPage::new(&blank);
         assert!(register(&page, &page).is_none());
         assert!(page.ink() < 0.01);
+        assert!(page.is_blank());
+        // Grey recycled paper with sensor noise and a speck of dust is still blank...
+        let grey = image::GrayImage::from_fn(600, 800, |x, y| {
+            let noise = ((x * 7919 + y * 104729) % 13) as u8;
+            let dust = (300..303).contains(&x) && (400..403).contains(&y);
+            image::Luma([if dust { 40 } else { 228 + noise }])
+        });
+        assert!(PreparedPage::new(&DynamicImage::ImageLuma8(grey)).is_blank());
+        // ... and a printed page, however light its print, is not.
+        let (printed, _) = template_page(600, 800, 3);
+        assert!(!PreparedPage::new(&DynamicImage::ImageLuma8(printed)).is_blank());
     }
 }

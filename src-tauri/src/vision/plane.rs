@@ -141,6 +141,19 @@ impl Plane {
         self.data.iter().sum::<f32>() / self.data.len().max(1) as f32
     }
 
+    /// The share of pixels clearly darker than the paper (its median shade) by `margin`:
+    /// print and handwriting, whatever the paper's own grey. A blank sheet is near 0.
+    pub fn marked_share(&self, margin: f32) -> f64 {
+        if self.data.is_empty() {
+            return 0.0;
+        }
+        let mut sorted = self.data.clone();
+        let middle = sorted.len() / 2;
+        let paper = *sorted.select_nth_unstable_by(middle, f32::total_cmp).1;
+        let marked = self.data.iter().filter(|&&v| v > paper + margin).count();
+        marked as f64 / self.data.len() as f64
+    }
+
     /// This plane turned half a turn (an upside-down page).
     pub fn rotated_half_turn(&self) -> Self {
         let mut data = self.data.clone();

@@ -456,6 +456,12 @@ impl PreparedPage {
     pub fn ink(&self) -> f64 {
         f64::from(self.check.mean())
     }
+
+    /// True for a blank sheet (a scanner's empty back side, grey paper and dust included):
+    /// under 0.2% of it is clearly darker than its paper. A printed exam page is several %.
+    pub fn is_blank(&self) -> bool {
+        self.check.marked_share(0.25) < 0.002
+    }
 }
 
 impl std::fmt::Debug for PreparedPage {

@@ -9,10 +9,12 @@ use serde::Serialize;
 use tokio::sync::Notify;
 use ts_rs::TS;
 
+mod class;
 mod drop;
 mod grading;
 mod handback;
 
+pub use class::{ClassImport, ClassSubmission, TemplateSet};
 pub use drop::{
     expand_scan_paths, DropReport, DroppedPaths, ExpandedPaths, FileNote, SCAN_EXTENSIONS,
 };

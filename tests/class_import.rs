@@ -1,0 +1,457 @@
+//! The class workflow through the CLI contract, on classes generated with known truth: a
+//! 2-page template with its regions drawn once, then one scanner PDF for the whole class
+//! (shifted, turned, scaled pages, one at 200 dpi, a reversed pair, an upside-down page, a
+//! stray blank page, a page of another exam, a missing page), split, aligned and queued.
+//! The answers' quads are compared with where the truth puts the regions.
+
+mod support;
+
+use std::path::Path;
+
+use gradedesk::vision::synth::{scan_of, scan_transform, template_page, Frame};
+use gradedesk::vision::Homography;
+use image::{DynamicImage, GrayImage, ImageFormat};
+use serde_json::Value;
+use support::cli::{stderr, stdout_json, Cli};
+use support::scans::{encode, scanner_pdf};
+
+/// The template's size (150 dpi A4) and a 300 dpi and a 200 dpi scan's.
+const TEMPLATE: (u32, u32) = (1240, 1754);
+const SCAN_300: (u32, u32) = (2480, 3508);
+const SCAN_200: (u32, u32) = (1654, 2339);
+
+struct Exam {
+    cli: Cli,
+    _dir: tempfile::TempDir,
+    exam: String,
+    pages: Vec<(GrayImage, Vec<Frame>)>,
+}
+
+fn run(cli: &Cli, args: &[&str]) -> Value {
+    stdout_json(&cli.command(args, None).output().unwrap())
+}
+
+/// An exam with questions Q1..Q3 and a 2-page template: Q1 on page 1, Q2 on page 1 and
+/// continued on page 2 (two regions), Q3 on page 2, and a name region.
+fn exam_with_template() -> Exam {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::new(&dir.path().join("data"), "http://127.0.0.1:9");
+    let questions = dir.path().join("q.json");
+    std::fs::write(
+        &questions,
+        r#"[{"label":"Q1","prompt":"a","max_points":2},{"label":"Q2","prompt":"b","max_points":3},{"label":"Q3","prompt":"c","max_points":1}]"#,
+    )
+    .unwrap();
+    let created = run(
+        &cli,
+        &[
+            "exam",
+            "create",
+            "--name",
+            "Class",
+            "--questions",
+            questions.to_str().unwrap(),
+        ],
+    );
+    let exam = created["exam_id"].to_string();
+    let pages = vec![
+        template_page(TEMPLATE.0, TEMPLATE.1, 7),
+        template_page(TEMPLATE.0, TEMPLATE.1, 8),
+    ];
+    let mut files = Vec::new();
+    for (k, (page, _)) in pages.iter().enumerate() {
+        let path = dir.path().join(format!("blank-{k}.png"));
+        DynamicImage::ImageLuma8(page.clone()).save(&path).unwrap();
+        files.push(path);
+    }
+    let mut args = vec!["template", "set", "--exam", &exam];
+    let names: Vec<&str> = files.iter().map(|f| f.to_str().unwrap()).collect();
+    args.extend(names);
+    assert_eq!(run(&cli, &args)["pages"], 2);
+    let region = |page: &str, question: &str, frame: &Frame| {
+        let bbox = format!("{},{},{},{}", frame[0], frame[1], frame[2], frame[3]);
+        let out = run(
+            &cli,
+            &[
+                "region",
+                "add",
+                "--exam",
+                &exam,
+                "--page",
+                page,
+                "--question",
+                question,
+                "--bbox",
+                &bbox,
+            ],
+        );
+        assert!(out["region_id"].as_i64().unwrap() > 0);
+    };
+    region("1", "Q1", &pages[0].1[1]);
+    region("1", "Q2", &pages[0].1[2]);
+    region("2", "Q2", &pages[1].1[1]);
+    region("2", "Q3", &pages[1].1[2]);
+    let name = pages[0].1[0];
+    let bbox = format!("{},{},{},{}", name[0], name[1], name[2], name[3]);
+    run(
+        &cli,
+        &[
+            "region", "add", "--exam", &exam, "--page", "1", "--kind", "name", "--bbox", &bbox,
+        ],
+    );
+    Exam {
+        cli,
+        _dir: dir,
+        exam,
+        pages,
+    }
+}
+
+/// One scanned sheet: template page `page` (0-based) under `truth`, as a JPEG.
+fn sheet(exam: &Exam, page: usize, truth: &Homography, size: (u32, u32), seed: u64) -> Vec<u8> {
+    let (template, frames) = &exam.pages[page];
+    let scan = scan_of(template, &frames[1..], truth, size, seed);
+    encode(&DynamicImage::ImageLuma8(scan), ImageFormat::Jpeg)
+}
+
+fn write_pdf(dir: &Path, name: &str, jpegs: &[Vec<u8>]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, scanner_pdf(jpegs, false)).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// Where the truth puts a template rectangle's corners, in pixel centres.
+fn true_quad(truth: &Homography, frame: &Frame) -> Vec<[f64; 2]> {
+    let (w, h) = (f64::from(TEMPLATE.0), f64::from(TEMPLATE.1));
+    let (x0, y0, x1, y1) = (
+        frame[0] * w,
+        frame[1] * h,
+        (frame[0] + frame[2]) * w,
+        (frame[1] + frame[3]) * h,
+    );
+    [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+        .iter()
+        .map(|&(x, y)| {
+            let (px, py) = truth.apply(x, y).unwrap();
+            [px - 0.5, py - 0.5]
+        })
+        .collect()
+}
+
+fn flag_kinds(submission: &Value) -> Vec<String> {
+    submission["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_class_pdf_is_split_aligned_and_queued_with_every_oddity_caught() {
+    let exam = exam_with_template();
+    let t =
+        |dx, dy, deg, scale, flip, size| scan_transform(TEMPLATE, size, dx, dy, deg, scale, flip);
+    // Student by student, (template page, truth, scan size), in scan order.
+    let students: Vec<Vec<(usize, Homography, (u32, u32))>> = vec![
+        vec![
+            (0, t(40.0, -30.0, 1.5, 1.02, false, SCAN_300), SCAN_300),
+            (1, t(-20.0, 50.0, -2.0, 0.98, false, SCAN_300), SCAN_300),
+        ],
+        // Reversed pair, at 200 dpi.
+        vec![
+            (1, t(15.0, 10.0, 0.5, 1.0, false, SCAN_200), SCAN_200),
+            (0, t(-35.0, 25.0, 2.5, 1.01, false, SCAN_200), SCAN_200),
+        ],
+        // Page 2 upside down.
+        vec![
+            (0, t(0.0, 60.0, -1.0, 0.99, false, SCAN_300), SCAN_300),
+            (1, t(30.0, -40.0, 1.0, 1.0, true, SCAN_300), SCAN_300),
+        ],
+        // Page 2 missing.
+        vec![(0, t(-60.0, 0.0, 3.0, 1.03, false, SCAN_300), SCAN_300)],
+        vec![
+            (0, t(10.0, 10.0, -3.0, 0.97, false, SCAN_300), SCAN_300),
+            (1, t(5.0, -5.0, 0.0, 1.0, false, SCAN_300), SCAN_300),
+        ],
+    ];
+    let mut jpegs = Vec::new();
+    let mut truths = Vec::new();
+    for (s, pages) in students.iter().enumerate() {
+        for (k, (page, truth, size)) in pages.iter().enumerate() {
+            jpegs.push(sheet(&exam, *page, truth, *size, (s * 10 + k) as u64));
+            truths.push((s, *page, *truth));
+        }
+        if s == 2 {
+            // A blank back side, then a page of another exam.
+            jpegs.push(encode(
+                &DynamicImage::ImageLuma8(GrayImage::from_pixel(1240, 1754, image::Luma([240]))),
+                ImageFormat::Jpeg,
+            ));
+            let (other, frames) = template_page(TEMPLATE.0, TEMPLATE.1, 99);
+            jpegs.push(encode(
+                &DynamicImage::ImageLuma8(scan_of(
+                    &other,
+                    &frames,
+                    &Homography::IDENTITY,
+                    TEMPLATE,
+                    5,
+                )),
+                ImageFormat::Jpeg,
+            ));
+        }
+    }
+    let pdf = write_pdf(exam._dir.path(), "class.pdf", &jpegs);
+    let report = run(
+        &exam.cli,
+        &["import", "--exam", &exam.exam, "--class", &pdf],
+    );
+    let submissions = report["submissions"].as_array().unwrap();
+    assert_eq!(submissions.len(), 5, "{report:#}");
+    // Source pages in template order: the reversed pair is put back.
+    let pages_of = |s: &Value| -> Vec<u64> {
+        s["source_pages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["page"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(pages_of(&submissions[0]), vec![1, 2]);
+    assert_eq!(pages_of(&submissions[1]), vec![4, 3]);
+    assert_eq!(flag_kinds(&submissions[1]), vec!["out_of_order"]);
+    assert_eq!(flag_kinds(&submissions[2]), vec!["upside_down"]);
+    assert_eq!(flag_kinds(&submissions[3]), vec!["missing_page"]);
+    assert!(
+        flag_kinds(&submissions[0]).is_empty() && flag_kinds(&submissions[4]).is_empty(),
+        "{report:#}"
+    );
+    // The blank and the foreign page are listed, not given to a student.
+    let unassigned: Vec<(u64, String)> = report["unassigned"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["page"].as_u64().unwrap(),
+                u["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(unassigned.len(), 2, "{report:#}");
+    assert_eq!(unassigned[0].0, 7);
+    assert!(unassigned[0].1.contains("blank"));
+    assert_eq!(unassigned[1].0, 8);
+    assert!(unassigned[1].1.contains("no page of the 2-page template"));
+    // Three answers per complete student; the one missing page 2 still has Q1 and Q2 (its
+    // page-1 part), not Q3.
+    let answers: Vec<u64> = submissions
+        .iter()
+        .map(|s| s["answers"].as_u64().unwrap())
+        .collect();
+    assert_eq!(answers, vec![3, 3, 3, 2, 3]);
+
+    // Every answer's quad against the truth: the first region of each question.
+    let items: Vec<Value> = run(&exam.cli, &["items", "--exam", &exam.exam, "--json"])
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(items.len(), 14);
+    let first_region = |label: &str| -> (usize, Frame) {
+        match label {
+            "Q1" => (0, exam.pages[0].1[1]),
+            "Q2" => (0, exam.pages[0].1[2]),
+            _ => (1, exam.pages[1].1[2]),
+        }
+    };
+    let mut errors = Vec::new();
+    for item in &items {
+        let label = item["question_label"].as_str().unwrap();
+        let student = submissions
+            .iter()
+            .position(|s| s["submission_id"] == item["submission_id"])
+            .unwrap();
+        let (page, frame) = first_region(label);
+        let truth = truths
+            .iter()
+            .find(|(s, p, _)| *s == student && *p == page)
+            .unwrap()
+            .2;
+        let want = true_quad(&truth, &frame);
+        let got = item["source_quad"].as_array().unwrap();
+        for (g, w) in got.iter().zip(&want) {
+            let (gx, gy) = (g[0].as_f64().unwrap(), g[1].as_f64().unwrap());
+            errors.push(((gx - w[0]).powi(2) + (gy - w[1]).powi(2)).sqrt());
+        }
+        assert!(!item["alignment"]["flagged"].as_bool().unwrap(), "{item}");
+        assert!(
+            item["alignment"]["quality"].as_f64().unwrap() > 0.5,
+            "{item}"
+        );
+        let size = item["source_size"].as_array().unwrap();
+        assert!(size[0].as_u64().unwrap() == 2480 || size[0].as_u64().unwrap() == 1654);
+    }
+    errors.sort_by(f64::total_cmp);
+    let (median, max) = (errors[errors.len() / 2], errors[errors.len() - 1]);
+    println!(
+        "corner error over {} corners: median {median:.2} px, max {max:.2} px",
+        errors.len()
+    );
+    assert!(
+        median <= 3.0 && max <= 10.0,
+        "median {median:.2} max {max:.2}"
+    );
+    // Every answer is queued for grading.
+    let status = run(&exam.cli, &["status", "--json"]);
+    assert_eq!(status["counts"]["queued"], 14, "{status}");
+}
+
+#[test]
+fn a_damaged_page_a_short_template_an_empty_pdf_and_bad_regions_are_each_a_sentence() {
+    let exam = exam_with_template();
+    let ok =
+        |page: usize, seed: u64| sheet(&exam, page, &Homography::scale(2.0, 2.0), SCAN_300, seed);
+    // A damaged page in the middle: the rest of the class survives.
+    let mut broken = ok(0, 1);
+    broken.truncate(broken.len() / 3);
+    let pdf = write_pdf(
+        exam._dir.path(),
+        "damaged.pdf",
+        &[ok(0, 2), ok(1, 3), broken, ok(1, 4), ok(0, 5), ok(1, 6)],
+    );
+    let report = run(
+        &exam.cli,
+        &["import", "--exam", &exam.exam, "--class", &pdf],
+    );
+    assert_eq!(
+        report["submissions"].as_array().unwrap().len(),
+        3,
+        "{report:#}"
+    );
+    let unassigned = report["unassigned"].as_array().unwrap();
+    assert_eq!(unassigned.len(), 1);
+    assert_eq!(unassigned[0]["page"], 3);
+    assert!(
+        unassigned[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("could not be read"),
+        "{report:#}"
+    );
+    // The student who lost that page is flagged, not merged with the next.
+    assert_eq!(flag_kinds(&report["submissions"][1]), vec!["missing_page"]);
+
+    // A 3-page script against the 2-page template: every third page is foreign, and said so.
+    let (third, frames) = template_page(TEMPLATE.0, TEMPLATE.1, 31);
+    let third_jpeg = |seed| {
+        encode(
+            &DynamicImage::ImageLuma8(scan_of(
+                &third,
+                &frames,
+                &Homography::scale(2.0, 2.0),
+                SCAN_300,
+                seed,
+            )),
+            ImageFormat::Jpeg,
+        )
+    };
+    let pdf = write_pdf(
+        exam._dir.path(),
+        "three.pdf",
+        &[
+            ok(0, 7),
+            ok(1, 8),
+            third_jpeg(9),
+            ok(0, 10),
+            ok(1, 11),
+            third_jpeg(12),
+        ],
+    );
+    let report = run(
+        &exam.cli,
+        &["import", "--exam", &exam.exam, "--class", &pdf],
+    );
+    assert_eq!(report["unassigned"].as_array().unwrap().len(), 2);
+    let warning = report["warnings"][0].as_str().unwrap_or_default();
+    assert!(warning.contains("2-page template"), "{report:#}");
+
+    // An empty PDF: a sentence, and nothing imported.
+    let before = run(&exam.cli, &["items", "--exam", &exam.exam, "--json"])
+        .as_array()
+        .unwrap()
+        .len();
+    let empty = exam._dir.path().join("empty.pdf");
+    std::fs::write(&empty, support::scans::empty_pdf()).unwrap();
+    let out = exam
+        .cli
+        .command(
+            &[
+                "import",
+                "--exam",
+                &exam.exam,
+                "--class",
+                empty.to_str().unwrap(),
+            ],
+            None,
+        )
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("empty.pdf"), "{}", stderr(&out));
+    let after = run(&exam.cli, &["items", "--exam", &exam.exam, "--json"])
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(before, after);
+
+    // Regions off the page, empty, on a page the template lacks, for a question it lacks.
+    for (page, bbox, question, want) in [
+        ("1", "0.8,0.1,0.5,0.1", "Q1", "off the page"),
+        ("1", "0.1,0.1,0,0.1", "Q1", "empty"),
+        ("3", "0.1,0.1,0.2,0.1", "Q1", "no page 3"),
+        ("1", "0.1,0.1,0.2,0.1", "Q9", "Q9"),
+    ] {
+        let out = exam
+            .cli
+            .command(
+                &[
+                    "region",
+                    "add",
+                    "--exam",
+                    &exam.exam,
+                    "--page",
+                    page,
+                    "--question",
+                    question,
+                    "--bbox",
+                    bbox,
+                ],
+                None,
+            )
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(stderr(&out).contains(want), "{want}: {}", stderr(&out));
+    }
+    // A class import without a template says how to set one.
+    let questions = exam._dir.path().join("q.json");
+    let created = run(
+        &exam.cli,
+        &[
+            "exam",
+            "create",
+            "--name",
+            "No template",
+            "--questions",
+            questions.to_str().unwrap(),
+        ],
+    );
+    let bare = created["exam_id"].to_string();
+    let out = exam
+        .cli
+        .command(&["import", "--exam", &bare, "--class", &pdf], None)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("template set"), "{}", stderr(&out));
+}
