@@ -128,3 +128,4 @@ bench: deps ui
 	cargo bench --bench imaging
 	cargo bench --bench vision
 	cargo bench --bench handback
+	cargo bench --bench class_import

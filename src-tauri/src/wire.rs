@@ -28,7 +28,8 @@ macro_rules! declare_all {
 /// no id or count here comes near 2^53).
 pub fn typescript() -> String {
     use crate::{
-        engine, error, events, exams, export, grading, pacing, queue, settings, stats, workspace,
+        engine, error, events, exams, export, grading, pacing, queue, settings, split, stats,
+        workspace,
     };
     let cfg = Config::new().with_large_int("number");
     let mut out = String::from(
@@ -89,6 +90,17 @@ pub fn typescript() -> String {
         stats::QuestionStats,
         stats::TotalStats,
         stats::ExamStats,
+        exams::RegionKind,
+        exams::Region,
+        exams::SourcePage,
+        exams::Alignment,
+        exams::ClassItem,
+        exams::UnassignedPage,
+        split::FlagKind,
+        split::Flag,
+        workspace::TemplateSet,
+        workspace::ClassSubmission,
+        workspace::ClassImport,
     );
     out.truncate(out.trim_end().len());
     out.push('\n');

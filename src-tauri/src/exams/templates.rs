@@ -185,6 +185,15 @@ pub fn insert_region(
         )));
     }
     check_region_box(bbox)?;
+    // Within the slack the check allows, onto the page exactly (the table's CHECK is strict).
+    let x = bbox.x.clamp(0.0, 1.0);
+    let y = bbox.y.clamp(0.0, 1.0);
+    let bbox = Bbox {
+        x,
+        y,
+        w: bbox.w.min(1.0 - x),
+        h: bbox.h.min(1.0 - y),
+    };
     let question_id = match (kind, question_label) {
         (RegionKind::Answer, Some(label)) => Some(question_of_exam(conn, exam_id, label)?),
         (RegionKind::Answer, None) => {

@@ -526,3 +526,116 @@ histogram: Array<Bin>, };
  * Everything the statistics page and `gradedesk stats` show.
  */
 export type ExamStats = { questions: Array<QuestionStats>, exam: TotalStats, };
+
+/**
+ * What a region on the template is for.
+ */
+export type RegionKind = "answer" | "name" | "student_id";
+
+/**
+ * A region drawn once on the template: `bbox` in fractions of its template page.
+ */
+export type Region = { region_id: number, 
+/**
+ * Template page, from 1.
+ */
+page: number, kind: RegionKind, 
+/**
+ * The question an answer region belongs to (None for name and ID regions).
+ */
+question_label: string | null, question_id: number | null, 
+/**
+ * Order among the question's regions (its crops go to the model in this order).
+ */
+position: number, bbox: Bbox, };
+
+/**
+ * A page of the file the teacher imported.
+ */
+export type SourcePage = { file: string, 
+/**
+ * From 1.
+ */
+page: number, };
+
+/**
+ * How well a page lines up with its template page.
+ */
+export type Alignment = { 
+/**
+ * Share of the template's patches found where the fit puts them, 0..1.
+ */
+quality: number, 
+/**
+ * Root-mean-square distance between where the fit puts them and where they are, in
+ * template pixels.
+ */
+residual_px: number, 
+/**
+ * "Check alignment": the teacher should look at this page.
+ */
+flagged: boolean, };
+
+/**
+ * One current answer as the class workflow sees it: where on which imported page it is.
+ */
+export type ClassItem = { item_id: number, submission_id: number, question_label: string, source: SourcePage, 
+/**
+ * The page's size in the imported file, in pixels.
+ */
+source_size: [number, number], 
+/**
+ * The answer's corners on that page (the region's top-left, top-right, bottom-right,
+ * bottom-left), pixel centres at integer coordinates. A hand-drawn box's corners.
+ */
+source_quad: [[number, number], [number, number], [number, number], [number, number]], 
+/**
+ * None for pages imported one by one (no template).
+ */
+alignment: Alignment | null, };
+
+/**
+ * A class-import page that belongs to no student, kept and listed.
+ */
+export type UnassignedPage = { file: string, page: number, reason: string, };
+
+/**
+ * What the teacher should look at in a student's pages.
+ */
+export type FlagKind = "missing_page" | "out_of_order" | "upside_down" | "check_alignment";
+
+/**
+ * One thing to look at, with the template page it concerns and a sentence.
+ */
+export type Flag = { kind: FlagKind, 
+/**
+ * Template page, from 1 (None for the order of the pages).
+ */
+page: number | null, message: string, };
+
+/**
+ * What `template set` did.
+ */
+export type TemplateSet = { pages: number, };
+
+/**
+ * One student of a class import.
+ */
+export type ClassSubmission = { submission_id: number, student: string, 
+/**
+ * The imported pages, in template page order (a missing page is left out, and flagged).
+ */
+source_pages: Array<SourcePage>, flags: Array<Flag>, 
+/**
+ * Answers queued for grading.
+ */
+answers: number, };
+
+/**
+ * What a class import did: the students, and every page none of them got.
+ */
+export type ClassImport = { submissions: Array<ClassSubmission>, unassigned: Array<UnassignedPage>, 
+/**
+ * Sentences about the class as a whole (a template that seems too short, say).
+ */
+warnings: Array<string>, };
