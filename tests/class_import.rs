@@ -20,6 +20,9 @@ const TEMPLATE: (u32, u32) = (1240, 1754);
 const SCAN_300: (u32, u32) = (2480, 3508);
 const SCAN_200: (u32, u32) = (1654, 2339);
 
+/// A scanned sheet: which template page (0-based), under which transform, at which size.
+type Sheet = (usize, Homography, (u32, u32));
+
 struct Exam {
     cli: Cli,
     _dir: tempfile::TempDir,
@@ -153,7 +156,7 @@ fn a_class_pdf_is_split_aligned_and_queued_with_every_oddity_caught() {
     let t =
         |dx, dy, deg, scale, flip, size| scan_transform(TEMPLATE, size, dx, dy, deg, scale, flip);
     // Student by student, (template page, truth, scan size), in scan order.
-    let students: Vec<Vec<(usize, Homography, (u32, u32))>> = vec![
+    let students: Vec<Vec<Sheet>> = vec![
         vec![
             (0, t(40.0, -30.0, 1.5, 1.02, false, SCAN_300), SCAN_300),
             (1, t(-20.0, 50.0, -2.0, 0.98, false, SCAN_300), SCAN_300),

@@ -112,7 +112,7 @@ fn main() {
     let mut truth = Vec::new();
     let generated = Instant::now();
     for student in 0..STUDENTS {
-        let mut order = vec![0usize, 1];
+        let mut order = [0usize, 1];
         if student == 7 {
             order.reverse();
         }

@@ -370,71 +370,118 @@ fn read_class(
         .iter()
         .map(|t| imaging::load_upright(Path::new(&t.path)).map(|image| PreparedPage::new(&image)))
         .collect::<Result<_, _>>()?;
-    let mut pages: Vec<ScannedPage> = Vec::new();
     let options = ImportOptions {
         assess: false,
         keep_going: true,
     };
-    for file in files {
-        let name = sanitize_name(&super::drop::display_name(file));
-        let dir = scans.join(random_token());
-        let first = pages.len();
-        let mut on_page = |page: &ImportedPage, image: &DynamicImage| {
-            let scanned = identify(
-                &name, &dir, page, image, templates, &prepared, regions, crops,
-            )?;
-            pages.push(scanned);
-            Ok(())
-        };
-        let result = imaging::import_scan_with(
-            &name,
-            ScanSource::Path(file.clone()),
-            &dir,
-            options,
-            &mut on_page,
-        );
-        match result {
-            Ok(scan) => {
-                for (number, reason) in scan.bad_pages {
-                    pages.push(ScannedPage {
-                        source: SourcePage {
-                            file: name.clone(),
-                            page: number,
-                        },
-                        dir: dir.clone(),
-                        imported: None,
-                        found: PageMatch::Unreadable(reason),
-                        fit: None,
-                        crops: Vec::new(),
-                    });
-                }
-                // Pages in file order, the damaged ones where they were.
-                pages[first..].sort_by_key(|p| p.source.page);
-            }
-            Err(imaging::ImagingError::BadInput { reason, .. }) => {
-                // The file's own pages (if any were read before it failed) lose their crops.
-                for page in pages.drain(first..) {
-                    for (_, crop, _) in page.crops {
-                        let _ = std::fs::remove_file(crop);
+    // Decoding and writing a page (this thread) and identifying it (registration and the
+    // warps, the dearer part) overlap: pages go to one identifying thread per core through
+    // a channel that holds at most one page per thread, so memory stays a few pages.
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 4);
+    type Job = (usize, u32, String, PathBuf, ImportedPage, DynamicImage);
+    let (send, receive) = std::sync::mpsc::sync_channel::<Job>(threads);
+    let receive = std::sync::Mutex::new(receive);
+    // (file index, page in the file) → what the page is: sorted into scan order at the end.
+    let found = std::sync::Mutex::new(Vec::<((usize, u32), Result<ScannedPage, CoreError>)>::new());
+    let mut failed_files = Vec::new();
+    let outcome = std::thread::scope(|scope| -> Result<(), CoreError> {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let job = receive.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                let Ok((file_index, number, name, dir, page, image)) = job else {
+                    break;
+                };
+                let scanned = identify(
+                    &name, &dir, &page, &image, templates, &prepared, regions, crops,
+                )
+                .map_err(CoreError::from);
+                drop(image);
+                found
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(((file_index, number), scanned));
+            });
+        }
+        let send = send;
+        for (file_index, file) in files.iter().enumerate() {
+            let name = sanitize_name(&super::drop::display_name(file));
+            let dir = scans.join(random_token());
+            let mut on_page = |page: &ImportedPage, image: &DynamicImage| {
+                let job = (
+                    file_index,
+                    page.number,
+                    name.clone(),
+                    dir.clone(),
+                    page.clone(),
+                    image.clone(),
+                );
+                send.send(job)
+                    .map_err(|_| imaging::ImagingError::Tool("the page reader stopped".into()))
+            };
+            let result = imaging::import_scan_with(
+                &name,
+                ScanSource::Path(file.clone()),
+                &dir,
+                options,
+                &mut on_page,
+            );
+            let unreadable = |found: PageMatch, number: u32| ScannedPage {
+                source: SourcePage {
+                    file: name.clone(),
+                    page: number,
+                },
+                dir: dir.clone(),
+                imported: None,
+                found,
+                fit: None,
+                crops: Vec::new(),
+            };
+            let mut found = found.lock().unwrap_or_else(|p| p.into_inner());
+            match result {
+                Ok(scan) => {
+                    for (number, reason) in scan.bad_pages {
+                        found.push((
+                            (file_index, number),
+                            Ok(unreadable(PageMatch::Unreadable(reason), number)),
+                        ));
                     }
                 }
-                pages.push(ScannedPage {
-                    source: SourcePage {
-                        file: name.clone(),
-                        page: 1,
-                    },
-                    dir: dir.clone(),
-                    imported: None,
-                    found: PageMatch::UnreadableFile(reason),
-                    fit: None,
-                    crops: Vec::new(),
-                });
-            }
-            Err(e) => {
-                cleanup(&pages);
-                return Err(e.into());
+                Err(imaging::ImagingError::BadInput { reason, .. }) => {
+                    // The file's pages read before it failed are dropped below.
+                    failed_files.push(file_index);
+                    found.push((
+                        (file_index, 0),
+                        Ok(unreadable(PageMatch::UnreadableFile(reason), 1)),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
             }
         }
+        Ok(())
+    });
+    let mut found = found.into_inner().unwrap_or_else(|p| p.into_inner());
+    found.sort_by_key(|(key, _)| *key);
+    let mut pages = Vec::with_capacity(found.len());
+    let mut first_error = outcome.err();
+    for ((file_index, number), scanned) in found {
+        match scanned {
+            // A page of a file that failed later: its crops go, the file is one entry.
+            Ok(page) if failed_files.contains(&file_index) && number > 0 => {
+                for (_, crop, _) in page.crops {
+                    let _ = std::fs::remove_file(crop);
+                }
+            }
+            Ok(page) => pages.push(page),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(e) = first_error {
+        cleanup(&pages);
+        return Err(e);
     }
     Ok(pages)
 }
