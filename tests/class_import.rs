@@ -112,8 +112,23 @@ fn exam_with_template() -> Exam {
 
 /// One scanned sheet: template page `page` (0-based) under `truth`, as a JPEG.
 fn sheet(exam: &Exam, page: usize, truth: &Homography, size: (u32, u32), seed: u64) -> Vec<u8> {
+    sheet_with(exam, page, truth, size, seed, &[])
+}
+
+/// [`sheet`], with handwriting in `extra` places too (outside the answer frames).
+fn sheet_with(
+    exam: &Exam,
+    page: usize,
+    truth: &Homography,
+    size: (u32, u32),
+    seed: u64,
+    extra: &[Frame],
+) -> Vec<u8> {
+    // The student writes in the two answer frames the regions cover (and in `extra`).
     let (template, frames) = &exam.pages[page];
-    let scan = scan_of(template, &frames[1..], truth, size, seed);
+    let mut written = frames[1..3].to_vec();
+    written.extend_from_slice(extra);
+    let scan = scan_of(template, &written, truth, size, seed);
     encode(&DynamicImage::ImageLuma8(scan), ImageFormat::Jpeg)
 }
 
@@ -182,7 +197,20 @@ fn a_class_pdf_is_split_aligned_and_queued_with_every_oddity_caught() {
     let mut truths = Vec::new();
     for (s, pages) in students.iter().enumerate() {
         for (k, (page, truth, size)) in pages.iter().enumerate() {
-            jpegs.push(sheet(&exam, *page, truth, *size, (s * 10 + k) as u64));
+            // The last student also wrote between the instructions and question 1.
+            let extra: &[Frame] = if s == 4 && *page == 0 {
+                &[[0.3, 0.118, 0.4, 0.03]]
+            } else {
+                &[]
+            };
+            jpegs.push(sheet_with(
+                &exam,
+                *page,
+                truth,
+                *size,
+                (s * 10 + k) as u64,
+                extra,
+            ));
             truths.push((s, *page, *truth));
         }
         if s == 2 {
@@ -225,10 +253,21 @@ fn a_class_pdf_is_split_aligned_and_queued_with_every_oddity_caught() {
     assert_eq!(flag_kinds(&submissions[1]), vec!["out_of_order"]);
     assert_eq!(flag_kinds(&submissions[2]), vec!["upside_down"]);
     assert_eq!(flag_kinds(&submissions[3]), vec!["missing_page"]);
-    assert!(
-        flag_kinds(&submissions[0]).is_empty() && flag_kinds(&submissions[4]).is_empty(),
+    assert!(flag_kinds(&submissions[0]).is_empty(), "{report:#}");
+    // Writing outside the boxes is found on that page, and on no other page of the class.
+    assert_eq!(
+        flag_kinds(&submissions[4]),
+        vec!["writing_outside"],
         "{report:#}"
     );
+    assert_eq!(submissions[4]["flags"][0]["page"], 1);
+    let conn = support::db(&exam.cli.data);
+    let exam_id: i64 = exam.exam.parse().unwrap();
+    for row in gradedesk::exams::review_rows(&conn, exam_id, "Q1").unwrap() {
+        let expected = (row.submission_id == submissions[4]["submission_id"].as_i64().unwrap())
+            .then(|| "writing outside the boxes on page 1".to_string());
+        assert_eq!(row.outside_writing, expected, "{}", row.student);
+    }
     // The blank and the foreign page are listed, not given to a student.
     let unassigned: Vec<(u64, String)> = report["unassigned"]
         .as_array()

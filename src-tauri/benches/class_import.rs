@@ -131,14 +131,14 @@ fn main() {
                 rng.gen_range(0.97..1.03),
                 student == 12 && slot == 1,
             );
-            let (template, frames) = &pages[page];
-            let scan = scan_of(
-                template,
-                &frames[1..],
-                &t,
-                size,
-                (student * 2 + slot) as u64,
-            );
+            // The student writes in this page's answer regions only.
+            let (template, _) = &pages[page];
+            let written: Vec<Frame> = regions
+                .iter()
+                .filter(|r| r.0 == page)
+                .map(|r| r.1)
+                .collect();
+            let scan = scan_of(template, &written, &t, size, (student * 2 + slot) as u64);
             jpegs.push(scans::encode(
                 &DynamicImage::ImageLuma8(scan),
                 ImageFormat::Jpeg,
@@ -248,7 +248,12 @@ fn main() {
     errors.sort_by(f64::total_cmp);
     let pct = |p: f64| errors[((errors.len() - 1) as f64 * p).round() as usize];
     println!("class import: {} pages in {seconds:.1} s = {:.2} pages/s (goal 4 on 2 cores); peak RSS {} MB (goal < 400)", truth.len(), truth.len() as f64 / seconds, peak_kb / 1024);
-    println!("students {} of {STUDENTS}, every page to the right student: {right} of {STUDENTS}; answers queued {queued} (150 expected); unassigned {}", submissions.len(), report["unassigned"].as_array().unwrap().len());
+    let outside = submissions
+        .iter()
+        .flat_map(|s| s["flags"].as_array().unwrap())
+        .filter(|f| f["kind"] == "writing_outside")
+        .count();
+    println!("students {} of {STUDENTS}, every page to the right student: {right} of {STUDENTS}; answers queued {queued} (150 expected); unassigned {}; pages flagged for writing outside the boxes: {outside} (nobody wrote outside)", submissions.len(), report["unassigned"].as_array().unwrap().len());
     println!("corner error over {} corners (300-dpi px): median {:.2}, p95 {:.2}, max {:.2} (goal: median <= 3, max <= 10)", errors.len(), pct(0.5), pct(0.95), pct(1.0));
 }
 

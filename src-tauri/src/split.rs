@@ -18,6 +18,8 @@ pub enum PageMatch {
         upside_down: bool,
         /// The fit is worth a look ("check alignment").
         flagged: bool,
+        /// Writing was found outside every region of the page.
+        writing_outside: bool,
     },
     /// Next to no ink: a blank sheet (a scanner's empty back side).
     Blank,
@@ -42,6 +44,8 @@ pub enum FlagKind {
     UpsideDown,
     /// The page's alignment to its template page is doubtful.
     CheckAlignment,
+    /// The student wrote outside every region of the page (no answer's crop holds it).
+    WritingOutside,
 }
 
 /// One thing to look at, with the template page it concerns and a sentence.
@@ -89,6 +93,7 @@ pub fn split(pages: &[PageMatch], template_pages: u32) -> Split {
                 template_page,
                 upside_down,
                 flagged,
+                writing_outside,
             } => {
                 let slot = (*template_page as usize).clamp(1, n) - 1;
                 if current.taken(slot) || current.complete() {
@@ -96,7 +101,7 @@ pub fn split(pages: &[PageMatch], template_pages: u32) -> Split {
                 }
                 current.pages[slot] = Some(index);
                 current.order.push(slot as u32 + 1);
-                current.details.push((slot, *upside_down, *flagged));
+                current.details.push((slot, *upside_down, *flagged, *writing_outside));
             }
             PageMatch::Blank => unassigned.push((index, "a blank page".to_string())),
             PageMatch::Foreign => unassigned.push((
@@ -126,12 +131,13 @@ pub fn split(pages: &[PageMatch], template_pages: u32) -> Split {
 }
 
 /// The student being gathered: template page → scan index, the places unreadable pages
-/// hold, the scan order of template pages, and (slot, upside down, flagged) per page.
+/// hold, the scan order of template pages, and (slot, upside down, flagged, writing
+/// outside) per page.
 struct Group {
     pages: Vec<Option<usize>>,
     held: Vec<bool>,
     order: Vec<u32>,
-    details: Vec<(usize, bool, bool)>,
+    details: Vec<(usize, bool, bool, bool)>,
 }
 
 impl Group {
@@ -162,7 +168,7 @@ fn student(
     pages: Vec<Option<usize>>,
     held: &[bool],
     order: &[u32],
-    details: &[(usize, bool, bool)],
+    details: &[(usize, bool, bool, bool)],
 ) -> Student {
     let mut flags = Vec::new();
     if order.windows(2).any(|w| w[0] > w[1]) {
@@ -190,7 +196,7 @@ fn student(
             });
         }
     }
-    for &(slot, upside_down, flagged) in details {
+    for &(slot, upside_down, flagged, writing_outside) in details {
         let number = slot as u32 + 1;
         if upside_down {
             flags.push(Flag {
@@ -206,6 +212,13 @@ fn student(
                 message: format!("page {number}: check alignment"),
             });
         }
+        if writing_outside {
+            flags.push(Flag {
+                kind: FlagKind::WritingOutside,
+                page: Some(number),
+                message: format!("writing outside the boxes on page {number}"),
+            });
+        }
     }
     Student { pages, flags }
 }
@@ -219,6 +232,7 @@ mod tests {
             template_page,
             upside_down: false,
             flagged: false,
+            writing_outside: false,
         }
     }
 
@@ -242,6 +256,7 @@ mod tests {
             template_page: 2,
             upside_down: true,
             flagged: false,
+            writing_outside: false,
         };
         // Student 1 reversed; student 2 lost page 2; student 3 has page 2 upside down.
         let pages = [m(2), m(1), m(1), m(1), upside];

@@ -50,6 +50,9 @@ pub struct ReviewRow {
     /// The final score: the teacher's when there is one, else the AI's.
     pub score: Option<f64>,
     pub history: Vec<HistoryEntry>,
+    /// "writing outside the boxes on page 2": the class import found the student's writing
+    /// outside every region of these pages, which no answer's crop holds.
+    pub outside_writing: Option<String>,
 }
 
 /// Records the teacher's score for an answer (kept with every earlier one). The score must
@@ -156,6 +159,24 @@ pub fn review_rows(
             None => (None, None, false, None),
         };
         let teacher_score = last.as_ref().map(|o| o.score);
+        // The student's pages with writing outside the regions.
+        let outside: Vec<u32> = conn
+            .prepare_cached(
+                "SELECT number FROM pages WHERE submission_id = ?1 AND outside_ink IS NOT NULL ORDER BY number",
+            )?
+            .query_map([view.submission_id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let outside_writing = match outside.as_slice() {
+            [] => None,
+            [one] => Some(format!("writing outside the boxes on page {one}")),
+            many => Some(format!(
+                "writing outside the boxes on pages {}",
+                many.iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        };
         rows.push(ReviewRow {
             item_id: view.item_id,
             submission_id: view.submission_id,
@@ -173,6 +194,7 @@ pub fn review_rows(
             teacher_note: last.and_then(|o| o.note),
             score: teacher_score.or(view.score),
             history,
+            outside_writing,
         });
     }
     Ok(rows)

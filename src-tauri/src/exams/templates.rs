@@ -295,15 +295,20 @@ pub struct ClassPage {
     pub residual_px: f64,
     pub flagged: bool,
     pub upside_down: bool,
+    /// Writing outside every region (boxes in template-page fractions), if any.
+    pub outside_ink: Vec<crate::vision::outside::InkBlob>,
 }
 
 /// Records a class page's origin and alignment on its `pages` row.
 pub fn set_class_page(tx: &Transaction, page_id: i64, page: &ClassPage) -> Result<(), ExamError> {
     let homography = serde_json::to_string(&page.homography).unwrap_or_default();
+    let outside = (!page.outside_ink.is_empty())
+        .then(|| serde_json::to_string(&page.outside_ink).unwrap_or_default());
     // Stores where the page came from and its fitted transform.
     tx.execute(
         "UPDATE pages SET source_file = ?2, source_page = ?3, template_page = ?4, homography = ?5,
-                          align_quality = ?6, align_residual_px = ?7, align_flagged = ?8, upside_down = ?9
+                          align_quality = ?6, align_residual_px = ?7, align_flagged = ?8, upside_down = ?9,
+                          outside_ink = ?10
          WHERE id = ?1",
         params![
             page_id,
@@ -314,7 +319,8 @@ pub fn set_class_page(tx: &Transaction, page_id: i64, page: &ClassPage) -> Resul
             page.quality,
             page.residual_px,
             page.flagged,
-            page.upside_down
+            page.upside_down,
+            outside
         ],
     )?;
     Ok(())

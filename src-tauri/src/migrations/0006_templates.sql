@@ -41,6 +41,9 @@ ALTER TABLE pages ADD COLUMN align_quality REAL;
 ALTER TABLE pages ADD COLUMN align_residual_px REAL;
 ALTER TABLE pages ADD COLUMN align_flagged INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE pages ADD COLUMN upside_down INTEGER NOT NULL DEFAULT 0;
+-- Writing found outside every region of the page (JSON list of boxes in template-page
+-- fractions); NULL when there is none.
+ALTER TABLE pages ADD COLUMN outside_ink TEXT;
 
 -- An answer cut from the template's regions: the quad of its first region on the page
 -- (JSON [[x, y] x4], pixel centres) and how many regions it joins.

@@ -7,6 +7,7 @@
 //! tests and the bench. Pure functions of images: no database, no files.
 
 pub mod homography;
+pub mod outside;
 pub mod plane;
 pub mod register;
 pub mod synth;

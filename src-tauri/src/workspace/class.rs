@@ -27,6 +27,7 @@ use crate::imaging::{self, ImportOptions, ImportedPage, ScanSource};
 use crate::queue::{self, NewJob};
 use crate::split::{self, Flag, PageMatch};
 use crate::store::{now_ms, StoreError};
+use crate::vision::outside::{writing_outside, PrintMask};
 use crate::vision::register::MIN_SIMILARITY;
 use crate::vision::warp::{region_quad, warp_region, RegionBox};
 use crate::vision::{register_best, PreparedPage};
@@ -366,10 +367,14 @@ fn read_class(
     imaging::import::sweep_abandoned(scans, std::time::Duration::from_secs(3600));
     std::fs::create_dir_all(crops)
         .map_err(|e| CoreError::Io(format!("could not create {}: {e}", crops.display())))?;
-    let prepared: Vec<PreparedPage> = templates
-        .iter()
-        .map(|t| imaging::load_upright(Path::new(&t.path)).map(|image| PreparedPage::new(&image)))
-        .collect::<Result<_, _>>()?;
+    // Each template page, prepared for registration and as the print writing is told from.
+    let mut prepared: Vec<PreparedPage> = Vec::with_capacity(templates.len());
+    let mut masks: Vec<PrintMask> = Vec::with_capacity(templates.len());
+    for template in templates {
+        let image = imaging::load_upright(Path::new(&template.path))?;
+        prepared.push(PreparedPage::new(&image));
+        masks.push(PrintMask::new(&image));
+    }
     let options = ImportOptions {
         assess: false,
         keep_going: true,
@@ -394,7 +399,7 @@ fn read_class(
                     break;
                 };
                 let scanned = identify(
-                    &name, &dir, &page, &image, templates, &prepared, regions, crops,
+                    &name, &dir, &page, &image, templates, &prepared, &masks, regions, crops,
                 )
                 .map_err(CoreError::from);
                 drop(image);
@@ -496,6 +501,7 @@ fn identify(
     image: &DynamicImage,
     templates: &[exams::TemplatePageFiles],
     prepared: &[PreparedPage],
+    masks: &[PrintMask],
     regions: &[Region],
     crops: &Path,
 ) -> Result<ScannedPage, imaging::ImagingError> {
@@ -529,10 +535,22 @@ fn identify(
     } else {
         fit.inliers as f64 / fit.patches as f64
     };
+    let page_regions: Vec<RegionBox> = regions
+        .iter()
+        .filter(|r| r.page == template.number)
+        .map(|r| RegionBox {
+            x: r.bbox.x,
+            y: r.bbox.y,
+            w: r.bbox.w,
+            h: r.bbox.h,
+        })
+        .collect();
+    let outside_ink = writing_outside(&masks[index], image, &fit.homography, &page_regions);
     scanned.found = PageMatch::Matched {
         template_page: template.number,
         upside_down: fit.upside_down,
         flagged: fit.flagged,
+        writing_outside: !outside_ink.is_empty(),
     };
     scanned.fit = Some(ClassPage {
         source_file: name.to_string(),
@@ -543,6 +561,7 @@ fn identify(
         residual_px: fit.residual_px,
         flagged: fit.flagged,
         upside_down: fit.upside_down,
+        outside_ink,
     });
     let size = (template.width, template.height);
     for region in regions

@@ -112,7 +112,12 @@ teacher_score: number | null, teacher_note: string | null,
 /**
  * The final score: the teacher's when there is one, else the AI's.
  */
-score: number | null, history: Array<HistoryEntry>, };
+score: number | null, history: Array<HistoryEntry>, 
+/**
+ * "writing outside the boxes on page 2": the class import found the student's writing
+ * outside every region of these pages, which no answer's crop holds.
+ */
+outside_writing: string | null, };
 
 /**
  * How many jobs are in each state.
@@ -602,7 +607,7 @@ export type UnassignedPage = { file: string, page: number, reason: string, };
 /**
  * What the teacher should look at in a student's pages.
  */
-export type FlagKind = "missing_page" | "out_of_order" | "upside_down" | "check_alignment";
+export type FlagKind = "missing_page" | "out_of_order" | "upside_down" | "check_alignment" | "writing_outside";
 
 /**
  * One thing to look at, with the template page it concerns and a sentence.

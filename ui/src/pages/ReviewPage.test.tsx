@@ -57,6 +57,7 @@ function row(id: number, extra: Partial<ReviewRow> = {}): ReviewRow {
     teacher_note: null,
     score: 1.5,
     history: [{ by: 'ai', score: 1.5, note: null, at_ms: 1 }],
+    outside_writing: null,
     ...extra,
   };
 }
@@ -85,7 +86,7 @@ describe('ReviewPage', () => {
   it('shows each answer side by side with names and model text as text', async () => {
     vi.mocked(api.reviewItems).mockResolvedValue([
       row(1, { needs_review: true, review_reason: 'Illegible', student: '<b>Ada</b>', feedback: '<i>x</i>' }),
-      row(2, { teacher_score: 2, score: 2, history: [{ by: 'ai', score: 1.5, note: null, at_ms: 1 }, { by: 'teacher', score: 2, note: null, at_ms: 2 }] }),
+      row(2, { teacher_score: 2, score: 2, outside_writing: 'writing outside the boxes on page 2', history: [{ by: 'ai', score: 1.5, note: null, at_ms: 1 }, { by: 'teacher', score: 2, note: null, at_ms: 2 }] }),
     ]);
     renderPage();
     expect(await screen.findByText('<b>Ada</b>')).toBeTruthy();
@@ -99,6 +100,9 @@ describe('ReviewPage', () => {
     expect(history.querySelectorAll('time')[1]!.getAttribute('datetime')).toBe(new Date(2).toISOString());
     expect(api.reviewItems).toHaveBeenCalledWith(1, 'Q1');
     expect(document.querySelector('b')).toBeNull();
+    // The class import's note about writing beyond the regions, on that answer only.
+    expect(screen.getByTestId('outside-2').textContent).toMatch(/writing outside the boxes on page 2/);
+    expect(screen.queryByTestId('outside-1')).toBeNull();
   });
 
   it('grades with the keyboard: Enter accepts, digits and "." set a score, j/k move', async () => {

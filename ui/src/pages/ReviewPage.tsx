@@ -310,6 +310,11 @@ function ReviewCard({
           {row.state !== 'done' && <span className="pill">{STATE_LABEL[row.state]}</span>}
         </div>
         {row.needs_review && row.review_reason && <p className="review-reason">{row.review_reason}</p>}
+        {row.outside_writing && (
+          <p className="review-outside" data-testid={`outside-${row.item_id}`}>
+            {row.outside_writing}: not in this answer&rsquo;s crop
+          </p>
+        )}
         <dl className="review-facts">
           <div>
             <dt>Transcription</dt>
