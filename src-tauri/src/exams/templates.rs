@@ -295,8 +295,8 @@ pub struct ClassPage {
     pub residual_px: f64,
     pub flagged: bool,
     pub upside_down: bool,
-    /// Writing outside every region (boxes in template-page fractions), if any.
-    pub outside_ink: Vec<crate::vision::outside::InkBlob>,
+    /// Writing outside every region, if any: boxes [x, y, w, h] in template-page fractions.
+    pub outside_ink: Vec<[f64; 4]>,
 }
 
 /// Records a class page's origin and alignment on its `pages` row.

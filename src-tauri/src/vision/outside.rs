@@ -46,7 +46,7 @@ impl PrintMask {
 }
 
 /// Writing found outside every region, as a box in template-page fractions.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct InkBlob {
     pub x: f64,
     pub y: f64,

@@ -561,7 +561,7 @@ fn identify(
         residual_px: fit.residual_px,
         flagged: fit.flagged,
         upside_down: fit.upside_down,
-        outside_ink,
+        outside_ink: outside_ink.iter().map(|b| [b.x, b.y, b.w, b.h]).collect(),
     });
     let size = (template.width, template.height);
     for region in regions
