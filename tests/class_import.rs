@@ -8,7 +8,7 @@ mod support;
 
 use std::path::Path;
 
-use gradedesk::vision::synth::{scan_of, scan_transform, template_page, Frame};
+use gradedesk::vision::synth::{corners, scan_of, scan_transform, template_page, Frame};
 use gradedesk::vision::Homography;
 use image::{DynamicImage, GrayImage, ImageFormat};
 use serde_json::Value;
@@ -140,14 +140,7 @@ fn write_pdf(dir: &Path, name: &str, jpegs: &[Vec<u8>]) -> String {
 
 /// Where the truth puts a template rectangle's corners, in pixel centres.
 fn true_quad(truth: &Homography, frame: &Frame) -> Vec<[f64; 2]> {
-    let (w, h) = (f64::from(TEMPLATE.0), f64::from(TEMPLATE.1));
-    let (x0, y0, x1, y1) = (
-        frame[0] * w,
-        frame[1] * h,
-        (frame[0] + frame[2]) * w,
-        (frame[1] + frame[3]) * h,
-    );
-    [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+    corners(frame, TEMPLATE)
         .iter()
         .map(|&(x, y)| {
             let (px, py) = truth.apply(x, y).unwrap();

@@ -12,7 +12,7 @@ mod scans;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use gradedesk::vision::synth::{scan_of, scan_transform, template_page, Frame};
+use gradedesk::vision::synth::{corners, scan_of, scan_transform, template_page, Frame};
 use gradedesk::vision::Homography;
 use image::{DynamicImage, ImageFormat};
 use rand::{Rng, SeedableRng};
@@ -229,15 +229,11 @@ fn main() {
             .unwrap();
         // Errors in pixels of a 300-dpi page, whatever the scan's resolution.
         let to_300 = f64::from(A4_300.0) / f64::from(size.0);
-        let (w, h) = (f64::from(TEMPLATE.0), f64::from(TEMPLATE.1));
-        let corners = [
-            (f[0], f[1]),
-            (f[0] + f[2], f[1]),
-            (f[0] + f[2], f[1] + f[3]),
-            (f[0], f[1] + f[3]),
-        ];
-        for (c, got) in corners.iter().zip(item["source_quad"].as_array().unwrap()) {
-            let (x, y) = apply(t, c.0 * w, c.1 * h);
+        for (c, got) in corners(&f, TEMPLATE)
+            .iter()
+            .zip(item["source_quad"].as_array().unwrap())
+        {
+            let (x, y) = apply(t, c.0, c.1);
             let (gx, gy) = (
                 got[0].as_f64().unwrap() + 0.5,
                 got[1].as_f64().unwrap() + 0.5,
