@@ -19,6 +19,18 @@ pub struct Bbox {
     pub h: f64,
 }
 
+impl Bbox {
+    /// An item's or a region's box from four row columns, x y w h, starting at `first`.
+    pub(super) fn from_row(r: &Row, first: usize) -> rusqlite::Result<Self> {
+        Ok(Bbox {
+            x: r.get(first)?,
+            y: r.get(first + 1)?,
+            w: r.get(first + 2)?,
+            h: r.get(first + 3)?,
+        })
+    }
+}
+
 /// Where an answer stands, in the words the UI shows.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "snake_case")]
@@ -283,12 +295,7 @@ pub(super) fn item_view_from_row(r: &Row) -> rusqlite::Result<ItemView> {
         submission_id: r.get(1)?,
         page_number: r.get(2)?,
         question_label: r.get(3)?,
-        bbox: Bbox {
-            x: r.get(4)?,
-            y: r.get(5)?,
-            w: r.get(6)?,
-            h: r.get(7)?,
-        },
+        bbox: Bbox::from_row(r, 4)?,
         job_id: r.get(8)?,
         state,
         score,

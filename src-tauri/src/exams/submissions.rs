@@ -117,25 +117,26 @@ pub fn insert_submission(
     pages: &[NewPage],
 ) -> Result<i64, ExamError> {
     let numbered: Vec<(u32, &NewPage)> = (1..).zip(pages).collect();
-    insert_submission_numbered(tx, exam_id, student, file_name, &numbered)
+    insert_submission_numbered(tx, exam_id, student, file_name, &numbered).map(|(id, _)| id)
 }
 
 /// [`insert_submission`] with each page's number given: a class import numbers a student's
 /// pages by their template page, so a missing page 1 leaves page 2 numbered 2. Returns the
-/// submission's id; the pages' ids are found by number.
+/// submission's id and its pages' ids, in the order given.
 pub fn insert_submission_numbered(
     tx: &Transaction,
     exam_id: i64,
     student: &str,
     file_name: &str,
     pages: &[(u32, &NewPage)],
-) -> Result<i64, ExamError> {
+) -> Result<(i64, Vec<i64>), ExamError> {
     // Adds the submission.
     tx.execute(
         "INSERT INTO submissions (exam_id, student, file_name, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![exam_id, student, file_name, now_ms()],
     )?;
     let submission_id = tx.last_insert_rowid();
+    let mut page_ids = Vec::with_capacity(pages.len());
     for &(number, page) in pages {
         // Adds one page, numbered from 1, with what import measured about it.
         tx.execute(
@@ -159,8 +160,19 @@ pub fn insert_submission_numbered(
                 }
             ],
         )?;
+        page_ids.push(tx.last_insert_rowid());
     }
-    Ok(submission_id)
+    Ok((submission_id, page_ids))
+}
+
+/// How many submissions the exam has (a class import numbers its new students after them).
+pub fn submission_count(conn: &Connection, exam_id: i64) -> Result<i64, ExamError> {
+    // The exam's submissions, counted.
+    Ok(conn.query_row(
+        "SELECT COUNT(*) FROM submissions WHERE exam_id = ?1",
+        [exam_id],
+        |r| r.get(0),
+    )?)
 }
 
 /// Every submission with its page, answer and graded-answer counts and its first page; the

@@ -269,12 +269,7 @@ pub fn regions(conn: &Connection, exam_id: i64) -> Result<Vec<Region>, ExamError
                 question_label: r.get(3)?,
                 question_id: r.get(4)?,
                 position: r.get(5)?,
-                bbox: Bbox {
-                    x: r.get(6)?,
-                    y: r.get(7)?,
-                    w: r.get(8)?,
-                    h: r.get(9)?,
-                },
+                bbox: Bbox::from_row(r, 6)?,
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -431,12 +426,7 @@ pub fn class_items(conn: &Connection, exam_id: i64) -> Result<Vec<ClassItem>, Ex
         .query_map([exam_id], |r| {
             let (width, height): (u32, u32) = (r.get(5)?, r.get(6)?);
             let stored: Option<String> = r.get(7)?;
-            let bbox = Bbox {
-                x: r.get(8)?,
-                y: r.get(9)?,
-                w: r.get(10)?,
-                h: r.get(11)?,
-            };
+            let bbox = Bbox::from_row(r, 8)?;
             let quad = stored
                 .and_then(|q| serde_json::from_str::<[[f64; 2]; 4]>(&q).ok())
                 .unwrap_or_else(|| box_quad(bbox, width, height));

@@ -71,14 +71,14 @@ pub struct ScanImport {
     pub bad_pages: Vec<(u32, String)>,
 }
 
-/// [`import_scan`], with options and a sink that sees each page decoded, while it is in
-/// memory (the class import registers it there, instead of decoding it a second time).
+/// [`import_scan`], with options and a sink that is handed each page decoded, once its
+/// files are written (the class import registers it there, instead of decoding it again).
 pub fn import_scan_with(
     name: &str,
     source: ScanSource,
     dir: &Path,
     options: ImportOptions,
-    on_page: &mut dyn FnMut(&ImportedPage, &image::DynamicImage) -> Result<(), ImagingError>,
+    on_page: &mut dyn FnMut(&ImportedPage, image::DynamicImage) -> Result<(), ImagingError>,
 ) -> Result<ScanImport, ImagingError> {
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let marker = dir.join(MARKER);
@@ -123,7 +123,7 @@ fn import_into(
     source: ScanSource,
     dir: &Path,
     options: ImportOptions,
-    on_page: &mut dyn FnMut(&ImportedPage, &image::DynamicImage) -> Result<(), ImagingError>,
+    on_page: &mut dyn FnMut(&ImportedPage, image::DynamicImage) -> Result<(), ImagingError>,
 ) -> Result<ScanImport, ImagingError> {
     // Only raster files are read whole; PDFs and HEIC photos are read from disk by their
     // parsers, so a 200-page PDF is never held twice.
@@ -204,7 +204,7 @@ fn import_into(
             height: files.height,
             assessment,
         };
-        on_page(&imported, &page.image)?;
+        on_page(&imported, page.image)?;
         pages.push(imported);
         Ok(())
     };

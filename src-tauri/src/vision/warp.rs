@@ -2,7 +2,7 @@
 //! crop comes out upright and in the template's frame, the same size for every student,
 //! however the page was shifted, turned, scaled or photographed.
 
-use image::{DynamicImage, GenericImageView, Rgb, RgbImage};
+use image::{Rgb, RgbImage};
 
 use super::Homography;
 
@@ -47,9 +47,10 @@ pub fn crop_size(region: RegionBox, template: (u32, u32)) -> (u32, u32) {
 
 /// Cuts `region` out of `page` through `to_page` (template pixels to page pixels, edge
 /// coordinates), bilinear, into an upright crop of [`crop_size`]. Whatever falls beyond the
-/// page's edge is white, as paper is.
+/// page's edge is white, as paper is. The page is RGB: a caller cutting several regions
+/// converts it once, not once per region.
 pub fn warp_region(
-    page: &DynamicImage,
+    page: &RgbImage,
     to_page: &Homography,
     region: RegionBox,
     template: (u32, u32),
@@ -58,21 +59,13 @@ pub fn warp_region(
     let (tw, th) = (f64::from(template.0), f64::from(template.1));
     let step_x = region.w * tw / f64::from(out_w);
     let step_y = region.h * th / f64::from(out_h);
-    let rgb;
-    let source = match page {
-        DynamicImage::ImageRgb8(image) => image,
-        other => {
-            rgb = other.to_rgb8();
-            &rgb
-        }
-    };
     let (pw, ph) = page.dimensions();
     let mut out = RgbImage::from_pixel(out_w, out_h, Rgb([255, 255, 255]));
     for (i, j, pixel) in out.enumerate_pixels_mut() {
         let u = region.x * tw + (f64::from(i) + 0.5) * step_x;
         let v = region.y * th + (f64::from(j) + 0.5) * step_y;
         if let Some((x, y)) = to_page.apply(u, v) {
-            if let Some(value) = bilinear(source, pw, ph, x - 0.5, y - 0.5) {
+            if let Some(value) = bilinear(page, pw, ph, x - 0.5, y - 0.5) {
                 *pixel = value;
             }
         }
@@ -129,9 +122,9 @@ mod tests {
     use super::*;
 
     /// A page with a black square whose top-left corner sits at template pixel (200, 300).
-    fn page_with_square(to_page: &Homography, size: (u32, u32)) -> DynamicImage {
+    fn page_with_square(to_page: &Homography, size: (u32, u32)) -> RgbImage {
         let inverse = to_page.inverse().unwrap();
-        let image = RgbImage::from_fn(size.0, size.1, |x, y| {
+        RgbImage::from_fn(size.0, size.1, |x, y| {
             let (u, v) = inverse
                 .apply(f64::from(x) + 0.5, f64::from(y) + 0.5)
                 .unwrap();
@@ -141,8 +134,7 @@ mod tests {
             } else {
                 Rgb([255, 255, 255])
             }
-        });
-        DynamicImage::ImageRgb8(image)
+        })
     }
 
     #[test]
@@ -199,7 +191,7 @@ mod tests {
             quad,
             [[-0.5, -0.5], [199.5, -0.5], [199.5, 199.5], [-0.5, 199.5]]
         );
-        let page = DynamicImage::ImageRgb8(RgbImage::from_pixel(10, 10, Rgb([0, 0, 0])));
+        let page = RgbImage::from_pixel(10, 10, Rgb([0, 0, 0]));
         let crop = warp_region(
             &page,
             &Homography::translation(-5.0, 0.0),

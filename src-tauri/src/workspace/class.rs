@@ -413,14 +413,14 @@ fn read_class(
         for (file_index, file) in files.iter().enumerate() {
             let name = sanitize_name(&super::drop::display_name(file));
             let dir = scans.join(random_token());
-            let mut on_page = |page: &ImportedPage, image: &DynamicImage| {
+            let mut on_page = |page: &ImportedPage, image: DynamicImage| {
                 let job = (
                     file_index,
                     page.number,
                     name.clone(),
                     dir.clone(),
                     page.clone(),
-                    image.clone(),
+                    image,
                 );
                 send.send(job)
                     .map_err(|_| imaging::ImagingError::Tool("the page reader stopped".into()))
@@ -538,12 +538,7 @@ fn identify(
     let page_regions: Vec<RegionBox> = regions
         .iter()
         .filter(|r| r.page == template.number)
-        .map(|r| RegionBox {
-            x: r.bbox.x,
-            y: r.bbox.y,
-            w: r.bbox.w,
-            h: r.bbox.h,
-        })
+        .map(region_box)
         .collect();
     let outside_ink = writing_outside(&masks[index], image, &fit.homography, &page_regions);
     scanned.found = PageMatch::Matched {
@@ -564,20 +559,24 @@ fn identify(
         outside_ink: outside_ink.iter().map(|b| [b.x, b.y, b.w, b.h]).collect(),
     });
     let size = (template.width, template.height);
+    // RGB once for all the page's regions (a grey scan would be converted per region).
+    let converted;
+    let rgb = match image {
+        DynamicImage::ImageRgb8(rgb) => rgb,
+        other => {
+            converted = other.to_rgb8();
+            &converted
+        }
+    };
     for region in regions
         .iter()
         .filter(|r| r.page == template.number && r.kind == RegionKind::Answer)
     {
-        let area = RegionBox {
-            x: region.bbox.x,
-            y: region.bbox.y,
-            w: region.bbox.w,
-            h: region.bbox.h,
-        };
+        let area = region_box(region);
         let Some(quad) = region_quad(area, size, &fit.homography) else {
             continue;
         };
-        let crop = warp_region(image, &fit.homography, area, size);
+        let crop = warp_region(rgb, &fit.homography, area, size);
         let path = crops.join(format!("r{}-{}.png", region.region_id, random_token()));
         imaging::pages::save(
             &DynamicImage::ImageRgb8(crop),
@@ -587,6 +586,12 @@ fn identify(
         scanned.crops.push((region.region_id, path, quad));
     }
     Ok(scanned)
+}
+
+/// A region's box as the vision code takes it.
+fn region_box(region: &Region) -> RegionBox {
+    let Bbox { x, y, w, h } = region.bbox;
+    RegionBox { x, y, w, h }
 }
 
 /// Removes what a failed class import wrote: page folders and crops.
@@ -638,25 +643,24 @@ fn store_class(
     for (_, list) in &mut questions {
         list.sort_by_key(|r| r.position);
     }
-    let already: i64 = tx.query_row(
-        "SELECT COUNT(*) FROM submissions WHERE exam_id = ?1",
-        [exam_id],
-        |r| r.get(0),
-    )?;
+    let already = exams::submission_count(&tx, exam_id)?;
     let mut out = Vec::new();
     for (k, student) in split.students.iter().enumerate() {
-        let present: Vec<(u32, &ScannedPage)> = student
+        // The student's pages (a matched page was always imported), by template page.
+        let present: Vec<(u32, &ScannedPage, &ImportedPage)> = student
             .pages
             .iter()
             .enumerate()
-            .filter_map(|(slot, index)| index.map(|i| (slot as u32 + 1, &pages[i])))
+            .filter_map(|(slot, index)| {
+                let page = &pages[(*index)?];
+                Some((slot as u32 + 1, page, page.imported.as_ref()?))
+            })
             .collect();
         let new_pages: Vec<(u32, NewPage)> = present
             .iter()
-            .filter_map(|(number, page)| {
-                let imported = page.imported.as_ref()?;
-                Some((
-                    *number,
+            .map(|&(number, _, imported)| {
+                (
+                    number,
                     NewPage {
                         path: imported.path.to_string_lossy().into_owned(),
                         preview_path: imported.preview_path.to_string_lossy().into_owned(),
@@ -667,42 +671,37 @@ fn store_class(
                         skew_deg: None,
                         needs_enhancement: false,
                     },
-                ))
+                )
             })
             .collect();
         let numbered: Vec<(u32, &NewPage)> = new_pages.iter().map(|(n, p)| (*n, p)).collect();
         let first = &present[0].1.source;
         let student_name = format!("Student {}", already + k as i64 + 1);
         let file_label = format!("{} (p. {})", first.file, first.page);
-        let submission_id =
+        let (submission_id, ids) =
             exams::insert_submission_numbered(&tx, exam_id, &student_name, &file_label, &numbered)?;
         // The pages' ids by template page number, and their alignment.
-        let mut page_ids: HashMap<u32, (i64, &ScannedPage)> = HashMap::new();
-        for (number, page) in &present {
-            let page_id: i64 = tx.query_row(
-                "SELECT id FROM pages WHERE submission_id = ?1 AND number = ?2",
-                rusqlite::params![submission_id, number],
-                |r| r.get(0),
-            )?;
+        let mut page_ids: HashMap<u32, (i64, &ScannedPage, &ImportedPage)> = HashMap::new();
+        for (&(number, page, imported), page_id) in present.iter().zip(ids) {
             if let Some(fit) = &page.fit {
                 exams::set_class_page(&tx, page_id, fit)?;
             }
-            page_ids.insert(*number, (page_id, page));
+            page_ids.insert(number, (page_id, page, imported));
         }
         let mut answers = 0;
         for (question_id, list) in &questions {
-            let parts: Vec<(i64, &ScannedPage, &PathBuf, &[[f64; 2]; 4])> = list
+            let parts: Vec<(i64, &ImportedPage, &PathBuf, &[[f64; 2]; 4])> = list
                 .iter()
                 .filter_map(|region| {
-                    let (page_id, page) = page_ids.get(&region.page)?;
+                    let &(page_id, page, imported) = page_ids.get(&region.page)?;
                     let (_, crop, quad) = page
                         .crops
                         .iter()
                         .find(|(id, _, _)| *id == region.region_id)?;
-                    Some((*page_id, *page, crop, quad))
+                    Some((page_id, imported, crop, quad))
                 })
                 .collect();
-            let Some(&(page_id, page, first_crop, quad)) = parts.first() else {
+            let Some(&(page_id, imported, first_crop, quad)) = parts.first() else {
                 continue;
             };
             let crop = if parts.len() == 1 {
@@ -713,7 +712,6 @@ fn store_class(
                     submission_id,
                 )?
             };
-            let imported = page.imported.as_ref().expect("a matched page was imported");
             let bbox = quad_bounds(quad, imported.width, imported.height);
             let (item_id, _) = exams::insert_item(
                 &tx,
@@ -730,7 +728,7 @@ fn store_class(
         out.push(ClassSubmission {
             submission_id,
             student: student_name,
-            source_pages: present.iter().map(|(_, p)| p.source.clone()).collect(),
+            source_pages: present.iter().map(|(_, p, _)| p.source.clone()).collect(),
             flags: student.flags.clone(),
             answers,
         });
