@@ -490,3 +490,248 @@ fn a_damaged_page_a_short_template_an_empty_pdf_and_bad_regions_are_each_a_sente
     assert!(!out.status.success());
     assert!(stderr(&out).contains("template set"), "{}", stderr(&out));
 }
+
+fn ids_of(review: &Value) -> Vec<i64> {
+    review["students"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["submission_id"].as_i64().unwrap())
+        .collect()
+}
+
+/// The current answers' labels of one student, in question order.
+fn labels_of(items: &Value, student: i64) -> Vec<String> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["submission_id"] == student)
+        .map(|i| i["question_label"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The largest distance between a quad the CLI printed and the truth's.
+fn worst_corner(item: &Value, want: &[[f64; 2]]) -> f64 {
+    item["source_quad"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(want)
+        .map(|(g, w)| {
+            let (gx, gy) = (g[0].as_f64().unwrap(), g[1].as_f64().unwrap());
+            ((gx - w[0]).powi(2) + (gy - w[1]).powi(2)).sqrt()
+        })
+        .fold(0.0, f64::max)
+}
+
+fn answer<'a>(items: &'a Value, student: i64, label: &str) -> &'a Value {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["submission_id"] == student && i["question_label"] == label)
+        .unwrap()
+}
+
+/// The split review's corrections through the CLI, on a class whose second student's
+/// page 2 is missing and whose last student's page 2 was scanned sideways: a page is moved
+/// from one student to another, the sideways page is (set aside if need be and) placed on
+/// its student, aligned turned, a student is split in two and merged back, and a region
+/// moved is re-applied to every student. Each leaves exactly the answers the pages hold, each queued, each where the
+/// truth puts it.
+#[test]
+fn the_split_review_merges_sets_aside_places_splits_and_re_applies_regions() {
+    let exam = exam_with_template();
+    let t = |dx, dy, deg, scale| scan_transform(TEMPLATE, SCAN_300, dx, dy, deg, scale, false);
+    // (template page, truth) in scan order: S1 p1, S1 p2, S2 p1, S3 p1, S3 p2, S4 p1,
+    // S4 p2 (sideways).
+    let sheets: Vec<(usize, Homography)> = vec![
+        (0, t(20.0, -10.0, 1.0, 1.01)),
+        (1, t(-15.0, 30.0, -1.5, 0.99)),
+        (0, t(35.0, 5.0, 0.5, 1.0)),
+        (0, t(0.0, 15.0, -2.5, 0.98)),
+        (1, t(-25.0, -20.0, 2.0, 1.02)),
+        (0, t(-10.0, 25.0, 1.5, 1.0)),
+        (1, t(15.0, -15.0, -1.0, 1.01)),
+    ];
+    let mut jpegs = Vec::new();
+    let mut sideways_truth = Homography::IDENTITY;
+    for (k, (page, truth)) in sheets.iter().enumerate() {
+        if k == 6 {
+            // Turned a quarter clockwise: (x, y) -> (h - y, x) on the 300 dpi sheet.
+            let (template, frames) = &exam.pages[*page];
+            let scan = scan_of(template, &frames[1..3], truth, SCAN_300, k as u64);
+            let turned = DynamicImage::ImageLuma8(scan).rotate90();
+            jpegs.push(encode(&turned, ImageFormat::Jpeg));
+            let h = f64::from(SCAN_300.1);
+            sideways_truth =
+                Homography([[0.0, -1.0, h], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]).then_after(*truth);
+        } else {
+            jpegs.push(sheet(&exam, *page, truth, SCAN_300, k as u64));
+        }
+    }
+    let pdf = write_pdf(exam._dir.path(), "class.pdf", &jpegs);
+    run(
+        &exam.cli,
+        &["import", "--exam", &exam.exam, "--class", &pdf],
+    );
+    let show = |cli: &Cli| run(cli, &["split", "show", "--exam", &exam.exam, "--json"]);
+    let items_now = |cli: &Cli| run(cli, &["items", "--exam", &exam.exam, "--json"]);
+    let review = show(&exam.cli);
+    let students = ids_of(&review);
+    assert_eq!(students.len(), 4, "{review:#}");
+    assert_eq!(flag_kinds(&review["students"][1]), vec!["missing_page"]);
+    assert_eq!(review["students"][1]["flags"][0]["page"], 2);
+
+    // The third student's page 2 moved to the second student: the second is complete,
+    // the third misses it.
+    let third_page2 = review["students"][2]["pages"][1]["page_id"].to_string();
+    let second = students[1].to_string();
+    run(
+        &exam.cli,
+        &[
+            "split",
+            "move",
+            "--page",
+            &third_page2,
+            "--student",
+            &second,
+            "--slot",
+            "2",
+        ],
+    );
+    let review = show(&exam.cli);
+    assert_eq!(ids_of(&review), students);
+    assert!(flag_kinds(&review["students"][1]).is_empty(), "{review:#}");
+    assert_eq!(flag_kinds(&review["students"][2]), vec!["missing_page"]);
+    let items = items_now(&exam.cli);
+    assert_eq!(labels_of(&items, students[1]), vec!["Q1", "Q2", "Q3"]);
+    assert_eq!(labels_of(&items, students[2]), vec!["Q1", "Q2"]);
+    let want = true_quad(&sheets[4].1, &exam.pages[1].1[2]);
+    assert!(worst_corner(answer(&items, students[1], "Q3"), &want) <= 10.0);
+
+    // Moving a page where the student already has one is refused, with a sentence.
+    let third_page2 = review["students"][1]["pages"][1]["page_id"].to_string();
+    let first = students[0].to_string();
+    let refused = exam
+        .cli
+        .command(
+            &[
+                "split",
+                "move",
+                "--page",
+                &third_page2,
+                "--student",
+                &first,
+                "--slot",
+                "2",
+            ],
+            None,
+        )
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("already has page 2"));
+
+    // The sideways page: set aside when the import placed it, then placed on the last
+    // student as page 2 from the loose pages, aligned turned.
+    let last = &review["students"][3];
+    if let Some(page) = last["pages"].as_array().unwrap().get(1) {
+        run(
+            &exam.cli,
+            &["split", "aside", "--page", &page["page_id"].to_string()],
+        );
+        let items = items_now(&exam.cli);
+        assert_eq!(labels_of(&items, students[3]), vec!["Q1", "Q2"]);
+    }
+    let review = show(&exam.cli);
+    let loose = review["unassigned"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["source"]["page"] == 7)
+        .expect("the sideways page is listed");
+    assert_eq!(loose["readable"], true);
+    assert_eq!(flag_kinds(&review["students"][3]), vec!["missing_page"]);
+    let (last, unassigned) = (students[3].to_string(), loose["unassigned_id"].to_string());
+    run(
+        &exam.cli,
+        &[
+            "split",
+            "place",
+            "--unassigned",
+            &unassigned,
+            "--student",
+            &last,
+            "--slot",
+            "2",
+        ],
+    );
+    let review = show(&exam.cli);
+    assert!(review["unassigned"].as_array().unwrap().is_empty());
+    let items = items_now(&exam.cli);
+    assert_eq!(labels_of(&items, students[3]), vec!["Q1", "Q2", "Q3"]);
+    let want = true_quad(&sideways_truth, &exam.pages[1].1[2]);
+    let off = worst_corner(answer(&items, students[3], "Q3"), &want);
+    assert!(off <= 10.0, "the placed page's Q3 is {off:.1} px off");
+
+    // The first student split at page 2, then merged back.
+    let divided = run(
+        &exam.cli,
+        &["split", "divide", "--student", &first, "--from", "2"],
+    );
+    let new_student = divided["submission_id"].as_i64().unwrap();
+    let items = items_now(&exam.cli);
+    assert_eq!(labels_of(&items, students[0]), vec!["Q1", "Q2"]);
+    assert_eq!(labels_of(&items, new_student), vec!["Q2", "Q3"]);
+    run(
+        &exam.cli,
+        &[
+            "split",
+            "merge",
+            "--into",
+            &first,
+            "--from",
+            &new_student.to_string(),
+        ],
+    );
+    assert_eq!(ids_of(&show(&exam.cli)), students);
+    let items = items_now(&exam.cli);
+    assert_eq!(labels_of(&items, students[0]), vec!["Q1", "Q2", "Q3"]);
+
+    // Q1's region moved down a little: every student's Q1 is cut again, at the new place.
+    let regions = run(
+        &exam.cli,
+        &["region", "list", "--exam", &exam.exam, "--json"],
+    );
+    let q1 = regions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["question_label"] == "Q1")
+        .unwrap();
+    let frame = exam.pages[0].1[1];
+    let moved: Frame = [frame[0], frame[1] + 0.01, frame[2], frame[3]];
+    let bbox = format!("{},{},{},{}", moved[0], moved[1], moved[2], moved[3]);
+    let recut = run(
+        &exam.cli,
+        &[
+            "region",
+            "move",
+            "--region",
+            &q1["region_id"].to_string(),
+            "--bbox",
+            &bbox,
+        ],
+    );
+    assert_eq!(recut["answers_recut"], 4);
+    let items = items_now(&exam.cli);
+    let want = true_quad(&sheets[0].1, &moved);
+    assert!(worst_corner(answer(&items, students[0], "Q1"), &want) <= 10.0);
+    // Exactly one queued job per current answer, whatever was cut and cut again.
+    let current = items.as_array().unwrap().len();
+    assert_eq!(current, 11);
+    let status = run(&exam.cli, &["status", "--json"]);
+    assert_eq!(status["counts"]["queued"], current as i64, "{status}");
+}

@@ -45,7 +45,8 @@ fn handler_commands() -> Vec<(String, bool)> {
             e2e = true;
             name = rest.trim();
         }
-        let name = name.trim_start_matches("commands::").to_string();
+        // The last path segment: `commands::x` and `class_commands::x` are both `x`.
+        let name = name.rsplit("::").next().unwrap_or(name).to_string();
         out.push((name, e2e));
         e2e = false;
     }

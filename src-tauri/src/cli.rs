@@ -56,6 +56,9 @@ pub enum Command {
     /// Draw or list the regions on an exam's template.
     #[command(subcommand)]
     Region(RegionCommand),
+    /// Look at and correct how a class import split its pages into students.
+    #[command(subcommand)]
+    Split(SplitCommand),
     /// Every current answer of an exam, with where it is on the imported page.
     Items {
         #[arg(long)]
@@ -220,6 +223,113 @@ pub enum RegionCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Move or resize a region; every student's answer to its question is cut again and
+    /// graded again.
+    Move {
+        #[arg(long)]
+        region: i64,
+        #[arg(long, value_parser = parse_bbox, allow_hyphen_values = true)]
+        bbox: Bbox,
+    },
+    /// Delete a region; its question's answers are cut again from the regions left.
+    Delete {
+        #[arg(long)]
+        region: i64,
+    },
+}
+
+/// `gradedesk split ...`: the split review of a class import.
+#[derive(Debug, Subcommand)]
+pub enum SplitCommand {
+    /// Every student's pages in template order with their flags, and the pages nobody got.
+    Show {
+        #[arg(long)]
+        exam: i64,
+        /// JSON (the only form).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a student's page aside (it is listed with the pages nobody got).
+    Aside {
+        #[arg(long)]
+        page: i64,
+    },
+    /// Give a page nobody got to a student (or a new one) as template page --slot.
+    Place {
+        #[arg(long)]
+        unassigned: i64,
+        #[arg(long, conflicts_with = "new", required_unless_present = "new")]
+        student: Option<i64>,
+        #[arg(long)]
+        new: bool,
+        #[arg(long)]
+        slot: u32,
+    },
+    /// Move a student's page to another student (or a new one) as template page --slot.
+    Move {
+        #[arg(long)]
+        page: i64,
+        #[arg(long, conflicts_with = "new", required_unless_present = "new")]
+        student: Option<i64>,
+        #[arg(long)]
+        new: bool,
+        #[arg(long)]
+        slot: u32,
+    },
+    /// Split a student in two: the pages from template page --from on become a new student.
+    Divide {
+        #[arg(long)]
+        student: i64,
+        #[arg(long)]
+        from: u32,
+    },
+    /// Merge student --from into student --into.
+    Merge {
+        #[arg(long)]
+        into: i64,
+        #[arg(long)]
+        from: i64,
+    },
+}
+
+/// `gradedesk split ...`: each prints what it did as JSON.
+async fn split(workspace: &Workspace, command: SplitCommand) -> Result<(), CoreError> {
+    let json = |v: serde_json::Value| print_json(&v);
+    match command {
+        SplitCommand::Show { exam, .. } => {
+            workspace.split_review(exam).await.map(|r| print_json(&r))
+        }
+        SplitCommand::Aside { page } => workspace
+            .set_page_aside(page)
+            .await
+            .map(|()| json(serde_json::json!({ "set_aside": page }))),
+        SplitCommand::Place {
+            unassigned,
+            student,
+            slot,
+            ..
+        } => workspace
+            .place_page(unassigned, student, slot)
+            .await
+            .map(|s| json(serde_json::json!({ "submission_id": s }))),
+        SplitCommand::Move {
+            page,
+            student,
+            slot,
+            ..
+        } => workspace
+            .move_page(page, student, slot)
+            .await
+            .map(|s| json(serde_json::json!({ "submission_id": s }))),
+        SplitCommand::Divide { student, from } => workspace
+            .split_student(student, from)
+            .await
+            .map(|s| json(serde_json::json!({ "submission_id": s }))),
+        SplitCommand::Merge { into, from } => workspace
+            .merge_students(into, from)
+            .await
+            .map(|()| json(serde_json::json!({ "submission_id": into }))),
+    }
 }
 
 fn parse_region_kind(text: &str) -> Result<RegionKind, String> {
@@ -381,6 +491,15 @@ pub async fn run(data_dir: &Path, command: Command) -> ExitCode {
         Command::Region(RegionCommand::List { exam, .. }) => {
             workspace.regions(exam).await.map(|r| print_json(&r))
         }
+        Command::Region(RegionCommand::Move { region, bbox }) => workspace
+            .move_region(region, bbox)
+            .await
+            .map(|n| print_json(&serde_json::json!({ "answers_recut": n }))),
+        Command::Region(RegionCommand::Delete { region }) => workspace
+            .delete_region(region)
+            .await
+            .map(|n| print_json(&serde_json::json!({ "answers_recut": n }))),
+        Command::Split(command) => split(&workspace, command).await,
         Command::Items { exam, .. } => workspace.class_items(exam).await.map(|i| print_json(&i)),
         Command::Crop {
             submission,

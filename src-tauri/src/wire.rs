@@ -101,6 +101,13 @@ pub fn typescript() -> String {
         workspace::TemplateSet,
         workspace::ClassSubmission,
         workspace::ClassImport,
+        exams::TemplatePageView,
+        exams::SplitPage,
+        exams::LoosePage,
+        workspace::TemplateView,
+        workspace::RegionImpact,
+        workspace::SplitStudent,
+        workspace::SplitReview,
     );
     out.truncate(out.trim_end().len());
     out.push('\n');

@@ -1,6 +1,7 @@
 //! The window: the Tauri shell around the core. Commands are thin (parse, call the core,
 //! map the error); the only module that knows Tauri exists.
 
+mod class_commands;
 mod commands;
 mod images;
 
@@ -134,6 +135,24 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             commands::export_feedback,
             commands::exam_stats,
             commands::export_folder,
+            class_commands::upload_file,
+            class_commands::set_template,
+            class_commands::set_template_from_submission,
+            class_commands::template_view,
+            class_commands::add_region,
+            class_commands::region_impact,
+            class_commands::move_region,
+            class_commands::delete_region,
+            class_commands::import_class,
+            class_commands::import_class_paths,
+            class_commands::split_review,
+            class_commands::set_page_aside,
+            class_commands::place_page,
+            class_commands::move_page,
+            class_commands::split_student,
+            class_commands::merge_students,
+            class_commands::confirm_split,
+            class_commands::class_items,
             #[cfg(feature = "e2e")]
             commands::e2e_drop_paths,
         ])

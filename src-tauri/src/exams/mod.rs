@@ -15,6 +15,8 @@
 //! - `gradebook.rs`: the export's rows, the final score of every current answer (reads only).
 //! - `templates.rs`: the class workflow — `template_pages`, `regions`, `unassigned_pages`,
 //!   and where a class page came from and how it lines up (on `pages` and `items`).
+//! - `layout.rs`: the class's layout as the teacher corrects it — regions edited, pages
+//!   moved between students or set aside (split review), and what re-cutting needs.
 //! - `review.rs`: the `overrides` table — the teacher's scores — and the review page's rows
 //!   with each answer's history.
 //!
@@ -23,6 +25,7 @@
 
 mod gradebook;
 mod items;
+mod layout;
 mod questions;
 mod review;
 mod submissions;
@@ -32,6 +35,7 @@ mod test_support;
 
 pub use gradebook::*;
 pub use items::*;
+pub use layout::*;
 pub use questions::*;
 pub use review::*;
 pub use submissions::*;

@@ -165,6 +165,17 @@ pub fn insert_submission_numbered(
     Ok((submission_id, page_ids))
 }
 
+/// The revision of a page's image files: a digest of their names, which enhancement
+/// replaces (the names, not the contents, so nothing is read to compute it).
+pub fn files_rev(preview_path: &str, thumb_path: Option<&str>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut digest = Sha256::new();
+    digest.update(preview_path.as_bytes());
+    digest.update([0]);
+    digest.update(thumb_path.unwrap_or("").as_bytes());
+    hex::encode(&digest.finalize()[..6])
+}
+
 /// How many submissions the exam has (a class import numbers its new students after them).
 pub fn submission_count(conn: &Connection, exam_id: i64) -> Result<i64, ExamError> {
     // The exam's submissions, counted.

@@ -144,7 +144,7 @@ pub fn template_pages(
 
 /// A region's box must lie on its page: finite, positive, inside 0..1 (a hair of rounding
 /// allowed), so every student's crop is cut from paper, not from beyond it.
-fn check_region_box(bbox: Bbox) -> Result<(), ExamError> {
+pub(super) fn check_region_box(bbox: Bbox) -> Result<(), ExamError> {
     let Bbox { x, y, w, h } = bbox;
     let finite = [x, y, w, h].iter().all(|v| v.is_finite());
     if !finite || w <= 0.0 || h <= 0.0 {
@@ -344,29 +344,43 @@ pub struct UnassignedPage {
     pub reason: String,
 }
 
-/// Keeps a page no student got (its image, when it could be read, stays on disk).
+/// The files import wrote for a page no student got, when it could be read.
+#[derive(Debug, Clone)]
+pub struct LooseFiles {
+    pub path: String,
+    pub preview_path: String,
+    pub thumb_path: Option<String>,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Keeps a page no student got (its files, when it could be read, stay on disk). Returns
+/// its id.
 pub fn insert_unassigned(
     tx: &Transaction,
     exam_id: i64,
     page: &UnassignedPage,
-    image: Option<(&str, u32, u32)>,
-) -> Result<(), ExamError> {
+    files: Option<&LooseFiles>,
+) -> Result<i64, ExamError> {
     // Adds the unassigned page.
     tx.execute(
-        "INSERT INTO unassigned_pages (exam_id, source_file, source_page, reason, path, width, height, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO unassigned_pages (exam_id, source_file, source_page, reason, path, width, height,
+                                       preview_path, thumb_path, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             exam_id,
             page.file,
             page.page,
             page.reason,
-            image.map(|i| i.0),
-            image.map(|i| i.1),
-            image.map(|i| i.2),
+            files.map(|f| &f.path),
+            files.map(|f| f.width),
+            files.map(|f| f.height),
+            files.map(|f| &f.preview_path),
+            files.and_then(|f| f.thumb_path.as_ref()),
             now_ms()
         ],
     )?;
-    Ok(())
+    Ok(tx.last_insert_rowid())
 }
 
 /// A page of the file the teacher imported.

@@ -20,8 +20,8 @@ use super::{random_token, sanitize_name, Workspace};
 use crate::error::CoreError;
 use crate::events::{Changed, EventBody};
 use crate::exams::{
-    self, Bbox, ClassItem, ClassPage, NewPage, NewTemplatePage, Region, RegionKind, SourcePage,
-    UnassignedPage,
+    self, Bbox, ClassItem, ClassPage, LooseFiles, NewPage, NewTemplatePage, Region, RegionKind,
+    SourcePage, UnassignedPage,
 };
 use crate::imaging::{self, ImportOptions, ImportedPage, ScanSource};
 use crate::queue::{self, NewJob};
@@ -184,15 +184,16 @@ impl Workspace {
         question: Option<String>,
         bbox: Bbox,
     ) -> Result<i64, CoreError> {
-        let id = self
+        let (id, region) = self
             .store
-            .run(move |conn| {
-                exams::insert_region(conn, exam_id, page, kind, question.as_deref(), bbox)
+            .run(move |conn| -> Result<(i64, Region), CoreError> {
+                let id =
+                    exams::insert_region(conn, exam_id, page, kind, question.as_deref(), bbox)?;
+                Ok((id, exams::region(conn, id)?.1))
             })
             .await?;
-        self.events.emit(EventBody::Changed {
-            what: Changed::Exams,
-        });
+        // Students imported before the region get its answer too.
+        self.region_changed(exam_id, &region).await?;
         Ok(id)
     }
 
@@ -212,7 +213,7 @@ impl Workspace {
             .await?)
     }
 
-    async fn require_exam(&self, exam_id: i64) -> Result<(), CoreError> {
+    pub(super) async fn require_exam(&self, exam_id: i64) -> Result<(), CoreError> {
         Ok(self
             .store
             .run(move |conn| exams::require_exam(conn, exam_id))
@@ -589,7 +590,7 @@ fn identify(
 }
 
 /// A region's box as the vision code takes it.
-fn region_box(region: &Region) -> RegionBox {
+pub(super) fn region_box(region: &Region) -> RegionBox {
     let Bbox { x, y, w, h } = region.bbox;
     RegionBox { x, y, w, h }
 }
@@ -629,20 +630,7 @@ fn store_class(
 ) -> Result<Vec<ClassSubmission>, CoreError> {
     let tx = conn.transaction()?;
     let now = now_ms();
-    // The questions with answer regions, in order, each with its regions in order.
-    let mut questions: Vec<(i64, Vec<&Region>)> = Vec::new();
-    for region in regions.iter().filter(|r| r.kind == RegionKind::Answer) {
-        let Some(question_id) = region.question_id else {
-            continue;
-        };
-        match questions.iter_mut().find(|(q, _)| *q == question_id) {
-            Some((_, list)) => list.push(region),
-            None => questions.push((question_id, vec![region])),
-        }
-    }
-    for (_, list) in &mut questions {
-        list.sort_by_key(|r| r.position);
-    }
+    let questions = answer_questions(regions);
     let already = exams::submission_count(&tx, exam_id)?;
     let mut out = Vec::new();
     for (k, student) in split.students.iter().enumerate() {
@@ -735,10 +723,7 @@ fn store_class(
     }
     for (index, reason) in &split.unassigned {
         let page = &pages[*index];
-        let image = page
-            .imported
-            .as_ref()
-            .map(|i| (i.path.to_str().unwrap_or_default(), i.width, i.height));
+        let files = page.imported.as_ref().map(loose_files);
         exams::insert_unassigned(
             &tx,
             exam_id,
@@ -747,11 +732,41 @@ fn store_class(
                 page: page.source.page,
                 reason: reason.clone(),
             },
-            image,
+            files.as_ref(),
         )?;
     }
     tx.commit()?;
     Ok(out)
+}
+
+/// The files import wrote for a page, as an unassigned page keeps them.
+fn loose_files(imported: &ImportedPage) -> LooseFiles {
+    LooseFiles {
+        path: imported.path.to_string_lossy().into_owned(),
+        preview_path: imported.preview_path.to_string_lossy().into_owned(),
+        thumb_path: Some(imported.thumb_path.to_string_lossy().into_owned()),
+        width: imported.width,
+        height: imported.height,
+    }
+}
+
+/// The questions with answer regions, in order of their first region, each with its
+/// regions in order (a question's crops are joined in that order).
+pub(super) fn answer_questions(regions: &[Region]) -> Vec<(i64, Vec<&Region>)> {
+    let mut questions: Vec<(i64, Vec<&Region>)> = Vec::new();
+    for region in regions.iter().filter(|r| r.kind == RegionKind::Answer) {
+        let Some(question_id) = region.question_id else {
+            continue;
+        };
+        match questions.iter_mut().find(|(q, _)| *q == question_id) {
+            Some((_, list)) => list.push(region),
+            None => questions.push((question_id, vec![region])),
+        }
+    }
+    for (_, list) in &mut questions {
+        list.sort_by_key(|r| r.position);
+    }
+    questions
 }
 
 /// One crop of a question's several regions, top to bottom in order.
@@ -772,7 +787,7 @@ fn stack_crops(parts: &[PathBuf], submission_id: i64) -> Result<PathBuf, CoreErr
 }
 
 /// The quad's bounding box as page fractions, clamped to the page (what the crop page draws).
-fn quad_bounds(quad: &[[f64; 2]; 4], width: u32, height: u32) -> Bbox {
+pub(super) fn quad_bounds(quad: &[[f64; 2]; 4], width: u32, height: u32) -> Bbox {
     let (w, h) = (f64::from(width), f64::from(height));
     let xs = quad.iter().map(|p| (p[0] + 0.5) / w);
     let ys = quad.iter().map(|p| (p[1] + 0.5) / h);

@@ -13,6 +13,8 @@ mod class;
 mod drop;
 mod grading;
 mod handback;
+mod layout;
+mod uploads;
 
 pub use class::{ClassImport, ClassSubmission, TemplateSet};
 pub use drop::{
@@ -20,6 +22,7 @@ pub use drop::{
 };
 pub use grading::{Estimate, SettingsView};
 pub use handback::{default_export_dir, ExportDone};
+pub use layout::{RegionImpact, SplitReview, SplitStudent, TemplateView, SPLIT_REVIEW_HOLD};
 
 use crate::error::CoreError;
 use crate::events::{Changed, EventBody, EventHub};
@@ -102,12 +105,7 @@ pub struct ImageFile {
 /// The revision of a page's image files: a digest of their names, which enhancement
 /// replaces (the names, not the contents, so nothing is read to compute it).
 pub fn image_rev(files: &PageFiles) -> String {
-    use sha2::{Digest, Sha256};
-    let mut digest = Sha256::new();
-    digest.update(files.preview_path.as_bytes());
-    digest.update([0]);
-    digest.update(files.thumb_path.as_deref().unwrap_or("").as_bytes());
-    hex::encode(&digest.finalize()[..6])
+    exams::files_rev(&files.preview_path, files.thumb_path.as_deref())
 }
 
 fn page_rev(conn: &rusqlite::Connection, page_id: i64) -> Result<String, ExamError> {
@@ -688,8 +686,8 @@ impl Workspace {
     }
 
     /// The file behind an image the window shows by id: `page` (a preview), `thumb` (a
-    /// thumbnail; the preview for pages imported before thumbnails existed) or `crop` (an
-    /// answer). Blocking (one indexed lookup); None for an unknown kind or id.
+    /// thumbnail; the preview for pages imported before thumbnails existed), `crop` (an
+    /// answer), `template` (a template page's preview) or `loose` (an unassigned page's). Blocking (one indexed lookup); None for an unknown kind or id.
     pub fn image_file(&self, kind: &str, id: i64) -> Option<ImageFile> {
         let conn = self.store.lock();
         let (path, mime_type, rev) = match kind {
@@ -708,6 +706,13 @@ impl Workspace {
                 )
             }
             "crop" => (exams::crop_path(&conn, id).ok()?, "image/png", None),
+            // A template page (its id changes when the template is replaced).
+            "template" => (exams::template_preview(&conn, id).ok()?, "image/jpeg", None),
+            // A page no student got (its files never change under its id).
+            "loose" => {
+                let files = exams::loose_page(&conn, id).ok()?.2?;
+                (files.preview_path, "image/jpeg", None)
+            }
             _ => return None,
         };
         Some(ImageFile {

@@ -644,3 +644,75 @@ export type ClassImport = { submissions: Array<ClassSubmission>, unassigned: Arr
  * Sentences about the class as a whole (a template that seems too short, say).
  */
 warnings: Array<string>, };
+
+/**
+ * A template page as the window shows it: its image comes by `id` through `gdimg`.
+ */
+export type TemplatePageView = { id: number, 
+/**
+ * From 1.
+ */
+number: number, width: number, height: number, };
+
+/**
+ * One page of a student in the split review.
+ */
+export type SplitPage = { page_id: number, 
+/**
+ * Which template page it is (None: a page imported one by one, no template).
+ */
+template_page: number | null, source: SourcePage, 
+/**
+ * The thumbnail's rev, for its `gdimg` URL.
+ */
+rev: string, width: number, height: number, quality: number | null, residual_px: number | null, flagged: boolean, upside_down: boolean, 
+/**
+ * Writing outside every region: boxes [x, y, w, h] in template-page fractions.
+ */
+outside_ink: Array<[number, number, number, number]>, };
+
+/**
+ * A page of a class import that no student has, as the split review lists it.
+ */
+export type LoosePage = { unassigned_id: number, source: SourcePage, reason: string, 
+/**
+ * Whether it could be read (an unreadable page has no image to show or place).
+ */
+readable: boolean, };
+
+/**
+ * What the Template page shows: the blank exam's pages and the regions drawn on them.
+ */
+export type TemplateView = { pages: Array<TemplatePageView>, regions: Array<Region>, 
+/**
+ * Students imported against this template (editing a region re-cuts theirs).
+ */
+students: number, };
+
+/**
+ * What editing a region would do: the current answers cut from it, and how many of them
+ * are graded (graded again after the edit).
+ */
+export type RegionImpact = { answers: number, graded: number, };
+
+/**
+ * One student in the split review.
+ */
+export type SplitStudent = { submission_id: number, student: string, 
+/**
+ * The student's pages, in template page order.
+ */
+pages: Array<SplitPage>, flags: Array<Flag>, };
+
+/**
+ * The split review of an exam's class.
+ */
+export type SplitReview = { template_pages: number, students: Array<SplitStudent>, 
+/**
+ * Pages no student has: listed, never dropped.
+ */
+unassigned: Array<LoosePage>, 
+/**
+ * Grading waits for the teacher's confirmation.
+ */
+held: boolean, };
