@@ -60,6 +60,7 @@ const COMMANDS: &[&str] = &[
     "merge_students",
     "confirm_split",
     "class_items",
+    "shift_alignment",
 ];
 
 /// The `e2e` feature's test hooks.

@@ -729,6 +729,30 @@ fn the_split_review_merges_sets_aside_places_splits_and_re_applies_regions() {
     let items = items_now(&exam.cli);
     let want = true_quad(&sheets[0].1, &moved);
     assert!(worst_corner(answer(&items, students[0], "Q1"), &want) <= 10.0);
+    // The first student's page 1 lined up by hand (the overlay dragged 30 px right and
+    // 12 px up): its answers move by exactly that, and are cut again.
+    let before = answer(&items, students[0], "Q1")["source_quad"].clone();
+    let page1 = show(&exam.cli)["students"][0]["pages"][0]["page_id"].to_string();
+    let shifted = run(
+        &exam.cli,
+        &[
+            "split", "shift", "--page", &page1, "--dx", "30", "--dy", "-12",
+        ],
+    );
+    assert_eq!(shifted["answers_recut"], 2, "Q1 and Q2 start on page 1");
+    let items = items_now(&exam.cli);
+    let after = &answer(&items, students[0], "Q1")["source_quad"];
+    for k in 0..4 {
+        let (bx, by) = (
+            before[k][0].as_f64().unwrap(),
+            before[k][1].as_f64().unwrap(),
+        );
+        let (ax, ay) = (after[k][0].as_f64().unwrap(), after[k][1].as_f64().unwrap());
+        assert!(
+            (ax - bx - 30.0).abs() < 0.01 && (ay - by + 12.0).abs() < 0.01,
+            "{before} -> {after}"
+        );
+    }
     // Exactly one queued job per current answer, whatever was cut and cut again.
     let current = items.as_array().unwrap().len();
     assert_eq!(current, 11);

@@ -283,6 +283,16 @@ pub enum SplitCommand {
         #[arg(long)]
         from: u32,
     },
+    /// Correct a page's alignment: its regions are moved by DX,DY page pixels (where the
+    /// writing is), and its answers cut again.
+    Shift {
+        #[arg(long)]
+        page: i64,
+        #[arg(long, allow_hyphen_values = true)]
+        dx: f64,
+        #[arg(long, allow_hyphen_values = true)]
+        dy: f64,
+    },
     /// Merge student --from into student --into.
     Merge {
         #[arg(long)]
@@ -325,6 +335,10 @@ async fn split(workspace: &Workspace, command: SplitCommand) -> Result<(), CoreE
             .split_student(student, from)
             .await
             .map(|s| json(serde_json::json!({ "submission_id": s }))),
+        SplitCommand::Shift { page, dx, dy } => workspace
+            .shift_alignment(page, dx, dy)
+            .await
+            .map(|n| json(serde_json::json!({ "answers_recut": n }))),
         SplitCommand::Merge { into, from } => workspace
             .merge_students(into, from)
             .await

@@ -135,9 +135,32 @@ function installMock(scenario) {
     exam: { n: 35, max_points: 9, mean: 5.83, sd: 1.94, alpha: 0.71,
       histogram: [0, 1, 2, 3, 5, 7, 8, 5, 3, 1].map((count, k) => ({ lo: k * 0.9, hi: (k + 1) * 0.9, count })) },
   };
+  // The Template page: a 2-page template with regions; a class of four, one page missing,
+  // one upside down, one page nobody got.
+  const regions = [
+    { region_id: 1, page: 1, kind: 'answer', question_label: 'Q1', question_id: 11, position: 0, bbox: { x: 0.06, y: 0.14, w: 0.88, h: 0.22 } },
+    { region_id: 2, page: 1, kind: 'answer', question_label: 'Q2', question_id: 12, position: 0, bbox: { x: 0.06, y: 0.45, w: 0.88, h: 0.3 } },
+    { region_id: 3, page: 1, kind: 'name', question_label: null, question_id: null, position: 0, bbox: { x: 0.06, y: 0.04, w: 0.5, h: 0.06 } },
+  ];
+  let nextRegion = 4;
+  const splitPage = (id, slot, file, page, extra = {}) => ({ page_id: id, template_page: slot, source: { file, page }, rev: 'r1', width: 2480, height: 3508, quality: 0.97, residual_px: 0.6, flagged: false, upside_down: false, outside_ink: [], ...extra });
+  const flag = (kind, page, message) => ({ kind, page, message });
+  const split = {
+    template_pages: 2,
+    held: true,
+    students: [
+      { submission_id: 1, student: 'Student 1', pages: [splitPage(601, 1, 'class.pdf', 1), splitPage(602, 2, 'class.pdf', 2)], flags: [] },
+      { submission_id: 2, student: 'Student 2', pages: [splitPage(603, 1, 'class.pdf', 4), splitPage(604, 2, 'class.pdf', 3)], flags: [flag('out_of_order', null, 'the pages were scanned out of order (they are shown in the template’s order)')] },
+      { submission_id: 3, student: 'Student 3', pages: [splitPage(605, 1, 'class.pdf', 5), splitPage(606, 2, 'class.pdf', 6, { upside_down: true })], flags: [flag('upside_down', 2, 'page 2 was scanned upside down (it is read turned back)')] },
+      { submission_id: 4, student: 'Student 4', pages: [splitPage(607, 1, 'class.pdf', 8, { quality: 0.41, residual_px: 4.2, flagged: true })], flags: [flag('missing_page', 2, 'page 2 is missing'), flag('check_alignment', 1, 'check the alignment of page 1')] },
+    ],
+    unassigned: [{ unassigned_id: 1, source: { file: 'class.pdf', page: 7 }, reason: 'blank (next to no ink): a scanner’s empty back side?', readable: true }],
+  };
   window.__mock = {
     calls,
     items,
+    regions,
+    split,
     emit: (payload) => send('gradedesk:event', payload),
     // The webview's file drag-and-drop, as Tauri reports it.
     drag: (type, paths = []) => send(`tauri://drag-${type}`, { paths, position: { x: 400, y: 300 } }),
@@ -184,6 +207,20 @@ function installMock(scenario) {
       case 'add_questions': return args.questions.map((q, k) => ({ id: 90 + k, ...q }));
       case 'import_paths': return { imported: [{ submission_id: 99, file: 'scan_009.pdf', pages: 2 }], skipped: [{ file: 'notes.txt', reason: 'not a scan (GradeDesk imports JPEG, PNG, TIFF, WebP, HEIC and PDF files)' }], failed: [] };
       case 'plugin:notification|notify': return null;
+      case 'template_view': return { pages: [{ id: 701, number: 1, width: 1240, height: 1754 }, { id: 702, number: 2, width: 1240, height: 1754 }], regions, students: 4 };
+      case 'add_region': {
+        const q = exam.questions.find((x) => x.label === args.questionLabel);
+        regions.push({ region_id: nextRegion, page: args.page, kind: args.kind, question_label: q?.label ?? null, question_id: q?.id ?? null, position: regions.filter((r) => r.question_id === q?.id && q).length, bbox: args.bbox });
+        nextRegion += 1;
+        return nextRegion - 1;
+      }
+      case 'region_impact': return { answers: 4, graded: 0 };
+      case 'move_region': { const r = regions.find((x) => x.region_id === args.regionId); if (r) r.bbox = args.bbox; return 4; }
+      case 'delete_region': regions.splice(regions.findIndex((x) => x.region_id === args.regionId), 1); return 4;
+      case 'split_review': return split;
+      case 'confirm_split': split.held = false; return null;
+      case 'shift_alignment': return 2;
+      case 'class_items': return [{ item_id: 900, submission_id: 4, question_label: 'Q1', source: { file: 'class.pdf', page: 8 }, source_size: [2480, 3508], source_quad: [[160, 480], [2330, 500], [2320, 1270], [150, 1250]], alignment: { quality: 0.41, residual_px: 4.2, flagged: true } }];
       case 'plugin:event|unlisten': return null;
       default: throw { code: 'unknown', message: `the mock has no ${cmd}` };
     }
@@ -196,7 +233,8 @@ function installMock(scenario) {
     convertFileSrc: (p) => {
       const [kind, idStr] = p.split('/');
       const n = Number(idStr);
-      if (kind === 'page' || kind === 'thumb') return svg(1240, 1754, hand(100, 160, `Name: student scan page ${n - 500}`, 40) + hand(100, 300, '1) F = m × a  (force = mass × accel.)') + hand(100, 860, '2) p = m v, measured in kg·m/s') + '<line x1="60" y1="120" x2="1180" y2="120" stroke="#ccc"/>');
+      if (kind === 'template') return svg(1240, 1754, hand(100, 100, `Physics mid-term — page ${n - 700}`, 40) + '<rect x="74" y="245" width="1091" height="386" fill="none" stroke="#888" stroke-width="3"/><rect x="74" y="789" width="1091" height="526" fill="none" stroke="#888" stroke-width="3"/>');
+      if (kind === 'page' || kind === 'thumb' || kind === 'loose') return svg(1240, 1754, hand(100, 160, `Name: student scan page ${n - 500}`, 40) + hand(100, 300, '1) F = m × a  (force = mass × accel.)') + hand(100, 860, '2) p = m v, measured in kg·m/s') + '<line x1="60" y1="120" x2="1180" y2="120" stroke="#ccc"/>');
       return svg(720, 200, hand(24, 70, n % 2 ? 'F = m a   so force = mass × acceleration' : 'p = m × v  (kg m/s)') + hand(24, 140, n % 3 ? 'a is in m/s²' : '…', 24));
     },
     invoke: async (cmd, args) => {
@@ -381,6 +419,79 @@ async function geometry(page, size) {
 
 for (const viewport of [{ width: 1280, height: 800 }, { width: 1920, height: 1080 }]) {
   const size = `${viewport.width}x${viewport.height}`;
+
+  // Template page: the regions sit where they are stored; a drag adds the next region,
+  // where it was dragged; the split review shows every student's pages and flags.
+  {
+    const { page, context, errors } = await open(viewport, 'normal');
+    await page.getByTestId('open-template').click();
+    await page.getByTestId('region-list').waitFor();
+    const stored = () => page.evaluate(() => window.__mock.regions.filter((r) => r.page === 1).map((r) => ({ item_id: r.region_id, question_label: r.question_label ?? r.kind, bbox: r.bbox })));
+    {
+      const stage = await settledStage(() => page.evaluate(measureStage), `template at ${size}`);
+      const { maxError, problems } = compareBoxes(stage, await stored(), `template at ${size}`);
+      measured.push({ where: `template regions at ${size}`, error: maxError });
+      failures.push(...problems);
+    }
+    check((await page.getByTestId('region-target').inputValue()) === 'answer:Q3', 'the next region is the first question without one');
+    await shot(page, 'template', size);
+    // One drag draws Q3's region, where it was dragged.
+    const { image } = await page.evaluate(measureStage);
+    const target = { x: 0.06, y: 0.78, w: 0.88, h: 0.16 };
+    const r = rectOfBbox(target, image);
+    const before = (await callsOf(page, 'add_region')).length;
+    await drag(page, { x: r.left, y: r.top }, { x: r.left + r.width, y: r.top + r.height });
+    const sent = await nextCall(page, 'add_region', before, `template at ${size}`);
+    check(sent.questionLabel === 'Q3' && sent.kind === 'answer' && sent.page === 1, `the drag adds Q3's region (${JSON.stringify(sent)})`);
+    record(`template at ${size}: the region sent`, compareRect(`template at ${size}: the region sent`, rectOfBbox(sent.bbox, image), rectOfDrag({ x: r.left, y: r.top }, { x: r.left + r.width, y: r.top + r.height })));
+    await page.locator(`[data-item-id="${sent.questionLabel ? 4 : 0}"]`).waitFor();
+    {
+      const stage = await settledStage(() => page.evaluate(measureStage), `template after a drag at ${size}`);
+      const { maxError, problems } = compareBoxes(stage, await stored(), `template after a drag at ${size}`);
+      measured.push({ where: `template regions after a drag at ${size}`, error: maxError });
+      failures.push(...problems);
+    }
+    check((await page.getByTestId('region-target').inputValue()) === 'student_id', 'after Q3 the next region is the student ID');
+    // The split review.
+    await page.getByTestId('tab-class').click();
+    await page.getByTestId('split-review').waitFor();
+    const text = await page.getByTestId('split-review').innerText();
+    check(/4 students, 2 pages each/.test(text), 'split summary');
+    check(/page 2 is missing/.test(text) && /upside down/.test(text) && /out of order/.test(text), 'split flags');
+    check((await page.getByTestId('slot-4-2').innerText()).includes('missing'), 'the missing page has its cell');
+    check((await page.getByTestId('loose-list').innerText()).includes('page 7'), 'the page nobody got is listed');
+    await shot(page, 'split-review', size);
+    await page.getByTestId('check-607').click();
+    await page.getByTestId('alignment-check').waitFor();
+    check(/41% of the template/.test(await page.getByTestId('alignment-quality').innerText()), 'alignment quality shown');
+    // The mapped region sits on the page where its quad says.
+    const quad = await page.evaluate(() => {
+      const img = document.querySelector('.alignment-stage img').getBoundingClientRect();
+      const poly = document.querySelector('[data-testid="quad-900"] polygon').getBoundingClientRect();
+      return { img: { left: img.left, top: img.top, width: img.width, height: img.height }, poly: { left: poly.left, top: poly.top, width: poly.width, height: poly.height } };
+    });
+    const sx = quad.img.width / 2480;
+    const sy = quad.img.height / 3508;
+    const expected = { left: quad.img.left + 150.5 * sx, top: quad.img.top + 480.5 * sy, width: (2330 - 150) * sx, height: (1270 - 480) * sy };
+    record(`alignment overlay at ${size}`, compareRect(`alignment overlay at ${size}`, quad.poly, expected));
+    await shot(page, 'alignment-check', size);
+    // Dragging the overlay 40 screen px right sends that shift in page pixels.
+    {
+      const before = (await callsOf(page, 'shift_alignment')).length;
+      const start = { x: quad.poly.left + 50, y: quad.poly.top + 50 };
+      await drag(page, start, { x: start.x + 40, y: start.y });
+      await page.getByTestId('alignment-save').click();
+      const sent = await nextCall(page, 'shift_alignment', before, `alignment at ${size}`);
+      const want = 40 / sx;
+      check(Math.abs(sent.dx - want) < 2 && Math.abs(sent.dy) < 2 && sent.pageId === 607, `the drag shifts the alignment by ${want.toFixed(1)} page px (sent ${JSON.stringify(sent)})`);
+    }
+    await page.keyboard.press('Escape');
+    await page.getByTestId('alignment-check').waitFor({ state: 'detached' });
+    await page.getByTestId('confirm-split').click();
+    await page.getByTestId('split-confirmed').waitFor();
+    check(errors.length === 0, `console errors (template) at ${size}: ${errors.join(' | ')}`);
+    await context.close();
+  }
 
   // Exams page: progress per exam and overall.
   {

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { toast, Toaster } from 'sonner';
 import { notifyDesktop } from './api';
 import { DropZone } from './components/DropZone';
@@ -11,9 +11,17 @@ import { CropPage } from './pages/CropPage';
 import { ExamsPage } from './pages/ExamsPage';
 import { ReviewPage } from './pages/ReviewPage';
 import { SettingsPage } from './pages/SettingsPage';
+import { TemplatePage } from './pages/TemplatePage';
+import type { ClassImport } from './api/types';
 import { StatsPage } from './pages/StatsPage';
 
-type Route = { name: 'exams' } | { name: 'crop'; submissionId: number } | { name: 'review' } | { name: 'stats' } | { name: 'settings' };
+type Route =
+  | { name: 'exams' }
+  | { name: 'crop'; submissionId: number }
+  | { name: 'template'; examId: number }
+  | { name: 'review' }
+  | { name: 'stats' }
+  | { name: 'settings' };
 
 /** Tells the teacher a batch finished: a toast in the window, and a desktop notification
  * (which may silently not appear, e.g. with no notification service: the toast remains). */
@@ -36,6 +44,13 @@ export function App() {
   const batch = useRef(EMPTY_BATCH);
   const items = live.snapshot?.items;
   const loaded = live.snapshot !== null;
+  // Set by the Template page while a drop on the window is the class's scans.
+  const [classDrop, setClassDrop] = useState<{ onImported: (result: ClassImport) => void } | null>(null);
+  const onClassDropTarget = useCallback(
+    (target: ((result: ClassImport) => void) | null) => setClassDrop(target === null ? null : { onImported: target }),
+    [],
+  );
+  const templateExam = route.name === 'template' ? (exams.find((e) => e.id === route.examId) ?? null) : null;
 
   useEffect(() => {
     if (items === undefined) return;
@@ -71,7 +86,22 @@ export function App() {
               selectedExamId={examId}
               onSelectExam={setExamId}
               onOpenSubmission={(submissionId) => setRoute({ name: 'crop', submissionId })}
+              onOpenTemplate={(id) => {
+                setExamId(id);
+                setRoute({ name: 'template', examId: id });
+              }}
             />
+          ) : route.name === 'template' ? (
+            templateExam === null ? (
+              <p className="empty">This exam is gone.</p>
+            ) : (
+              <TemplatePage
+                key={templateExam.id}
+                exam={templateExam}
+                onBack={() => setRoute({ name: 'exams' })}
+                onClassDropTarget={onClassDropTarget}
+              />
+            )
           ) : route.name === 'settings' ? (
             <SettingsPage />
           ) : route.name === 'stats' ? (
@@ -99,7 +129,7 @@ export function App() {
             />
           )}
         </main>
-        <DropZone exam={reviewExam} />
+        <DropZone exam={templateExam ?? reviewExam} classImport={templateExam !== null ? classDrop : null} />
         <Toaster position="bottom-right" richColors closeButton />
       </div>
     </LiveContext.Provider>

@@ -194,3 +194,13 @@ pub async fn confirm_split(desk: State<'_, Desk>, exam_id: i64) -> Reply<()> {
 pub async fn class_items(desk: State<'_, Desk>, exam_id: i64) -> Reply<Vec<ClassItem>> {
     Ok(desk.workspace().class_items(exam_id).await?)
 }
+
+#[tauri::command]
+pub async fn shift_alignment(
+    desk: State<'_, Desk>,
+    page_id: i64,
+    dx: f64,
+    dy: f64,
+) -> Reply<usize> {
+    Ok(desk.workspace().shift_alignment(page_id, dx, dy).await?)
+}

@@ -153,6 +153,7 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             class_commands::merge_students,
             class_commands::confirm_split,
             class_commands::class_items,
+            class_commands::shift_alignment,
             #[cfg(feature = "e2e")]
             commands::e2e_drop_paths,
         ])

@@ -492,3 +492,39 @@ pub fn student_exam(conn: &Connection, submission_id: i64) -> Result<i64, ExamEr
     .optional()?
     .ok_or_else(|| ExamError::NotFound(format!("there is no submission number {submission_id}")))
 }
+
+/// The teacher corrected a page's alignment: its new transform, no longer flagged.
+pub fn set_page_homography(
+    tx: &Transaction,
+    page_id: i64,
+    homography: &[[f64; 3]; 3],
+) -> Result<(), ExamError> {
+    // Stores the corrected transform and clears the "check alignment" flag.
+    let changed = tx.execute(
+        "UPDATE pages SET homography = ?2, align_flagged = 0 WHERE id = ?1 AND homography IS NOT NULL",
+        params![page_id, serde_json::to_string(homography).unwrap_or_default()],
+    )?;
+    if changed == 0 {
+        return Err(ExamError::Invalid(format!(
+            "page {page_id} was not lined up with a template page, so there is no alignment to correct"
+        )));
+    }
+    Ok(())
+}
+
+/// A page's stored transform (template pixels to the page's), if it has one.
+pub fn page_homography(
+    conn: &Connection,
+    page_id: i64,
+) -> Result<Option<[[f64; 3]; 3]>, ExamError> {
+    // The page's transform.
+    let text: Option<String> = conn
+        .query_row(
+            "SELECT homography FROM pages WHERE id = ?1",
+            [page_id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| ExamError::NotFound(format!("there is no page number {page_id}")))?;
+    Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+}

@@ -164,7 +164,7 @@ impl Workspace {
     ) -> Result<usize, CoreError> {
         let recut = match (region.kind, region.question_id) {
             (RegionKind::Answer, Some(question)) => {
-                self.recut(exam_id, None, Some(question)).await?
+                self.recut(exam_id, None, Questions::One(question)).await?
             }
             _ => 0,
         };
@@ -235,9 +235,9 @@ impl Workspace {
     /// Sets a student's page aside: it leaves the student (its answers with it) and is
     /// listed with the pages nobody got. Refused for a page whose answers were graded.
     pub async fn set_page_aside(&self, page_id: i64) -> Result<(), CoreError> {
-        let (exam_id, submission_id) = self
+        let (exam_id, submission_id, slot) = self
             .store
-            .run(move |conn| -> Result<(i64, i64), CoreError> {
+            .run(move |conn| -> Result<(i64, i64, Option<u32>), CoreError> {
                 let page = exams::placed_page(conn, page_id)?;
                 refuse_graded(conn, &page)?;
                 let tx = conn.transaction()?;
@@ -254,10 +254,16 @@ impl Workspace {
                 )?;
                 exams::remove_student_if_empty(&tx, page.submission_id)?;
                 tx.commit()?;
-                Ok((page.exam_id, page.submission_id))
+                Ok((page.exam_id, page.submission_id, page.template_page))
             })
             .await?;
-        self.recut(exam_id, Some(vec![submission_id]), None).await?;
+        let pages = slot.into_iter().collect();
+        self.recut(
+            exam_id,
+            Some(vec![submission_id]),
+            Questions::OnPages(pages),
+        )
+        .await?;
         self.layout_changed();
         Ok(())
     }
@@ -295,7 +301,8 @@ impl Workspace {
                 Ok(target)
             })
             .await?;
-        self.recut(exam_id, Some(vec![target]), None).await?;
+        self.recut(exam_id, Some(vec![target]), Questions::OnPages(vec![slot]))
+            .await?;
         self.layout_changed();
         Ok(target)
     }
@@ -320,7 +327,7 @@ impl Workspace {
         let fit = self
             .fit_page(page.exam_id, &page.files, &page.source, slot)
             .await?;
-        let from = page.submission_id;
+        let (from, from_slot) = (page.submission_id, page.template_page);
         let target = self
             .store
             .run(move |conn| -> Result<i64, CoreError> {
@@ -338,7 +345,9 @@ impl Workspace {
             .store
             .run(move |conn| exams::student_exam(conn, target))
             .await?;
-        self.recut(exam_id, Some(vec![from, target]), None).await?;
+        let pages = from_slot.into_iter().chain([slot]).collect();
+        self.recut(exam_id, Some(vec![from, target]), Questions::OnPages(pages))
+            .await?;
         self.layout_changed();
         Ok(target)
     }
@@ -389,7 +398,7 @@ impl Workspace {
                 Ok((exam_id, new_id))
             })
             .await?;
-        self.recut(exam_id, Some(vec![submission_id, new_id]), None)
+        self.recut(exam_id, Some(vec![submission_id, new_id]), Questions::All)
             .await?;
         self.layout_changed();
         Ok(new_id)
@@ -441,9 +450,53 @@ impl Workspace {
                 Ok(exam_id)
             })
             .await?;
-        self.recut(exam_id, Some(vec![into]), None).await?;
+        self.recut(exam_id, Some(vec![into]), Questions::All)
+            .await?;
         self.layout_changed();
         Ok(())
+    }
+
+    /// The teacher dragged the mapped regions of a page by (`dx`, `dy`) page pixels to where
+    /// the writing is: the page's transform is shifted so, its "check alignment" flag goes,
+    /// and its student's answers are cut again. Returns how many answers were re-cut.
+    pub async fn shift_alignment(
+        &self,
+        page_id: i64,
+        dx: f64,
+        dy: f64,
+    ) -> Result<usize, CoreError> {
+        if !dx.is_finite() || !dy.is_finite() || dx.abs() > 5000.0 || dy.abs() > 5000.0 {
+            return Err(CoreError::Invalid(
+                "the alignment can move by at most 5000 pixels".into(),
+            ));
+        }
+        let (exam_id, submission_id, slot) = self
+            .store
+            .run(move |conn| -> Result<(i64, i64, Option<u32>), CoreError> {
+                let page = exams::placed_page(conn, page_id)?;
+                refuse_graded(conn, &page)?;
+                let Some(current) = exams::page_homography(conn, page_id)? else {
+                    return Err(CoreError::Invalid(
+                        "this page was imported on its own, not lined up with a template: move its boxes on the crop page".into(),
+                    ));
+                };
+                let shifted = Homography::translation(dx, dy).then_after(Homography(current));
+                let tx = conn.transaction()?;
+                exams::set_page_homography(&tx, page_id, &shifted.0)?;
+                tx.commit()?;
+                Ok((page.exam_id, page.submission_id, page.template_page))
+            })
+            .await?;
+        let pages = slot.into_iter().collect();
+        let recut = self
+            .recut(
+                exam_id,
+                Some(vec![submission_id]),
+                Questions::OnPages(pages),
+            )
+            .await?;
+        self.layout_changed();
+        Ok(recut)
     }
 
     /// Aligns a page's image to template page `slot`, trying it as it is and turned a
@@ -477,14 +530,14 @@ impl Workspace {
     }
 
     /// Cuts again, from their aligned pages, the template answers of `students` (every
-    /// student when None) to `question` (every question when None), each queued for
+    /// student when None) to `questions`, each queued for
     /// grading, in one transaction; the old answers' jobs are cancelled. An answer the
     /// teacher drew by hand stays. Returns how many answers changed.
     pub(super) async fn recut(
         &self,
         exam_id: i64,
         students: Option<Vec<i64>>,
-        question: Option<i64>,
+        questions: Questions,
     ) -> Result<usize, CoreError> {
         let only = students.clone();
         let (templates, regions, pages) = self
@@ -498,16 +551,17 @@ impl Workspace {
             })
             .await?;
         let crops = self.data_dir.join("crops");
-        let questions: Vec<i64> = question_ids(&regions, question).collect();
+        let wanted = questions.of(&regions);
+        let asked = wanted.clone();
         let mut cuts = tokio::task::spawn_blocking(move || {
-            cut_answers(&templates, &regions, &pages, &crops, question)
+            cut_answers(&templates, &regions, &pages, &crops, &asked)
         })
         .await
         .map_err(|_| CoreError::Store(StoreError::Join))??;
         // A student left with no aligned page keeps no template answer.
         for student in students.unwrap_or_default() {
             if !cuts.iter().any(|c| c.submission_id == student) {
-                cuts.extend(questions.iter().map(|&question_id| Cut {
+                cuts.extend(wanted.iter().map(|&question_id| Cut {
                     submission_id: student,
                     question_id,
                     part: None,
@@ -530,12 +584,27 @@ impl Workspace {
     }
 }
 
-/// The questions with answer regions (only `question` when given).
-fn question_ids(regions: &[Region], question: Option<i64>) -> impl Iterator<Item = i64> + '_ {
-    answer_questions(regions)
-        .into_iter()
-        .map(|(id, _)| id)
-        .filter(move |id| question.is_none_or(|q| q == *id))
+/// Which questions a re-cut covers.
+pub(super) enum Questions {
+    All,
+    One(i64),
+    /// Those with a region on one of these template pages (a page moved or re-aligned).
+    OnPages(Vec<u32>),
+}
+
+impl Questions {
+    /// The ids of the questions with answer regions this covers.
+    fn of(&self, regions: &[Region]) -> Vec<i64> {
+        answer_questions(regions)
+            .into_iter()
+            .filter(|(id, list)| match self {
+                Questions::All => true,
+                Questions::One(q) => q == id,
+                Questions::OnPages(pages) => list.iter().any(|r| pages.contains(&r.page)),
+            })
+            .map(|(id, _)| id)
+            .collect()
+    }
 }
 
 /// What to look at in a student's pages, from what is stored: a missing template page,
@@ -731,14 +800,14 @@ fn fit_to_template(
 /// region's quad on the page).
 type Part = (i64, u32, u32, RgbImage, [[f64; 2]; 4]);
 
-/// Cuts the answers of the students whose aligned pages are given, for every question
-/// with regions (or only `question`). Blocking: decodes each page once.
+/// Cuts the answers of the students whose aligned pages are given, for the `wanted`
+/// questions. Blocking: decodes each page once.
 fn cut_answers(
     templates: &[TemplatePageFiles],
     regions: &[Region],
     pages: &[AlignedPage],
     crops: &Path,
-    question: Option<i64>,
+    wanted: &[i64],
 ) -> Result<Vec<Cut>, CoreError> {
     std::fs::create_dir_all(crops)
         .map_err(|e| CoreError::Io(format!("could not create {}: {e}", crops.display())))?;
@@ -748,7 +817,7 @@ fn cut_answers(
         .collect();
     let questions: Vec<(i64, Vec<&Region>)> = answer_questions(regions)
         .into_iter()
-        .filter(|(id, _)| question.is_none_or(|q| q == *id))
+        .filter(|(id, _)| wanted.contains(id))
         .collect();
     let mut by_student: Vec<(i64, Vec<&AlignedPage>)> = Vec::new();
     for page in pages {

@@ -30,6 +30,13 @@ import {
   type ExportDone,
   type FeedbackReport,
   type Format,
+  type TemplateSet,
+  type TemplateView,
+  type RegionKind,
+  type RegionImpact,
+  type ClassImport,
+  type SplitReview,
+  type ClassItem,
 } from './types';
 
 export * from './types';
@@ -269,6 +276,124 @@ export async function importFile(examId: number, file: File): Promise<ImportResu
       'x-file-name': encodeURIComponent(file.name),
     },
   });
+}
+
+/** Hands the core one chosen file's bytes (raw IPC body) for a template or class import. */
+export async function uploadFile(file: File): Promise<string> {
+  requireBackend();
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  return call<string>('upload_file', bytes, { headers: { 'x-file-name': encodeURIComponent(file.name) } });
+}
+
+/** Uploads each file in turn; resolves with their tokens in order. */
+async function uploadAll(files: File[]): Promise<string[]> {
+  const tokens: string[] = [];
+  for (const file of files) tokens.push(await uploadFile(file));
+  return tokens;
+}
+
+/** Sets the exam's template from the blank exam's files (pages in order across them). */
+export async function setTemplate(examId: number, files: File[]): Promise<TemplateSet> {
+  const uploads = await uploadAll(files);
+  return call<TemplateSet>('set_template', { examId, uploads });
+}
+
+/** Promotes one imported submission's pages to be the exam's template. */
+export function setTemplateFromSubmission(examId: number, submissionId: number): Promise<TemplateSet> {
+  return call<TemplateSet>('set_template_from_submission', { examId, submissionId });
+}
+
+export function templateView(examId: number): Promise<TemplateView> {
+  return call<TemplateView>('template_view', { examId });
+}
+
+/** Draws a region on template page `page`: a question's answer (`questionLabel`), or the name or ID. */
+export function addRegion(
+  examId: number,
+  page: number,
+  kind: RegionKind,
+  questionLabel: string | null,
+  bbox: Bbox,
+): Promise<number> {
+  return call<number>('add_region', { examId, page, kind, questionLabel, bbox });
+}
+
+/** What editing a region would grade again. */
+export function regionImpact(regionId: number): Promise<RegionImpact> {
+  return call<RegionImpact>('region_impact', { regionId });
+}
+
+/** Moves or resizes a region; every student's answer is cut again. Resolves with how many. */
+export function moveRegion(regionId: number, bbox: Bbox): Promise<number> {
+  return call<number>('move_region', { regionId, bbox });
+}
+
+export function deleteRegion(regionId: number): Promise<number> {
+  return call<number>('delete_region', { regionId });
+}
+
+/** Imports the whole class from the chosen files; grading waits for the split review. */
+export async function importClass(examId: number, files: File[]): Promise<ClassImport> {
+  const uploads = await uploadAll(files);
+  return call<ClassImport>('import_class', { examId, uploads });
+}
+
+/** Imports the whole class from files dropped on the window. */
+export function importClassPaths(examId: number, paths: string[]): Promise<ClassImport> {
+  return call<ClassImport>('import_class_paths', { examId, paths });
+}
+
+export function splitReview(examId: number): Promise<SplitReview> {
+  return call<SplitReview>('split_review', { examId });
+}
+
+export function setPageAside(pageId: number): Promise<void> {
+  return call<void>('set_page_aside', { pageId });
+}
+
+/** Gives a page nobody got to a student (null: a new student) as template page `slot`. */
+export function placePage(unassignedId: number, submissionId: number | null, slot: number): Promise<number> {
+  return call<number>('place_page', { unassignedId, submissionId, slot });
+}
+
+/** Moves a student's page to another student (null: a new student) as template page `slot`. */
+export function movePage(pageId: number, submissionId: number | null, slot: number): Promise<number> {
+  return call<number>('move_page', { pageId, submissionId, slot });
+}
+
+/** Splits a student: the pages from template page `fromSlot` on become a new student. */
+export function splitStudent(submissionId: number, fromSlot: number): Promise<number> {
+  return call<number>('split_student', { submissionId, fromSlot });
+}
+
+export function mergeStudents(into: number, from: number): Promise<void> {
+  return call<void>('merge_students', { into, from });
+}
+
+/** The split is right: grading of the exam starts. */
+export function confirmSplit(examId: number): Promise<void> {
+  return call<void>('confirm_split', { examId });
+}
+
+/** Moves a page's mapped regions by (dx, dy) page pixels (where the writing is); its answers are cut again. */
+export function shiftAlignment(pageId: number, dx: number, dy: number): Promise<number> {
+  return call<number>('shift_alignment', { pageId, dx, dy });
+}
+
+export function classItems(examId: number): Promise<ClassItem[]> {
+  return call<ClassItem[]>('class_items', { examId });
+}
+
+/** URL of a template page's preview. */
+export function templateImageUrl(templatePageId: number): string {
+  if (!hasBackend()) return '';
+  return convertFileSrc(`template/${templatePageId}`, 'gdimg');
+}
+
+/** URL of the preview of a page nobody got. */
+export function looseImageUrl(unassignedId: number): string {
+  if (!hasBackend()) return '';
+  return convertFileSrc(`loose/${unassignedId}`, 'gdimg');
 }
 
 export function getSubmission(submissionId: number): Promise<SubmissionDetail> {

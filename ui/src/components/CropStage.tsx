@@ -16,12 +16,15 @@ function arrowMove(e: KeyboardEvent<HTMLDivElement>): [number, number] | undefin
   return moves[e.key];
 }
 
+/** What the stage draws as a box: an answer, or a region of the template. */
+export type StageItem = Pick<ItemView, 'item_id' | 'bbox' | 'question_label' | 'state'>;
+
 export type DrawnBox = { box: Bbox; displayed: { width: number; height: number } };
 
 /** An existing answer box being edited: its id and its geometry so far (not yet saved). */
 export type Selection = { itemId: number; box: Bbox };
 
-type Props = {
+type Props<T extends StageItem> = {
   src: string;
   /** What holds the waiting answers (key, pause, network): each waiting box says so. */
   hold?: Hold | null;
@@ -30,27 +33,31 @@ type Props = {
   pageWidth: number;
   pageHeight: number;
   zoom: number;
-  items: ItemView[];
+  items: T[];
   highlightId: number | null;
   draft: Bbox | null;
   onDraw: (drawn: DrawnBox) => void;
   onDraftChange: (box: Bbox | null) => void;
   selection: Selection | null;
   /** An existing box was clicked or focused (null: the selection was let go). */
-  onSelect: (item: ItemView | null) => void;
+  onSelect: (item: T | null) => void;
   /** The selected box was moved or resized (not saved yet). */
   onEditChange: (box: Bbox) => void;
   /** Save the selected box's new geometry (a re-crop, graded again). */
   onEditCommit: (box: Bbox) => void;
-  onDelete: (item: ItemView) => void;
+  onDelete: (item: T) => void;
+  /** The words a box shows (default: its answer's grading state). */
+  statusText?: (item: T) => string;
+  /** What a box is, for screen readers (default: "answer box"). */
+  boxName?: string;
 };
 
 type Pan = { pointerId: number; x: number; y: number; left: number; top: number };
 
 type Drag =
   | { kind: 'draw'; pointerId: number; start: Point; current: Point }
-  | { kind: 'move'; pointerId: number; item: ItemView; original: Bbox; start: Point; current: Point }
-  | { kind: 'resize'; pointerId: number; item: ItemView; original: Bbox; corner: Corner; current: Point };
+  | { kind: 'move'; pointerId: number; item: StageItem; original: Bbox; start: Point; current: Point }
+  | { kind: 'resize'; pointerId: number; item: StageItem; original: Bbox; corner: Corner; current: Point };
 
 /** The box a move or resize drag has produced so far. */
 function draggedBox(d: Drag): Bbox {
@@ -73,9 +80,11 @@ function boxStyle(b: Bbox) {
 }
 
 /** The page image with an overlay on which the teacher drags out a box. */
-export function CropStage(props: Props) {
+export function CropStage<T extends StageItem>(props: Props<T>) {
   const { src, alt, pageWidth, pageHeight, zoom, items, highlightId, draft, onDraw, onDraftChange } = props;
   const { selection, onSelect, onEditChange, onEditCommit, onDelete, hold = null } = props;
+  const statusOf = props.statusText ?? ((item: T) => itemStatusLabel(item.state, hold));
+  const boxName = props.boxName ?? 'answer box';
   const viewportRef = useRef<HTMLDivElement>(null);
   const surfaceRef = useRef<HTMLDivElement>(null);
   const [avail, setAvail] = useState<{ w: number; h: number } | null>(null);
@@ -178,7 +187,7 @@ export function CropStage(props: Props) {
     }
   }
 
-  function onBoxKeyDown(e: KeyboardEvent<HTMLDivElement>, item: ItemView) {
+  function onBoxKeyDown(e: KeyboardEvent<HTMLDivElement>, item: T) {
     const box = selection?.itemId === item.item_id ? selection.box : item.bbox;
     const move = arrowMove(e);
     if (move) {
@@ -262,7 +271,7 @@ export function CropStage(props: Props) {
                 tabIndex={0}
                 role="button"
                 aria-pressed={selected}
-                aria-label={`${item.question_label} answer box, ${itemStatusLabel(item.state, hold)}. Arrow keys move it, Shift with arrows resizes it, Enter saves it and grades it again, Delete removes it, Escape lets go.`}
+                aria-label={`${item.question_label} ${boxName}, ${statusOf(item)}. Arrow keys move it, Shift with arrows resizes it, Enter saves it and grades it again, Delete removes it, Escape lets go.`}
                 onFocus={() => {
                   if (!selected) onSelect(item);
                 }}
@@ -276,7 +285,7 @@ export function CropStage(props: Props) {
                   {/* State words, not the score (that stays in the list): text that changes
                       over the page image makes the webview repaint the stage, measured
                       33 -> 90 ms per event (software rendering, Xvfb). */}
-                  {itemStatusLabel(item.state, hold)}
+                  {statusOf(item)}
                 </span>
                 {selected &&
                   CORNERS.map((c) => (

@@ -13,9 +13,11 @@ type Props = {
   selectedExamId: number | null;
   onSelectExam: (examId: number) => void;
   onOpenSubmission: (submissionId: number) => void;
+  /** Opens the exam's Template page (the template, its regions, the class import). */
+  onOpenTemplate?: (examId: number) => void;
 };
 
-export function ExamsPage({ selectedExamId, onSelectExam, onOpenSubmission }: Props) {
+export function ExamsPage({ selectedExamId, onSelectExam, onOpenSubmission, onOpenTemplate }: Props) {
   const id = useId();
   const { snapshot, loading, refresh } = useLiveData();
   const [creating, setCreating] = useState(false);
@@ -63,6 +65,17 @@ export function ExamsPage({ selectedExamId, onSelectExam, onOpenSubmission }: Pr
         >
           Edit exam & questions
         </button>
+        {onOpenTemplate && (
+          <button
+            type="button"
+            className="btn btn-ghost"
+            data-testid="open-template"
+            disabled={exam === null}
+            onClick={() => exam && onOpenTemplate(exam.id)}
+          >
+            Template & class
+          </button>
+        )}
         <div className="toolbar-spacer" />
         <ImportButton examId={exam?.id ?? null} />
       </section>
@@ -97,7 +110,7 @@ export function ExamsPage({ selectedExamId, onSelectExam, onOpenSubmission }: Pr
         ) : exam === null ? (
           <p className="empty">Create an exam to start importing scans.</p>
         ) : submissions.length === 0 ? (
-          <p className="empty">No scans for this exam yet. Use “Import scans” to add them.</p>
+          <p className="empty">No scans for this exam yet. Use “Import scans” to add them one student at a time, or “Template & class” to draw the regions once and import the whole class.</p>
         ) : (
           <SubmissionTable submissions={submissions} onOpen={onOpenSubmission} />
         )}
