@@ -11,6 +11,13 @@ Writes DIR/student-01.jpg ... (one A4 page per student) and DIR/layout.json:
 with every box given as fractions of the page width/height (origin top-left),
 enclosing the ruled answer area of that question on the final (rotated) scan.
 
+With --class, also writes DIR/blank.png (the exam as printed, nobody's writing on it: the
+template), DIR/class.pdf (every student's scan, one page each, in order: what a scanner
+makes of the whole class) and DIR/template.json:
+    {"blank": "blank.png", "class": "class.pdf", "students": [...names in order],
+     "regions": {"Q1": [x, y, w, h], ..., "name": [x, y, w, h]}}
+with the regions as fractions of the blank page.
+
 Only needs Debian's python3-pil plus the fonts from fonts-dejavu-core,
 fonts-humor-sans and/or fonts-breip (any handwriting font that is missing is
 skipped; with none at all, DejaVu Sans Oblique stands in). Output is fully
@@ -399,7 +406,7 @@ def wrap_text(draw, text, font, width):
     return lines
 
 
-def render_page(questions, student, qsel, rng, scale, hand_fonts, font_idx):
+def render_page(questions, student, qsel, rng, scale, hand_fonts, font_idx, blank=False):
     S = lambda v: int(round(v * scale))  # noqa: E731  (px at 300 dpi -> px at dpi)
     W, H = S(2480), S(3508)
     paper = tuple(int(c + rng.uniform(-2, 2)) for c in (249, 247, 241))
@@ -440,9 +447,11 @@ def render_page(questions, student, qsel, rng, scale, hand_fonts, font_idx):
     d.text((dx, base_y), "Date:", font=f_sub, fill=black, anchor="ls")
     dx2 = dx + int(d.textlength("Date:", font=f_sub)) + S(20)
     d.line([(dx2, base_y + S(8)), (R, base_y + S(8))], fill=(70, 70, 70), width=S(3))
-    hand.write_line(ink, student, nx + S(30), base_y - S(4), L + S(1020))
-    hand.write_line(ink, "10" + rng.choice("ABC"), cx2 + S(40), base_y - S(4), cx2 + S(230))
-    hand.write_line(ink, rng.choice(["12/03", "12.3.", "12/3/25", "12.03."]), dx2 + S(20), base_y - S(4), R)
+    if not blank:
+        hand.write_line(ink, student, nx + S(30), base_y - S(4), L + S(1020))
+        hand.write_line(ink, "10" + rng.choice("ABC"), cx2 + S(40), base_y - S(4), cx2 + S(230))
+        hand.write_line(ink, rng.choice(["12/03", "12.3.", "12/3/25", "12.03."]), dx2 + S(20), base_y - S(4), R)
+    name_box = (nx, base_y - S(80), L + S(1020) - nx, S(100))
     y = base_y + S(60)
     total = sum(q["max_points"] for q in questions)
     d.line([(L, y), (R, y)], fill=(40, 40, 40), width=S(4))
@@ -486,7 +495,7 @@ def render_page(questions, student, qsel, rng, scale, hand_fonts, font_idx):
                 d.line([(bx0 + S(20), ry), (bx1 - S(20), ry)], fill=(178, 190, 214), width=S(2))
         boxes[label] = (bx0, by0, bx1 - bx0, by1 - by0)
         # handwriting
-        text_lines = list(qsel[label])
+        text_lines = [] if blank else list(qsel[label])
         li = 0
         while text_lines and li < nlines:
             line = text_lines.pop(0)
@@ -507,6 +516,8 @@ def render_page(questions, student, qsel, rng, scale, hand_fonts, font_idx):
     d.text((W // 2, H - S(150)), "Page 1 of 1", font=f_small, fill=(70, 70, 70), anchor="mb")
     # ink onto paper
     page = Image.composite(Image.new("RGB", (W, H), ink_color), page, ink)
+    if blank:
+        boxes["name"] = name_box
     return page, boxes
 
 
@@ -628,6 +639,8 @@ def main(argv=None):
     ap.add_argument("--format", choices=["jpg", "png"], default="jpg")
     ap.add_argument("--questions", default=os.path.join(HERE, "questions.json"))
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--class", dest="whole_class", action="store_true",
+                    help="also write blank.png, class.pdf and template.json (the class workflow)")
     args = ap.parse_args(argv)
     if args.students < 1 or not (72 <= args.dpi <= 600):
         ap.error("--students must be >= 1 and --dpi within 72..600")
@@ -645,6 +658,7 @@ def main(argv=None):
     skills = [0.85, 0.5, 0.25]
     font_offset = master.randrange(len(hand_fonts)) if hand_fonts else 0
     layout = []
+    scans = []
     for i in range(args.students):
         t0 = time.time()
         rng = random.Random("gradedesk-demo-%d-student-%d" % (args.seed, i))
@@ -657,6 +671,8 @@ def main(argv=None):
         W, H = page.size
         fname = "student-%02d.%s" % (i + 1, args.format)
         path = os.path.join(args.out, fname)
+        if args.whole_class:
+            scans.append(page)
         if args.format == "jpg":
             page.save(path, "JPEG", quality=85, optimize=True, dpi=(args.dpi, args.dpi))
         else:
@@ -671,6 +687,25 @@ def main(argv=None):
                                              os.path.getsize(path) // 1024))
     with open(os.path.join(args.out, "layout.json"), "w", encoding="utf-8") as fh:
         json.dump(layout, fh, indent=2, ensure_ascii=False)
+        fh.write("\n")
+    if args.whole_class:
+        write_class(args, questions, names, scans, scale, hand_fonts)
+
+
+def write_class(args, questions, names, scans, scale, hand_fonts):
+    """The class workflow's files: the blank exam, one PDF of every scan, the regions."""
+    rng = random.Random("gradedesk-demo-%d-blank" % args.seed)
+    sel = {q["label"]: [] for q in questions}
+    blank, boxes = render_page(questions, "", sel, rng, scale, hand_fonts, 0, blank=True)
+    W, H = blank.size
+    blank.save(os.path.join(args.out, "blank.png"), "PNG", dpi=(args.dpi, args.dpi))
+    scans[0].save(os.path.join(args.out, "class.pdf"), "PDF", save_all=True,
+                  append_images=scans[1:], resolution=float(args.dpi), quality=85)
+    regions = {k: [round(x / W, 4), round(y / H, 4), round(w / W, 4), round(h / H, 4)]
+               for k, (x, y, w, h) in boxes.items()}
+    with open(os.path.join(args.out, "template.json"), "w", encoding="utf-8") as fh:
+        json.dump({"blank": "blank.png", "class": "class.pdf", "students": names,
+                   "regions": regions}, fh, indent=2, ensure_ascii=False)
         fh.write("\n")
 
 

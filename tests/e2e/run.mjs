@@ -221,6 +221,8 @@ async function step(name, fn) {
 
 let driver;
 let layout;
+let classTruth;
+let classExamId;
 try {
   // A realistic scan from the project's own generator.
   execFileSync('/usr/bin/python3', [path.join(root, 'assets/demo/make_demo.py'), '--out', path.join(work, 'scans'), '--students', '1', '--quiet']);
@@ -233,6 +235,11 @@ try {
   // The exam is created through the CLI on the same data dir the window then opens.
   const created = execFileSync(cli, ['--data-dir', dataDir, 'exam', 'create', '--name', 'E2E quiz', '--questions', path.join(root, 'assets/demo/questions.json')]);
   const examId = JSON.parse(created.toString()).exam_id;
+  // A class of three for the template workflow: the blank exam, one scanner PDF, the truth.
+  execFileSync('/usr/bin/python3', [path.join(root, 'assets/demo/make_demo.py'), '--out', path.join(work, 'class'), '--students', '3', '--class', '--seed', '5', '--quiet']);
+  classTruth = JSON.parse(readFileSync(path.join(work, 'class', 'template.json'), 'utf8'));
+  const classCreated = execFileSync(cli, ['--data-dir', dataDir, 'exam', 'create', '--name', 'Class of three', '--questions', path.join(root, 'assets/demo/questions.json')]);
+  classExamId = JSON.parse(classCreated.toString()).exam_id;
 
   const port = await freePort();
   const nativePort = await freePort();
@@ -631,6 +638,97 @@ im.save(sys.argv[1], dpi=(300, 300))
     if (back.join() !== String(newId)) throw new Error(`the core should hold the restored box ${newId}: ${back}`);
     await checkBoxes('after Undo brought Q2 back');
     await screenshot('crop-after-undo.png');
+  });
+
+  await step('the class workflow: template, one drag per region, one class import, the split review, one confirm; every answer graded', async () => {
+    const cliJson = (...args) => JSON.parse(execFileSync(cli, ['--data-dir', dataDir, ...args]).toString());
+    const classItems = () => coreItems().filter((i) => classSubs().includes(i.submission_id));
+    const classSubs = () => cliJson('split', 'show', '--exam', String(classExamId), '--json').students.map((x) => x.submission_id);
+    let actions = 0;
+    const act = async (fn) => {
+      actions += 1;
+      await fn();
+    };
+    await driver.findElement(By.css('[data-testid="nav-exams"]')).click();
+    const select = await driver.wait(until.elementLocated(By.css('[data-testid="exam-select"]')), 10_000);
+    await act(() => select.sendKeys('Class of three'));
+    await act(async () => (await driver.findElement(By.css('[data-testid="open-template"]'))).click());
+    const blank = await driver.wait(until.elementLocated(By.css('[data-testid="template-input"]')), 10_000);
+    await act(() => blank.sendKeys(path.join(work, 'class', classTruth.blank)));
+    await driver.wait(until.elementLocated(By.css('[data-testid="region-list"]')), 30_000);
+    const img = await driver.wait(until.elementLocated(By.css('[data-testid="page-image"]')), 10_000);
+    await driver.wait(async () => driver.executeScript('return arguments[0].complete && arguments[0].naturalWidth > 0', img), 20_000, 'the template page loads');
+    // One drag per region; the next region is picked for the teacher each time.
+    const expected = ['answer:Q1', 'answer:Q2', 'answer:Q3', 'answer:Q4', 'name'];
+    for (const [k, key] of expected.entries()) {
+      const target = await driver.findElement(By.css('[data-testid="region-target"]')).getAttribute('value');
+      if (target !== key) throw new Error(`region ${k + 1}: the menu offers ${target}, not ${key}`);
+      const [x, y, w, h] = classTruth.regions[key.replace('answer:', '')];
+      const { image } = await settledStage(stageNow, `the template before region ${key}`);
+      const a = { x: Math.round(image.left + x * image.width), y: Math.round(image.top + y * image.height) };
+      const b = { x: Math.round(image.left + (x + w) * image.width), y: Math.round(image.top + (y + h) * image.height) };
+      await act(() => dragOnSurface(image, a, b));
+      await driver.wait(async () => cliJson('region', 'list', '--exam', String(classExamId), '--json').length === k + 1, 10_000, `region ${key} is stored`);
+      const regions = cliJson('region', 'list', '--exam', String(classExamId), '--json');
+      const added = regions[regions.length - 1];
+      record(`the stored ${key} region against the drag`, compareRect(`the stored ${key} region`, rectOfBbox(added.bbox, image), rectOfDrag(a, b)));
+    }
+    // Every region drawn where the core stored it.
+    {
+      await driver.wait(async () => (await stageNow()).boxes.length === expected.length, 10_000, 'every region is drawn');
+      const stage = await settledStage(stageNow, 'the template with its regions');
+      const stored = cliJson('region', 'list', '--exam', String(classExamId), '--json').map((r) => ({ item_id: r.region_id, question_label: r.question_label ?? r.kind, bbox: r.bbox }));
+      const { maxError, problems } = compareBoxes(stage, stored, 'the template');
+      geometry.push(`${maxError.toFixed(2).padStart(6)} px  the template's regions (${stored.length})`);
+      if (problems.length) throw new Error(problems.join('\n'));
+    }
+    await screenshot('template.png');
+    const classInput = await driver.findElement(By.css('[data-testid="class-input"]'));
+    const importedAt = Date.now();
+    await act(() => classInput.sendKeys(path.join(work, 'class', classTruth.class)));
+    const confirm = await driver.wait(until.elementLocated(By.css('[data-testid="confirm-split"]')), 60_000);
+    const summary = await driver.findElement(By.css('[data-testid="split-review"]')).getText();
+    const want = classTruth.students.length;
+    if (!summary.includes(`${want} students`)) throw new Error(`the split review does not show ${want} students: ${summary.slice(0, 300)}`);
+    const split = cliJson('split', 'show', '--exam', String(classExamId), '--json');
+    if (split.students.length !== want || split.unassigned.length !== 0) throw new Error(`the split is wrong: ${JSON.stringify(split).slice(0, 500)}`);
+    const queued = classItems();
+    if (queued.length !== want * 4) throw new Error(`${queued.length} answers queued, not ${want * 4}`);
+    // Held until the teacher confirms: nothing graded meanwhile.
+    await driver.sleep(2500);
+    const early = classItems().filter((i) => i.state !== 'queued');
+    if (early.length) throw new Error(`answers were graded before the split was confirmed: ${early.map((i) => i.state)}`);
+    await screenshot('split-review.png');
+    // The alignment check: the mapped regions sit where the core put them on the scan.
+    const first = split.students[0].pages[0];
+    await driver.findElement(By.css(`[data-testid="check-${first.page_id}"]`)).click();
+    await driver.wait(until.elementLocated(By.css('[data-testid="alignment-check"]')), 10_000);
+    await driver.wait(async () => driver.executeScript(`const i = document.querySelector('.alignment-stage img'); return i && i.complete && i.naturalWidth > 0 && document.querySelectorAll('[data-testid^="quad-"]').length === 4`), 10_000, 'the scan and its four mapped regions are shown');
+    const shown = await driver.executeScript(`const img = document.querySelector('.alignment-stage img').getBoundingClientRect();
+      return { img: { left: img.left, top: img.top, width: img.width, height: img.height },
+        quads: [...document.querySelectorAll('[data-testid^="quad-"]')].map((g) => { const r = g.querySelector('polygon').getBoundingClientRect(); return { id: Number(g.dataset.testid.replace('quad-', '')), left: r.left, top: r.top, width: r.width, height: r.height }; }) };`);
+    const items = cliJson('items', '--exam', String(classExamId), '--json');
+    for (const q of shown.quads) {
+      const item = items.find((i) => i.item_id === q.id);
+      const [w, h] = item.source_size;
+      const xs = item.source_quad.map((p) => p[0] + 0.5);
+      const ys = item.source_quad.map((p) => p[1] + 0.5);
+      const expectedRect = {
+        left: shown.img.left + (Math.min(...xs) / w) * shown.img.width,
+        top: shown.img.top + (Math.min(...ys) / h) * shown.img.height,
+        width: ((Math.max(...xs) - Math.min(...xs)) / w) * shown.img.width,
+        height: ((Math.max(...ys) - Math.min(...ys)) / h) * shown.img.height,
+      };
+      record(`the mapped ${item.question_label} region on the scan`, compareRect(`the mapped ${item.question_label} region`, q, expectedRect));
+    }
+    await screenshot('alignment-check.png');
+    await driver.actions().sendKeys(Key.ESCAPE).perform();
+    await driver.wait(async () => (await driver.findElements(By.css('[data-testid="alignment-check"]'))).length === 0, 5000, 'Escape closes the alignment check');
+    await act(() => confirm.click());
+    await driver.wait(until.elementLocated(By.css('[data-testid="split-confirmed"]')), 10_000);
+    await driver.wait(() => classItems().every((i) => i.state === 'done'), 180_000, 'every answer of the class is graded');
+    figures.push(`teacher actions from an empty exam to ${queued.length} graded answers (${want} students x 4): ${actions} (pick the exam, open its template, choose the blank exam, ${expected.length} drags, one class import, one confirm); import to every answer graded ${((Date.now() - importedAt) / 1000).toFixed(1)} s against the fake`);
+    await screenshot('class-graded.png');
   });
 
   await step('the page gets only what it needs: core commands it does not use are refused, prototypes are frozen, the CSP blocks objects and <base>', async () => {
