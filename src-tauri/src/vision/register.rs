@@ -551,4 +551,3 @@ fn finish(
         flagged,
     })
 }
-
