@@ -61,6 +61,7 @@ const COMMANDS: &[&str] = &[
     "confirm_split",
     "class_items",
     "shift_alignment",
+    "add_outside_writing",
 ];
 
 /// The `e2e` feature's test hooks.

@@ -339,6 +339,75 @@ fn a_class_pdf_is_split_aligned_and_queued_with_every_oddity_caught() {
     // Every answer is queued for grading.
     let status = run(&exam.cli, &["status", "--json"]);
     assert_eq!(status["counts"]["queued"], 14, "{status}");
+
+    // The writing outside the boxes, added to the last student's Q1: the answer is cut
+    // again with it below the region (a taller crop), and the flag goes.
+    let last = submissions[4]["submission_id"].as_i64().unwrap();
+    let rows = gradedesk::exams::review_rows(&conn, exam_id, "Q1").unwrap();
+    let row = rows.iter().find(|r| r.submission_id == last).unwrap();
+    assert_eq!(row.outside.len(), 1, "{:?}", row.outside);
+    let piece = &row.outside[0];
+    // Shown where the student wrote it: inside the truth's frame [0.3, 0.118, 0.4, 0.03],
+    // mapped onto the scan (a margin for the fit and the strokes' thickness).
+    let truth = truths
+        .iter()
+        .find(|(s, p, _)| *s == 4 && *p == 0)
+        .unwrap()
+        .2;
+    let on_scan = |u: f64, v: f64| {
+        let (x, y) = truth.apply(u * 1240.0, v * 1754.0).unwrap();
+        (x / 2480.0, y / 3508.0)
+    };
+    let (x0, y0) = on_scan(0.3, 0.118);
+    let (x1, y1) = on_scan(0.7, 0.148);
+    let b = piece.page_box;
+    let m = 0.02;
+    assert!(
+        b.x >= x0.min(x1) - m
+            && b.x + b.w <= x0.max(x1) + m
+            && b.y >= y0.min(y1) - m
+            && b.y + b.h <= y0.max(y1) + m,
+        "{piece:?} is not inside the frame ({x0:.3}, {y0:.3}) - ({x1:.3}, {y1:.3})"
+    );
+    let crop_height = |item: i64| {
+        let path: String = conn
+            .query_row("SELECT crop_path FROM items WHERE id = ?1", [item], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        image::image_dimensions(path).unwrap().1
+    };
+    let before = crop_height(row.item_id);
+    let added = run(
+        &exam.cli,
+        &[
+            "split",
+            "outside",
+            "--item",
+            &row.item_id.to_string(),
+            "--page",
+            &piece.page_id.to_string(),
+            "--index",
+            &piece.index.to_string(),
+        ],
+    );
+    assert_eq!(added["answers_recut"], 1);
+    let rows = gradedesk::exams::review_rows(&conn, exam_id, "Q1").unwrap();
+    let row = rows.iter().find(|r| r.submission_id == last).unwrap();
+    assert!(
+        row.outside.is_empty() && row.outside_writing.is_none(),
+        "{row:?}"
+    );
+    assert!(
+        crop_height(row.item_id) > before + 20,
+        "the writing is stacked below the region"
+    );
+    let review = run(
+        &exam.cli,
+        &["split", "show", "--exam", &exam.exam, "--json"],
+    );
+    let flags = review["students"][4]["flags"].to_string();
+    assert!(!flags.contains("writing_outside"), "{flags}");
 }
 
 #[test]

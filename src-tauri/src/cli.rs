@@ -293,6 +293,16 @@ pub enum SplitCommand {
         #[arg(long, allow_hyphen_values = true)]
         dy: f64,
     },
+    /// Add a piece of writing found outside the boxes (--index of page --page's list, as
+    /// `split show` lists them) to answer --item, which is graded again.
+    Outside {
+        #[arg(long)]
+        item: i64,
+        #[arg(long)]
+        page: i64,
+        #[arg(long)]
+        index: usize,
+    },
     /// Merge student --from into student --into.
     Merge {
         #[arg(long)]
@@ -337,6 +347,10 @@ async fn split(workspace: &Workspace, command: SplitCommand) -> Result<(), CoreE
             .map(|s| json(serde_json::json!({ "submission_id": s }))),
         SplitCommand::Shift { page, dx, dy } => workspace
             .shift_alignment(page, dx, dy)
+            .await
+            .map(|n| json(serde_json::json!({ "answers_recut": n }))),
+        SplitCommand::Outside { item, page, index } => workspace
+            .add_outside_writing(item, page, index)
             .await
             .map(|n| json(serde_json::json!({ "answers_recut": n }))),
         SplitCommand::Merge { into, from } => workspace

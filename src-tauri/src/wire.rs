@@ -104,6 +104,7 @@ pub fn typescript() -> String {
         exams::TemplatePageView,
         exams::SplitPage,
         exams::LoosePage,
+        exams::OutsideWriting,
         workspace::TemplateView,
         workspace::RegionImpact,
         workspace::SplitStudent,

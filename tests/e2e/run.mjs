@@ -667,10 +667,12 @@ im.save(sys.argv[1], dpi=(300, 300))
       const { image } = await settledStage(stageNow, `the template before region ${key}`);
       const a = { x: Math.round(image.left + x * image.width), y: Math.round(image.top + y * image.height) };
       const b = { x: Math.round(image.left + (x + w) * image.width), y: Math.round(image.top + (y + h) * image.height) };
+      const seen = new Set(cliJson('region', 'list', '--exam', String(classExamId), '--json').map((r) => r.region_id));
       await act(() => dragOnSurface(image, a, b));
       await driver.wait(async () => cliJson('region', 'list', '--exam', String(classExamId), '--json').length === k + 1, 10_000, `region ${key} is stored`);
-      const regions = cliJson('region', 'list', '--exam', String(classExamId), '--json');
-      const added = regions[regions.length - 1];
+      const added = cliJson('region', 'list', '--exam', String(classExamId), '--json').find((r) => !seen.has(r.region_id));
+      const kind = key === 'name' ? 'name' : 'answer';
+      if (added.kind !== kind || (kind === 'answer' && `answer:${added.question_label}` !== key)) throw new Error(`the drag stored ${JSON.stringify(added)}, not ${key}`);
       record(`the stored ${key} region against the drag`, compareRect(`the stored ${key} region`, rectOfBbox(added.bbox, image), rectOfDrag(a, b)));
     }
     // Every region drawn where the core stored it.

@@ -89,6 +89,8 @@ function installMock(scenario) {
     needs_review: k === 0 || k === 4, review_reason: k === 0 ? 'Handwriting partly illegible near the end.' : k === 4 ? 'Answer continues outside the box.' : null,
     teacher_score: k === 1 ? 1.5 : null, teacher_note: null, score: k === 1 ? 1.5 : k % 3 === 0 ? 1 : 2,
     history: k === 1 ? [{ by: 'ai', score: 2, note: null, at_ms: now - 60000 }, { by: 'teacher', score: 1.5, note: 'units missing', at_ms: now - 1000 }] : [{ by: 'ai', score: k % 3 === 0 ? 1 : 2, note: null, at_ms: now - 60000 }],
+    outside_writing: k === 4 ? 'writing outside the boxes on page 1' : null,
+    outside: k === 4 ? [{ page_id: 505, rev: 'r1', template_page: 1, index: 0, page_box: { x: 0.07, y: 0.15, w: 0.5, h: 0.04 } }] : [],
   })).sort((a, b) => Number(b.needs_review) - Number(a.needs_review));
   const stored = { provider: 'gemini', model: 'gemini-2.5-flash', base_url: 'https://generativelanguage.googleapis.com', base_url_confirmed_host: null, openai_base_url: 'http://127.0.0.1:11434/v1', openai_base_url_confirmed_host: null, openai_model: 'qwen2.5vl:7b', concurrency: 4, requests_per_minute: 60, requests_per_day: 0, request_timeout_secs: 120, thinking_budget: 1024, thinking_level: 'low', media_resolution: 'high' };
   const settings = {

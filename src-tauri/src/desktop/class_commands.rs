@@ -204,3 +204,16 @@ pub async fn shift_alignment(
 ) -> Reply<usize> {
     Ok(desk.workspace().shift_alignment(page_id, dx, dy).await?)
 }
+
+#[tauri::command]
+pub async fn add_outside_writing(
+    desk: State<'_, Desk>,
+    item_id: i64,
+    page_id: i64,
+    index: usize,
+) -> Reply<usize> {
+    Ok(desk
+        .workspace()
+        .add_outside_writing(item_id, page_id, index)
+        .await?)
+}

@@ -154,6 +154,7 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             class_commands::confirm_split,
             class_commands::class_items,
             class_commands::shift_alignment,
+            class_commands::add_outside_writing,
             #[cfg(feature = "e2e")]
             commands::e2e_drop_paths,
         ])

@@ -528,3 +528,215 @@ pub fn page_homography(
         .ok_or_else(|| ExamError::NotFound(format!("there is no page number {page_id}")))?;
     Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
 }
+
+/// Every piece of writing outside the regions on a student's pages, page by page, each
+/// mapped onto the stored page through its transform.
+pub fn outside_writing(
+    conn: &Connection,
+    submission_id: i64,
+) -> Result<Vec<super::OutsideWriting>, ExamError> {
+    // The student's pages with writing outside, their transform and size.
+    let rows: Vec<(i64, u32, String, Option<String>, String, u32, u32, String)> = conn
+        .prepare_cached(
+            "SELECT p.id, COALESCE(p.template_page, p.number), p.preview_path, p.thumb_path, p.outside_ink,
+                    p.width, p.height, COALESCE(p.homography, '')
+             FROM pages p WHERE p.submission_id = ?1 AND p.outside_ink IS NOT NULL ORDER BY p.number",
+        )?
+        .query_map([submission_id], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    let template_sizes = template_sizes_of(conn, submission_id)?;
+    let mut out = Vec::new();
+    for (page_id, template_page, preview, thumb, ink, width, height, homography) in rows {
+        let blobs: Vec<[f64; 4]> = serde_json::from_str(&ink).unwrap_or_default();
+        let h: Option<[[f64; 3]; 3]> = serde_json::from_str(&homography).ok();
+        let size = template_sizes.iter().find(|(n, _, _)| *n == template_page);
+        for (index, blob) in blobs.iter().enumerate() {
+            let page_box = match (h, size) {
+                (Some(h), Some(&(_, tw, th))) => map_box(&h, *blob, (tw, th), (width, height)),
+                _ => Bbox {
+                    x: blob[0],
+                    y: blob[1],
+                    w: blob[2],
+                    h: blob[3],
+                },
+            };
+            out.push(super::OutsideWriting {
+                page_id,
+                rev: super::files_rev(&preview, thumb.as_deref()),
+                template_page,
+                index,
+                page_box,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// (number, width, height) of the template pages of a student's exam.
+fn template_sizes_of(
+    conn: &Connection,
+    submission_id: i64,
+) -> Result<Vec<(u32, u32, u32)>, ExamError> {
+    // The template pages' sizes.
+    let sizes = conn
+        .prepare_cached(
+            "SELECT t.number, t.width, t.height FROM template_pages t
+             JOIN submissions s ON s.exam_id = t.exam_id WHERE s.id = ?1",
+        )?
+        .query_map([submission_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(sizes)
+}
+
+/// A template-fraction box mapped through `h` (template pixels to page pixels): its
+/// bounding box in fractions of the page, clamped to it.
+fn map_box(h: &[[f64; 3]; 3], b: [f64; 4], template: (u32, u32), page: (u32, u32)) -> Bbox {
+    let (tw, th) = (f64::from(template.0), f64::from(template.1));
+    let (pw, ph) = (f64::from(page.0), f64::from(page.1));
+    let corners = [
+        (b[0], b[1]),
+        (b[0] + b[2], b[1]),
+        (b[0], b[1] + b[3]),
+        (b[0] + b[2], b[1] + b[3]),
+    ];
+    let mapped: Vec<(f64, f64)> = corners
+        .iter()
+        .map(|&(u, v)| {
+            let (x, y) = (u * tw, v * th);
+            let z = h[2][0] * x + h[2][1] * y + h[2][2];
+            let z = if z.abs() < 1e-12 { 1.0 } else { z };
+            (
+                (h[0][0] * x + h[0][1] * y + h[0][2]) / z / pw,
+                (h[1][0] * x + h[1][1] * y + h[1][2]) / z / ph,
+            )
+        })
+        .collect();
+    let x0 = mapped
+        .iter()
+        .map(|p| p.0)
+        .fold(f64::MAX, f64::min)
+        .clamp(0.0, 1.0);
+    let x1 = mapped
+        .iter()
+        .map(|p| p.0)
+        .fold(f64::MIN, f64::max)
+        .clamp(0.0, 1.0);
+    let y0 = mapped
+        .iter()
+        .map(|p| p.1)
+        .fold(f64::MAX, f64::min)
+        .clamp(0.0, 1.0);
+    let y1 = mapped
+        .iter()
+        .map(|p| p.1)
+        .fold(f64::MIN, f64::max)
+        .clamp(0.0, 1.0);
+    Bbox {
+        x: x0,
+        y: y0,
+        w: (x1 - x0).max(1e-4),
+        h: (y1 - y0).max(1e-4),
+    }
+}
+
+/// A piece of writing outside the regions, taken off its page's list: (template page, its
+/// box in template-page fractions). The page's flag goes when none is left.
+pub fn take_outside_writing(
+    tx: &Transaction,
+    page_id: i64,
+    index: usize,
+) -> Result<(u32, [f64; 4]), ExamError> {
+    // The page's pieces of writing outside and its template page.
+    let (ink, template_page): (Option<String>, Option<u32>) = tx.query_row(
+        "SELECT outside_ink, template_page FROM pages WHERE id = ?1",
+        [page_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let mut blobs: Vec<[f64; 4]> = ink
+        .and_then(|i| serde_json::from_str(&i).ok())
+        .unwrap_or_default();
+    let (Some(template_page), true) = (template_page, index < blobs.len()) else {
+        return Err(ExamError::Invalid(
+            "that writing is no longer listed outside the boxes (it was added already?)".into(),
+        ));
+    };
+    let blob = blobs.remove(index);
+    let left = (!blobs.is_empty()).then(|| serde_json::to_string(&blobs).unwrap_or_default());
+    // Stores what is left outside (NULL: nothing, and the flag goes).
+    tx.execute(
+        "UPDATE pages SET outside_ink = ?2 WHERE id = ?1",
+        params![page_id, left],
+    )?;
+    Ok((template_page, blob))
+}
+
+/// Adds an area of a template page to one student's answer to a question.
+pub fn add_answer_extra(
+    tx: &Transaction,
+    submission_id: i64,
+    question_id: i64,
+    template_page: u32,
+    bbox: Bbox,
+) -> Result<(), ExamError> {
+    // Stores the extra area.
+    tx.execute(
+        "INSERT INTO answer_extras (submission_id, question_id, template_page, x, y, w, h, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![submission_id, question_id, template_page, bbox.x, bbox.y, bbox.w, bbox.h, now_ms()],
+    )?;
+    Ok(())
+}
+
+/// An extra area of one student's answer (writing outside the regions the teacher added).
+#[derive(Debug, Clone)]
+pub struct AnswerExtra {
+    pub submission_id: i64,
+    pub question_id: i64,
+    pub template_page: u32,
+    pub bbox: Bbox,
+}
+
+/// Every extra area of an exam's answers, in the order they were added.
+pub fn answer_extras(conn: &Connection, exam_id: i64) -> Result<Vec<AnswerExtra>, ExamError> {
+    // The exam's extra answer areas.
+    let rows = conn
+        .prepare_cached(
+            "SELECT e.submission_id, e.question_id, e.template_page, e.x, e.y, e.w, e.h
+             FROM answer_extras e JOIN submissions s ON s.id = e.submission_id
+             WHERE s.exam_id = ?1 ORDER BY e.id",
+        )?
+        .query_map([exam_id], |r| {
+            Ok(AnswerExtra {
+                submission_id: r.get(0)?,
+                question_id: r.get(1)?,
+                template_page: r.get(2)?,
+                bbox: Bbox::from_row(r, 3)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// An answer's student and question (and its exam).
+pub fn answer_owner(conn: &Connection, item_id: i64) -> Result<(i64, i64, i64), ExamError> {
+    // The item's submission, question and exam.
+    conn.query_row(
+        "SELECT i.submission_id, i.question_id, s.exam_id FROM items i
+         JOIN submissions s ON s.id = i.submission_id WHERE i.id = ?1",
+        [item_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+    .optional()?
+    .ok_or_else(|| ExamError::NotFound(format!("there is no answer number {item_id}")))
+}

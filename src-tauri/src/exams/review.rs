@@ -6,7 +6,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use super::items::{item_view_from_row, ITEM_VIEW_SQL};
-use super::{require_exam, ExamError, ItemState};
+use super::{require_exam, Bbox, ExamError, ItemState};
 use crate::store::now_ms;
 
 /// One step of an answer's history: the AI's grade, then each teacher override.
@@ -53,6 +53,22 @@ pub struct ReviewRow {
     /// "writing outside the boxes on page 2": the class import found the student's writing
     /// outside every region of these pages, which no answer's crop holds.
     pub outside_writing: Option<String>,
+    /// Each such piece of writing, to show and to add to this answer.
+    pub outside: Vec<OutsideWriting>,
+}
+
+/// One piece of writing outside every region, as the review shows it: on which page, and
+/// where on the page's preview (fractions of the page as stored).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct OutsideWriting {
+    pub page_id: i64,
+    /// The page's image rev, for its `gdimg` URL.
+    pub rev: String,
+    pub template_page: u32,
+    /// Its index among the page's pieces (what adding it names).
+    pub index: usize,
+    /// Its bounding box on the page (fractions of the stored page, origin top left).
+    pub page_box: Bbox,
 }
 
 /// Records the teacher's score for an answer (kept with every earlier one). The score must
@@ -159,13 +175,10 @@ pub fn review_rows(
             None => (None, None, false, None),
         };
         let teacher_score = last.as_ref().map(|o| o.score);
-        // The student's pages with writing outside the regions.
-        let outside: Vec<u32> = conn
-            .prepare_cached(
-                "SELECT number FROM pages WHERE submission_id = ?1 AND outside_ink IS NOT NULL ORDER BY number",
-            )?
-            .query_map([view.submission_id], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        // The student's pages with writing outside the regions, and each piece of it.
+        let pieces = super::outside_writing(conn, view.submission_id)?;
+        let mut outside: Vec<u32> = pieces.iter().map(|p| p.template_page).collect();
+        outside.dedup();
         let outside_writing = match outside.as_slice() {
             [] => None,
             [one] => Some(format!("writing outside the boxes on page {one}")),
@@ -195,6 +208,7 @@ pub fn review_rows(
             score: teacher_score.or(view.score),
             history,
             outside_writing,
+            outside: pieces,
         });
     }
     Ok(rows)

@@ -19,8 +19,8 @@ use super::{random_token, ClassImport, Workspace};
 use crate::error::CoreError;
 use crate::events::{Changed, EventBody};
 use crate::exams::{
-    self, AlignedPage, Bbox, ClassPage, LooseFiles, LoosePage, Region, RegionKind, SourcePage,
-    SplitPage, TemplatePageFiles, TemplatePageView, UnassignedPage,
+    self, AlignedPage, AnswerExtra, Bbox, ClassPage, LooseFiles, LoosePage, Region, RegionKind,
+    SourcePage, SplitPage, TemplatePageFiles, TemplatePageView, UnassignedPage,
 };
 use crate::imaging;
 use crate::queue::{self, NewJob, PauseScope};
@@ -28,7 +28,7 @@ use crate::split::{Flag, FlagKind};
 use crate::store::{now_ms, StoreError};
 use crate::vision::outside::{writing_outside, PrintMask};
 use crate::vision::register::MIN_SIMILARITY;
-use crate::vision::warp::{region_quad, stack, warp_region};
+use crate::vision::warp::{region_quad, stack, warp_region, RegionBox};
 use crate::vision::{register, Homography, PreparedPage};
 
 /// Why the window holds a class's grading until the split is confirmed.
@@ -499,6 +499,51 @@ impl Workspace {
         Ok(recut)
     }
 
+    /// Adds a piece of writing found outside every region (`index` of the page's list) to an
+    /// answer: the area, widened a little, is cut with the question's regions from then on
+    /// (below them), and the answer is graded again. The page's flag goes once nothing is
+    /// left outside. Returns how many answers were re-cut.
+    pub async fn add_outside_writing(
+        &self,
+        item_id: i64,
+        page_id: i64,
+        index: usize,
+    ) -> Result<usize, CoreError> {
+        let (exam_id, submission_id, question_id) = self
+            .store
+            .run(move |conn| -> Result<(i64, i64, i64), CoreError> {
+                let (submission_id, question_id, exam_id) = exams::answer_owner(conn, item_id)?;
+                let page = exams::placed_page(conn, page_id)?;
+                if page.submission_id != submission_id {
+                    return Err(CoreError::Invalid(
+                        "that writing is on another student's page".into(),
+                    ));
+                }
+                let tx = conn.transaction()?;
+                let (template_page, [x, y, w, h]) =
+                    exams::take_outside_writing(&tx, page_id, index)?;
+                // A margin around the strokes (1% of the page), on the page.
+                let (x0, y0) = ((x - 0.01).max(0.0), (y - 0.01).max(0.0));
+                let (x1, y1) = ((x + w + 0.01).min(1.0), (y + h + 0.01).min(1.0));
+                let area = Bbox {
+                    x: x0,
+                    y: y0,
+                    w: x1 - x0,
+                    h: y1 - y0,
+                };
+                exams::add_answer_extra(&tx, submission_id, question_id, template_page, area)?;
+                tx.commit()?;
+                Ok((exam_id, submission_id, question_id))
+            })
+            .await?;
+        self.recut(
+            exam_id,
+            Some(vec![submission_id]),
+            Questions::One(question_id),
+        )
+        .await
+    }
+
     /// Aligns a page's image to template page `slot`, trying it as it is and turned a
     /// quarter either way (a page scanned sideways); the transform maps onto the file's
     /// pixels as imported. Refused when no turn looks like that template page.
@@ -540,13 +585,14 @@ impl Workspace {
         questions: Questions,
     ) -> Result<usize, CoreError> {
         let only = students.clone();
-        let (templates, regions, pages) = self
+        let (templates, regions, pages, extras) = self
             .store
             .run(move |conn| -> Result<_, CoreError> {
                 Ok((
                     exams::template_pages(conn, exam_id)?,
                     exams::regions(conn, exam_id)?,
                     exams::aligned_pages(conn, exam_id, only.as_deref())?,
+                    exams::answer_extras(conn, exam_id)?,
                 ))
             })
             .await?;
@@ -554,7 +600,7 @@ impl Workspace {
         let wanted = questions.of(&regions);
         let asked = wanted.clone();
         let mut cuts = tokio::task::spawn_blocking(move || {
-            cut_answers(&templates, &regions, &pages, &crops, &asked)
+            cut_answers(&templates, &regions, &extras, &pages, &crops, &asked)
         })
         .await
         .map_err(|_| CoreError::Store(StoreError::Join))??;
@@ -805,6 +851,7 @@ type Part = (i64, u32, u32, RgbImage, [[f64; 2]; 4]);
 fn cut_answers(
     templates: &[TemplatePageFiles],
     regions: &[Region],
+    extras: &[AnswerExtra],
     pages: &[AlignedPage],
     crops: &Path,
     wanted: &[i64],
@@ -831,18 +878,26 @@ fn cut_answers(
         let mut decoded: HashMap<i64, RgbImage> = HashMap::new();
         for (question_id, list) in &questions {
             let mut parts: Vec<Part> = Vec::new();
-            for region in list {
+            // The question's regions, then what the teacher added of this student's writing.
+            let added = extras
+                .iter()
+                .filter(|e| e.submission_id == submission_id && e.question_id == *question_id)
+                .map(|e| {
+                    let Bbox { x, y, w, h } = e.bbox;
+                    (e.template_page, RegionBox { x, y, w, h })
+                });
+            let areas = list.iter().map(|r| (r.page, region_box(r))).chain(added);
+            for (template_page, area) in areas {
                 let Some(page) = student_pages
                     .iter()
-                    .find(|p| p.template_page == region.page)
+                    .find(|p| p.template_page == template_page)
                 else {
                     continue;
                 };
-                let Some(&size) = sizes.get(&region.page) else {
+                let Some(&size) = sizes.get(&template_page) else {
                     continue;
                 };
                 let to_page = Homography(page.homography);
-                let area = region_box(region);
                 let Some(quad) = region_quad(area, size, &to_page) else {
                     continue;
                 };

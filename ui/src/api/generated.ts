@@ -117,7 +117,11 @@ score: number | null, history: Array<HistoryEntry>,
  * "writing outside the boxes on page 2": the class import found the student's writing
  * outside every region of these pages, which no answer's crop holds.
  */
-outside_writing: string | null, };
+outside_writing: string | null, 
+/**
+ * Each such piece of writing, to show and to add to this answer.
+ */
+outside: Array<OutsideWriting>, };
 
 /**
  * How many jobs are in each state.
@@ -679,6 +683,24 @@ export type LoosePage = { unassigned_id: number, source: SourcePage, reason: str
  * Whether it could be read (an unreadable page has no image to show or place).
  */
 readable: boolean, };
+
+/**
+ * One piece of writing outside every region, as the review shows it: on which page, and
+ * where on the page's preview (fractions of the page as stored).
+ */
+export type OutsideWriting = { page_id: number, 
+/**
+ * The page's image rev, for its `gdimg` URL.
+ */
+rev: string, template_page: number, 
+/**
+ * Its index among the page's pieces (what adding it names).
+ */
+index: number, 
+/**
+ * Its bounding box on the page (fractions of the stored page, origin top left).
+ */
+page_box: Bbox, };
 
 /**
  * What the Template page shows: the blank exam's pages and the regions drawn on them.

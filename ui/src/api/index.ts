@@ -380,6 +380,11 @@ export function shiftAlignment(pageId: number, dx: number, dy: number): Promise<
   return call<number>('shift_alignment', { pageId, dx, dy });
 }
 
+/** Adds a piece of writing found outside the boxes to an answer, which is graded again. */
+export function addOutsideWriting(itemId: number, pageId: number, index: number): Promise<number> {
+  return call<number>('add_outside_writing', { itemId, pageId, index });
+}
+
 export function classItems(examId: number): Promise<ClassItem[]> {
   return call<ClassItem[]>('class_items', { examId });
 }

@@ -13,6 +13,7 @@ vi.mock('../api', async (importOriginal) => {
   return {
     ...actual,
     reviewItems: vi.fn(),
+    addOutsideWriting: vi.fn().mockResolvedValue(1),
     overrideScore: vi.fn(),
     cropImageUrl: vi.fn((id: number) => `gdimg://crop/${id}`),
   };
@@ -58,6 +59,7 @@ function row(id: number, extra: Partial<ReviewRow> = {}): ReviewRow {
     score: 1.5,
     history: [{ by: 'ai', score: 1.5, note: null, at_ms: 1 }],
     outside_writing: null,
+    outside: [],
     ...extra,
   };
 }
@@ -86,7 +88,7 @@ describe('ReviewPage', () => {
   it('shows each answer side by side with names and model text as text', async () => {
     vi.mocked(api.reviewItems).mockResolvedValue([
       row(1, { needs_review: true, review_reason: 'Illegible', student: '<b>Ada</b>', feedback: '<i>x</i>' }),
-      row(2, { teacher_score: 2, score: 2, outside_writing: 'writing outside the boxes on page 2', history: [{ by: 'ai', score: 1.5, note: null, at_ms: 1 }, { by: 'teacher', score: 2, note: null, at_ms: 2 }] }),
+      row(2, { teacher_score: 2, score: 2, outside_writing: 'writing outside the boxes on page 2', outside: [{ page_id: 77, rev: 'r', template_page: 2, index: 0, page_box: { x: 0.1, y: 0.8, w: 0.3, h: 0.05 } }], history: [{ by: 'ai', score: 1.5, note: null, at_ms: 1 }, { by: 'teacher', score: 2, note: null, at_ms: 2 }] }),
     ]);
     renderPage();
     expect(await screen.findByText('<b>Ada</b>')).toBeTruthy();
@@ -103,6 +105,10 @@ describe('ReviewPage', () => {
     // The class import's note about writing beyond the regions, on that answer only.
     expect(screen.getByTestId('outside-2').textContent).toMatch(/writing outside the boxes on page 2/);
     expect(screen.queryByTestId('outside-1')).toBeNull();
+    // Its piece of writing is shown, and one click adds it to this answer.
+    expect(screen.getByTestId('outside-thumb-77-0')).toBeTruthy();
+    fireEvent.click(screen.getByTestId('outside-add-77-0'));
+    await waitFor(() => expect(api.addOutsideWriting).toHaveBeenCalledWith(2, 77, 0));
   });
 
   it('grades with the keyboard: Enter accepts, digits and "." set a score, j/k move', async () => {

@@ -1,9 +1,9 @@
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 import { toast } from 'sonner';
-import { cropImageUrl, errorMessage, overrideScore, reviewItems } from '../api';
-import type { Exam, ReviewRow } from '../api/types';
+import { addOutsideWriting, cropImageUrl, errorMessage, overrideScore, pageImageUrl, reviewItems } from '../api';
+import type { Exam, OutsideWriting, ReviewRow } from '../api/types';
 import { formatPoints, STATE_LABEL } from '../lib/format';
 import { applyScoreKey, parsePending, scoreProblem } from '../lib/scoreInput';
 import { useLiveData } from '../live/LiveContext';
@@ -264,6 +264,60 @@ export function ReviewPage({ exam, exams = [], onSelectExam, onBack, initialRect
   );
 }
 
+/** Each piece of writing outside the boxes, shown from the page's preview, with the button
+ * that adds it to this answer (graded again). */
+function OutsidePieces({ row }: { row: ReviewRow }) {
+  const client = useQueryClient();
+  const add = useMutation({
+    mutationFn: (p: OutsideWriting) => addOutsideWriting(row.item_id, p.page_id, p.index),
+    onSuccess: async () => {
+      toast.success(`Added to ${row.question_label}: it is graded again`);
+      await client.invalidateQueries({ queryKey: ['review'] });
+    },
+    onError: (err) => toast.error('Could not add the writing', { description: errorMessage(err) }),
+  });
+  return (
+    <ul className="outside-pieces">
+      {row.outside.map((p) => {
+        // The piece with a margin, zoomed from the page's preview.
+        const m = 0.02;
+        const x = Math.max(0, p.page_box.x - m);
+        const y = Math.max(0, p.page_box.y - m);
+        const w = Math.min(1 - x, p.page_box.w + 2 * m);
+        const h = Math.min(1 - y, p.page_box.h + 2 * m);
+        return (
+          <li key={`${p.page_id}-${p.index}`}>
+            <span
+              className="outside-thumb"
+              role="img"
+              aria-label={`Writing outside the boxes on page ${p.template_page}`}
+              data-testid={`outside-thumb-${p.page_id}-${p.index}`}
+              style={{
+                backgroundImage: `url("${pageImageUrl(p.page_id, p.rev)}")`,
+                backgroundSize: `${100 / w}% ${100 / h}%`,
+                backgroundPosition: `${w < 1 ? (x / (1 - w)) * 100 : 0}% ${h < 1 ? (y / (1 - h)) * 100 : 0}%`,
+                aspectRatio: `${(w * 210) / (h * 297)}`,
+              }}
+            />
+            <button
+              type="button"
+              className="btn btn-small"
+              data-testid={`outside-add-${p.page_id}-${p.index}`}
+              disabled={add.isPending}
+              onClick={(e) => {
+                e.stopPropagation();
+                add.mutate(p);
+              }}
+            >
+              Add to this answer
+            </button>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
 function ReviewCard({
   domId,
   row,
@@ -311,9 +365,10 @@ function ReviewCard({
         </div>
         {row.needs_review && row.review_reason && <p className="review-reason">{row.review_reason}</p>}
         {row.outside_writing && (
-          <p className="review-outside" data-testid={`outside-${row.item_id}`}>
-            {row.outside_writing}: not in this answer&rsquo;s crop
-          </p>
+          <div className="review-outside" data-testid={`outside-${row.item_id}`}>
+            <p>{row.outside_writing}: not in this answer&rsquo;s crop</p>
+            <OutsidePieces row={row} />
+          </div>
         )}
         <dl className="review-facts">
           <div>
