@@ -529,6 +529,10 @@ pub fn page_homography(
     Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
 }
 
+/// A page with writing outside: id, template page, preview, thumbnail, the pieces (JSON),
+/// width, height, transform (JSON, or empty).
+type OutsideRow = (i64, u32, String, Option<String>, String, u32, u32, String);
+
 /// Every piece of writing outside the regions on a student's pages, page by page, each
 /// mapped onto the stored page through its transform.
 pub fn outside_writing(
@@ -536,7 +540,7 @@ pub fn outside_writing(
     submission_id: i64,
 ) -> Result<Vec<super::OutsideWriting>, ExamError> {
     // The student's pages with writing outside, their transform and size.
-    let rows: Vec<(i64, u32, String, Option<String>, String, u32, u32, String)> = conn
+    let rows: Vec<OutsideRow> = conn
         .prepare_cached(
             "SELECT p.id, COALESCE(p.template_page, p.number), p.preview_path, p.thumb_path, p.outside_ink,
                     p.width, p.height, COALESCE(p.homography, '')
