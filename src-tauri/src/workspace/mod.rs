@@ -9,11 +9,13 @@ use serde::Serialize;
 use tokio::sync::Notify;
 use ts_rs::TS;
 
+mod batches;
 mod class;
 mod drop;
 mod grading;
 mod handback;
 
+pub use batches::{BatchOverview, ExamBatching};
 pub use class::{ClassImport, ClassSubmission, TemplateSet};
 pub use drop::{
     expand_scan_paths, DropReport, DroppedPaths, ExpandedPaths, FileNote, SCAN_EXTENSIONS,
