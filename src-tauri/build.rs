@@ -42,6 +42,11 @@ const COMMANDS: &[&str] = &[
     "export_feedback",
     "exam_stats",
     "export_folder",
+    "batch_overview",
+    "set_grading_mode",
+    "batch_estimate",
+    "send_batch",
+    "cancel_batch",
 ];
 
 /// The `e2e` feature's test hooks.

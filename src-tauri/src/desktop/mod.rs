@@ -134,6 +134,11 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             commands::export_feedback,
             commands::exam_stats,
             commands::export_folder,
+            commands::batch_overview,
+            commands::set_grading_mode,
+            commands::batch_estimate,
+            commands::send_batch,
+            commands::cancel_batch,
             #[cfg(feature = "e2e")]
             commands::e2e_drop_paths,
         ])
