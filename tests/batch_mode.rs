@@ -624,3 +624,96 @@ async fn two_worker_processes_poll_one_batch_and_store_its_results_once() {
         "the batch's requests were answered once"
     );
 }
+
+/// Records a batch as a sender that died mid-submit would leave it: its answers reserved,
+/// `submitting`, its lease already run out. With `remote`, Gemini did get it (same display
+/// name, the answers' online requests); returns the display name.
+async fn died_while_sending(ws: &Workspace, exam: i64, base_url: &str, remote: bool) -> String {
+    use gradedesk::grading::batch_api::BatchClient;
+    use gradedesk::grading::gemini::GeminiConfig;
+    use gradedesk::grading::GradeRequest;
+    use gradedesk::queue::batches::{self, NewBatch, NewRequest};
+    // Unique like a real sender's (a random part): two data dirs share this fake.
+    let display = format!("gradedesk-exam{exam}-died-{}", rand::random::<u32>());
+    let mut requests = Vec::new();
+    let mut bodies = Vec::new();
+    let client = BatchClient::new(GeminiConfig::new(base_url, "gemini-2.5-flash", key())).unwrap();
+    let waiting = {
+        let conn = ws.store.lock();
+        batches::waiting(&conn, exam).unwrap()
+    };
+    for w in waiting {
+        let (crop, question) = {
+            let conn = ws.store.lock();
+            gradedesk::exams::grading_context(&conn, w.item_id).unwrap()
+        };
+        let prepared =
+            gradedesk::grading::image_prep::prepare(&std::fs::read(crop).unwrap()).unwrap();
+        let request = GradeRequest {
+            image: prepared.bytes,
+            mime_type: prepared.mime_type,
+            question,
+        };
+        let key = format!("item-{}-job-{}", w.item_id, w.job_id);
+        bodies.push((key.clone(), client.request_body(&request)));
+        requests.push(NewRequest {
+            key,
+            job_id: w.job_id,
+            item_id: w.item_id,
+        });
+    }
+    {
+        let mut conn = ws.store.lock();
+        let tx = conn.transaction().unwrap();
+        let batch = NewBatch {
+            exam_id: exam,
+            display_name: display.clone(),
+            model: "gemini-2.5-flash".into(),
+            input: "inline",
+            input_tokens: 0,
+            output_tokens: 0,
+            cost_online: None,
+            cost_estimated: None,
+        };
+        let now = gradedesk::store::now_ms();
+        batches::reserve(&tx, &batch, &requests, "a-sender-that-died", now, -1)
+            .unwrap()
+            .unwrap();
+        tx.commit().unwrap();
+    }
+    if remote {
+        client.create(&display, &bodies, usize::MAX).await.unwrap();
+    }
+    display
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_whose_sender_died_mid_submit_is_adopted_by_name_or_its_answers_wait_again() {
+    let fake = FakeGemini::start(FakeConfig::default(), 0).await.unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let (ws, exam, items) = later_answers(&data, &fake.base_url(), 3, 2).await;
+    // Gemini got it: the poller finds it by display name and stores its results.
+    died_while_sending(&ws, exam, &fake.base_url(), true).await;
+    assert!(ws
+        .wait_for_batches(key(), fast(), Some(Duration::from_secs(60)))
+        .await
+        .unwrap());
+    assert_eq!(check_grades_are_their_own(&data), items.len());
+    assert_eq!(fake.batches().len(), 1);
+    assert_eq!(ws.batches().await.unwrap()[0].batch, fake.batches()[0].name);
+
+    // Gemini never got it: its answers wait for the next batch.
+    let tmp2 = tempfile::tempdir().unwrap();
+    let data2 = tmp2.path().join("data");
+    let (ws2, exam2, items2) = later_answers(&data2, &fake.base_url(), 2, 2).await;
+    died_while_sending(&ws2, exam2, &fake.base_url(), false).await;
+    assert_eq!(waiting_count(&data2), 0, "reserved by the dead sender");
+    assert!(ws2
+        .wait_for_batches(key(), fast(), Some(Duration::from_secs(60)))
+        .await
+        .unwrap());
+    assert_eq!(waiting_count(&data2), items2.len());
+    assert_eq!(ws2.batches().await.unwrap()[0].state, "abandoned");
+    assert_eq!(fake.batches().len(), 1, "nothing was sent for it");
+}

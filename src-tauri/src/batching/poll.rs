@@ -29,6 +29,8 @@ pub struct Poller {
     key: ApiKey,
     config: BatchConfig,
     owner: String,
+    /// Why the last poll could not go on until the teacher acts (no key, key rejected).
+    halted: std::sync::Mutex<Option<String>>,
 }
 
 impl Poller {
@@ -40,7 +42,20 @@ impl Poller {
             key,
             config,
             owner: super::owner_name("poll"),
+            halted: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Why polling cannot go on until the teacher acts, if the last poll said so.
+    pub fn halted(&self) -> Option<String> {
+        self.halted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn set_halted(&self, why: Option<String>) {
+        *self.halted.lock().unwrap_or_else(|p| p.into_inner()) = why;
     }
 
     /// Polls until `shutdown`: every due batch, then sleeps until the next is due (looking
@@ -119,12 +134,26 @@ impl Poller {
     }
 
     async fn poll_one(&self, batch: &BatchRow) -> Result<(), CoreError> {
-        let client = super::client(&self.store, self.key.clone()).await?;
+        let client = match super::client(&self.store, self.key.clone()).await {
+            Ok(client) => client,
+            Err(e) => {
+                self.set_halted(Some(e.to_string()));
+                return Err(e);
+            }
+        };
         let Some(name) = batch.name.clone() else {
             return self.recover_submitting(&client, batch).await;
         };
         let status = match client.get(&name).await {
-            Ok(status) => status,
+            Ok(status) => {
+                self.set_halted(None);
+                status
+            }
+            Err(GradeError::NeedsTeacher { message }) => {
+                tracing::warn!(reason = %message, "batch cannot be polled until the teacher acts");
+                self.set_halted(Some(message));
+                return self.back_off(batch, &batch.state).await;
+            }
             Err(error) => {
                 tracing::info!(error = %error, "batch not reachable now; polling again later");
                 return self.back_off(batch, &batch.state).await;

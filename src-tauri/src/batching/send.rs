@@ -13,7 +13,7 @@ use super::{BatchConfig, BatchPreview, BatchSent, BATCH_PRICE_FACTOR};
 use crate::error::CoreError;
 use crate::events::{Changed, EventBody, EventHub};
 use crate::exams;
-use crate::grading::batch_api::BatchClient;
+use crate::grading::batch_api::{BatchClient, SubmitError};
 use crate::grading::{image_prep, pricing, GradeError, GradeRequest};
 use crate::queue::batches::{self, NewBatch, NewRequest};
 use crate::settings::Settings;
@@ -133,13 +133,6 @@ pub async fn estimate(
     Ok(prepare_all(store, client, settings, exam_id).await?.1)
 }
 
-/// Whether a failed submit may still have created the batch on Gemini's side: only a
-/// timeout or a connection cut after the request went out leaves that open.
-fn may_have_reached_gemini(error: &GradeError) -> bool {
-    matches!(error, GradeError::Transient { message, .. }
-        if message.contains("did not answer in time") || message.contains("connection to Gemini failed"))
-}
-
 /// Sends the exam's answers waiting for a batch as one batch, and records it. Another
 /// process sending the same answers at the same time gets an error: the first to record
 /// them holds them.
@@ -209,9 +202,12 @@ pub async fn send(
         let _ = renewer.await;
         let (status, file) = match created {
             Ok(created) => created,
-            Err(error) => {
+            Err(SubmitError {
+                error,
+                maybe_created,
+            }) => {
                 let reason = format!("the batch could not be sent: {error}");
-                if may_have_reached_gemini(&error) {
+                if maybe_created {
                     // Left `submitting` with its lease run out: a poller looks it up by
                     // its display name and adopts it, or puts its answers back.
                     let o = owner.clone();
@@ -230,11 +226,14 @@ pub async fn send(
                 }
                 events.emit(EventBody::Changed { what: Changed::All });
                 tracing::warn!(error = %error, "batch not sent");
+                let next = if maybe_created {
+                    "GradeDesk will ask Gemini whether it arrived, and follow it or put its answers back"
+                } else {
+                    "its answers wait for the next batch"
+                };
                 return Err(match error {
                     GradeError::NeedsTeacher { message } => CoreError::ApiKey(message),
-                    _ => {
-                        CoreError::Invalid(format!("{reason}; its answers wait for the next batch"))
-                    }
+                    _ => CoreError::Invalid(format!("{reason}; {next}")),
                 });
             }
         };

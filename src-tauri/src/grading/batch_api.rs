@@ -97,6 +97,15 @@ pub struct BatchStatus {
     pub results: Option<Results>,
 }
 
+/// A submit that failed, and whether Gemini may have created the batch all the same (a
+/// timeout or a cut after the request went out, a server error): then the batch is looked
+/// up by its display name before its answers are put back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubmitError {
+    pub error: GradeError,
+    pub maybe_created: bool,
+}
+
 /// The Batch Mode client: the online client's endpoint rules (https or loopback, no
 /// redirects, the key in a sensitive header) and its request body.
 pub struct BatchClient {
@@ -204,13 +213,18 @@ impl BatchClient {
     }
 
     /// Submits a batch: inline when the whole request stays under `inline_limit` bytes,
-    /// else as an uploaded JSONL file. Returns the batch's first status and the input file.
+    /// else as an uploaded JSONL file. Returns the batch's first status and the input file;
+    /// a failure says whether Gemini may have created the batch all the same.
     pub async fn create(
         &self,
         display_name: &str,
         requests: &[(String, Value)],
         inline_limit: usize,
-    ) -> Result<(BatchStatus, Option<String>), GradeError> {
+    ) -> Result<(BatchStatus, Option<String>), SubmitError> {
+        let not_sent = |error| SubmitError {
+            error,
+            maybe_created: false,
+        };
         let inline = Self::inline_body(display_name, requests);
         let size = serde_json::to_vec(&inline)
             .map(|b| b.len())
@@ -221,12 +235,13 @@ impl BatchClient {
             let file = files_api::upload_resumable(
                 &self.http,
                 &self.endpoint,
-                self.key()?,
+                self.key().map_err(not_sent)?,
                 &Self::jsonl(requests),
                 "application/jsonl",
                 display_name,
             )
-            .await?;
+            .await
+            .map_err(not_sent)?;
             tracing::info!(bytes = size, file = %file, "batch requests uploaded as a file");
             (
                 json!({"batch": {"displayName": display_name, "inputConfig": {"fileName": file}}}),
@@ -234,8 +249,53 @@ impl BatchClient {
             )
         };
         let url = self.url(&format!("models/{}:batchGenerateContent", self.model()));
-        let text = self.call(self.http.post(url).json(&body)).await?;
-        Ok((parse_operation(&text, self.model())?, file))
+        let key = self.key().map_err(not_sent)?;
+        let sent = self
+            .http
+            .post(url)
+            .header("x-goog-api-key", key)
+            .json(&body)
+            .send()
+            .await;
+        let response = match sent {
+            Ok(response) => response,
+            // Not connected: nothing reached Gemini. Any other cut: it may have.
+            Err(e) => {
+                return Err(SubmitError {
+                    maybe_created: !e.is_connect(),
+                    error: transport_error(e),
+                })
+            }
+        };
+        let status = response.status();
+        if status.is_redirection() {
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok());
+            return Err(not_sent(redirect_error(
+                &self.endpoint,
+                status.as_u16(),
+                location,
+                "Gemini",
+            )));
+        }
+        let text = response.text().await.map_err(|e| SubmitError {
+            error: transport_error(e),
+            maybe_created: true,
+        })?;
+        if !status.is_success() {
+            return Err(SubmitError {
+                error: classify_error(status.as_u16(), &text, self.model()),
+                // A server error may come after the batch was made; a 4xx was refused.
+                maybe_created: status.is_server_error(),
+            });
+        }
+        let status = parse_operation(&text, self.model()).map_err(|error| SubmitError {
+            error,
+            maybe_created: true,
+        })?;
+        Ok((status, file))
     }
 
     /// Polls a batch.

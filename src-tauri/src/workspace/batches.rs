@@ -171,6 +171,11 @@ impl Workspace {
             if self.store.run(|conn| batches::open_count(conn)).await? == 0 {
                 return Ok(true);
             }
+            if let Some(why) = poller.halted() {
+                return Err(CoreError::ApiKey(format!(
+                    "{why}; the batches keep running at Gemini, and `gradedesk batch wait` picks them up once this is fixed"
+                )));
+            }
             if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
                 return Ok(false);
             }
