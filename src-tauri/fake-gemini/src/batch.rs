@@ -28,8 +28,11 @@ const BATCH_TYPE: &str =
 const OUTPUT_TYPE: &str =
     "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatchOutput";
 
-/// How batches (and uploads) misbehave; the default is a well-behaved batch.
-#[derive(Debug, Clone, PartialEq)]
+/// How batches (and uploads) misbehave; the default is a well-behaved batch. Set in
+/// process ([`crate::FakeGemini::set_batch_faults`]), by `POST /_fake/batch` with this as
+/// JSON (snake_case, missing fields default), or by the binary's `--batch-*` flags.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct BatchFaults {
     /// Polls answered PENDING before a batch runs (a large number: a batch that stays
     /// pending for long).
@@ -714,4 +717,13 @@ pub(crate) async fn download(
             .into_response(),
         None => not_found(&format!("files/{id}")),
     }
+}
+
+/// `POST /_fake/batch`: replaces the batch faults (JSON [`BatchFaults`]).
+pub(crate) async fn set_faults(
+    State(state): State<Arc<FakeState>>,
+    Json(faults): Json<BatchFaults>,
+) -> StatusCode {
+    *lock(&state.batches.faults) = faults;
+    StatusCode::NO_CONTENT
 }

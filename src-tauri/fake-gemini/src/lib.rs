@@ -193,6 +193,7 @@ impl FakeGemini {
             .route("/download/v1beta/files/{target}", get(batch::download))
             .route("/_fake/requests", get(list_requests))
             .route("/_fake/script", post(push_script))
+            .route("/_fake/batch", post(batch::set_faults))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;

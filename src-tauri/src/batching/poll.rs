@@ -81,6 +81,13 @@ impl Poller {
         let mut polled = 0;
         let lease_ms = self.lease_ms();
         loop {
+            if !self
+                .store
+                .run(|conn| batches::any_due(conn, now_ms()))
+                .await?
+            {
+                return Ok(polled);
+            }
             let owner = self.owner.clone();
             let Some(batch) = self
                 .store

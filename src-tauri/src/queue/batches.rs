@@ -302,6 +302,16 @@ pub fn claim_due(
         .optional()?)
 }
 
+/// Whether some batch could be claimed now: a read, so an idle poller takes no write lock.
+pub fn any_due(conn: &Connection, now: i64) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM batches WHERE results_stored_at IS NULL AND next_poll_at <= ?1
+                              AND (lease_owner IS NULL OR lease_expires_at < ?1))",
+        )?
+        .query_row([now], |r| r.get(0))?)
+}
+
 /// When the next batch poll is due (None: no batch is open).
 pub fn next_poll_at(conn: &Connection) -> Result<Option<i64>, StoreError> {
     Ok(conn
