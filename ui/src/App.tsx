@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { toast, Toaster } from 'sonner';
 import { notifyDesktop } from './api';
 import { DropZone } from './components/DropZone';
@@ -6,6 +6,7 @@ import { Header } from './components/Header';
 import { batchMessage, EMPTY_BATCH, trackBatch, type BatchSummary } from './lib/batch';
 import { announceFinished } from './lib/notify';
 import { LiveContext } from './live/LiveContext';
+import { useBatchFinished, useBatchOverview } from './live/useBatchOverview';
 import { useLive } from './live/useLive';
 import { CropPage } from './pages/CropPage';
 import { ExamsPage } from './pages/ExamsPage';
@@ -36,6 +37,14 @@ export function App() {
   const batch = useRef(EMPTY_BATCH);
   const items = live.snapshot?.items;
   const loaded = live.snapshot !== null;
+
+  // A Gemini batch whose results came in: a toast and a desktop notification.
+  const batches = useBatchOverview(live.snapshot?.seq ?? 0);
+  const announceGeminiBatch = useCallback((title: string, body: string) => {
+    toast.success(title, { description: body, id: `gemini-batch-${title}-${body}`, duration: 10000 });
+    void notifyDesktop(title, body);
+  }, []);
+  useBatchFinished(batches.data, announceGeminiBatch);
 
   useEffect(() => {
     if (items === undefined) return;

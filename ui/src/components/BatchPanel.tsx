@@ -1,9 +1,9 @@
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { useCallback, useId, useState } from 'react';
 import { toast } from 'sonner';
-import { batchEstimate, batchOverview, cancelBatch, errorMessage, notifyDesktop, sendBatch, setGradingMode } from '../api';
+import { batchEstimate, batchOverview, cancelBatch, errorMessage, sendBatch, setGradingMode } from '../api';
 import type { BatchOverview, BatchPreview, Exam, GradingMode } from '../api/types';
-import { batchAge, batchFinishedMessage, batchStateLabel, formatCost, isOpen, newlyFinished } from '../lib/batches';
+import { useBatchOverview } from '../live/useBatchOverview';
+import { batchAge, batchStateLabel, formatCost, isOpen } from '../lib/batches';
 import { pluralize } from '../lib/format';
 
 type Props = {
@@ -16,40 +16,19 @@ type Props = {
   now?: () => number;
 };
 
-/** How often the panel looks again when nothing told it to (a batch polled by another process). */
-const REFRESH_MS = 15_000;
-
 /**
  * Grading later, in a Gemini batch: the exam's mode (now or later), the estimate before
- * sending, and every batch with its state, age, counts and cost. When a batch's results are
- * in, a toast and a desktop notification say so.
+ * sending, and every batch with its state, age, counts and cost. (The window announces
+ * finished batches itself, whatever page is open: see `useBatchFinished` in App.)
  */
 export function BatchPanel({ exam, seq, load = batchOverview, now = Date.now }: Props) {
   const id = useId();
   const [preview, setPreview] = useState<BatchPreview | null>(null);
   const [busy, setBusy] = useState(false);
-  const seen = useRef<BatchOverview['batches'] | null>(null);
-  const query = useQuery({
-    queryKey: ['batch-overview', seq],
-    queryFn: load,
-    refetchInterval: REFRESH_MS,
-    placeholderData: keepPreviousData,
-    retry: false,
-  });
+  const query = useBatchOverview(seq, load);
   const overview = query.data ?? null;
   const { refetch } = query;
   const refresh = useCallback(() => refetch(), [refetch]);
-
-  // A batch whose results just came in: a toast, and a desktop notification.
-  useEffect(() => {
-    if (overview === null) return;
-    for (const b of newlyFinished(seen.current, overview.batches)) {
-      const { title, body } = batchFinishedMessage(b);
-      toast.success(title, { description: body, id: `batch-${b.batch}`, duration: 10000 });
-      void notifyDesktop(title, body);
-    }
-    seen.current = overview.batches;
-  }, [overview]);
 
   const act = async (what: () => Promise<unknown>, done?: string) => {
     setBusy(true);
