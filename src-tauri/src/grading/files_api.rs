@@ -7,7 +7,7 @@ use reqwest::header::HeaderMap;
 use reqwest::Url;
 use serde_json::{json, Value};
 
-use super::endpoint::Endpoint;
+use super::endpoint::{redirect_error, Endpoint};
 use super::GradeError;
 
 /// How many times an upload is resumed after a dropped connection before it gives up.
@@ -35,6 +35,21 @@ fn checked_upload_url(endpoint: &Endpoint, url: &str) -> Result<Url, GradeError>
         });
     }
     Ok(upload)
+}
+
+/// A redirect answer is an error naming both hosts (it is never followed: the client has
+/// no redirect policy), as for every other call.
+fn refuse_redirect(endpoint: &Endpoint, response: &reqwest::Response) -> Result<(), GradeError> {
+    if !response.status().is_redirection() {
+        return Ok(());
+    }
+    let location = header(response.headers(), "location");
+    Err(redirect_error(
+        endpoint,
+        response.status().as_u16(),
+        location,
+        "Gemini",
+    ))
 }
 
 fn upload_failed(what: &str) -> GradeError {
@@ -69,6 +84,7 @@ pub async fn upload_resumable(
         .send()
         .await
         .map_err(super::gemini::transport_error)?;
+    refuse_redirect(endpoint, &start)?;
     let status = start.status().as_u16();
     if !(200..300).contains(&status) {
         let text = start.text().await.unwrap_or_default();
@@ -82,7 +98,7 @@ pub async fn upload_resumable(
     let mut last_error = None;
     for attempt in 0..UPLOAD_ATTEMPTS {
         if attempt > 0 {
-            match query_offset(http, &url).await? {
+            match query_offset(http, endpoint, &url).await? {
                 Query::Final(name) => return Ok(name),
                 Query::Active(received) => offset = received.min(bytes.len()),
             }
@@ -102,6 +118,7 @@ pub async fn upload_resumable(
                 continue;
             }
         };
+        refuse_redirect(endpoint, &response)?;
         let status = response.status().as_u16();
         let upload_status = header(response.headers(), "x-goog-upload-status")
             .unwrap_or("")
@@ -131,13 +148,18 @@ enum Query {
 }
 
 /// Asks the upload session how many bytes the server holds.
-async fn query_offset(http: &reqwest::Client, url: &Url) -> Result<Query, GradeError> {
+async fn query_offset(
+    http: &reqwest::Client,
+    endpoint: &Endpoint,
+    url: &Url,
+) -> Result<Query, GradeError> {
     let response = http
         .post(url.clone())
         .header("X-Goog-Upload-Command", "query")
         .send()
         .await
         .map_err(super::gemini::transport_error)?;
+    refuse_redirect(endpoint, &response)?;
     let status = header(response.headers(), "x-goog-upload-status")
         .unwrap_or("")
         .to_ascii_lowercase();
