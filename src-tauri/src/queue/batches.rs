@@ -648,3 +648,128 @@ pub fn open_count(conn: &Connection) -> Result<i64, StoreError> {
         .prepare_cached("SELECT count(*) FROM batches WHERE results_stored_at IS NULL")?
         .query_row([], |r| r.get(0))?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queue::{claim, enqueue, NewJob};
+    use crate::store::Store;
+
+    /// An exam with `n` answers, each with its grading job enqueued (the exam's mode first).
+    fn exam_with_answers(
+        n: usize,
+        mode: GradingMode,
+    ) -> (tempfile::TempDir, Store, Vec<(i64, i64)>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut out = Vec::new();
+        {
+            let mut conn = store.lock();
+            let tx = conn.transaction().unwrap();
+            tx.execute_batch(
+                "INSERT INTO exams (id, name, created_at) VALUES (1, 'e', 0);
+                 INSERT INTO questions (id, exam_id, position, label, prompt, max_points) VALUES (1, 1, 0, 'Q1', 'p', 2);
+                 INSERT INTO submissions (id, exam_id, student, file_name, created_at) VALUES (1, 1, 's', 'f', 0);
+                 INSERT INTO pages (id, submission_id, number, path, preview_path, width, height) VALUES (1, 1, 1, 'p', 'p', 10, 10);",
+            )
+            .unwrap();
+            set_mode(&tx, 1, mode, 0).unwrap();
+            for k in 0..n {
+                tx.execute(
+                    "INSERT INTO items (submission_id, page_id, question_id, x, y, w, h, crop_path, created_at, superseded_at)
+                     VALUES (1, 1, 1, 0, 0, 1, 1, 'c', 0, CASE WHEN ?1 = 0 THEN NULL ELSE ?1 END)",
+                    [k as i64],
+                )
+                .unwrap();
+                let item = tx.last_insert_rowid();
+                let job = enqueue(&tx, &NewJob::grade_item(item), 0).unwrap();
+                out.push((job, item));
+            }
+            tx.commit().unwrap();
+        }
+        (dir, store, out)
+    }
+
+    fn request(job: i64, item: i64) -> NewRequest {
+        NewRequest {
+            key: format!("item-{item}-job-{job}"),
+            job_id: job,
+            item_id: item,
+        }
+    }
+
+    fn new_batch(name: &str) -> NewBatch {
+        NewBatch {
+            exam_id: 1,
+            display_name: name.into(),
+            model: "gemini-2.5-flash".into(),
+            input: "inline",
+            input_tokens: 0,
+            output_tokens: 0,
+            cost_online: None,
+            cost_estimated: None,
+        }
+    }
+
+    #[test]
+    fn answers_of_an_exam_graded_later_wait_for_a_batch_and_no_worker_claims_them() {
+        let (_dir, store, jobs) = exam_with_answers(1, GradingMode::Later);
+        let mut conn = store.lock();
+        assert_eq!(claim(&conn, "w", 10, 1000).unwrap(), None);
+        assert_eq!(crate::queue::counts(&conn).unwrap().batch, 1);
+        assert_eq!(crate::queue::next_due(&conn, 10).unwrap(), None);
+        assert_eq!(waiting(&conn, 1).unwrap().len(), 1);
+        let tx = conn.transaction().unwrap();
+        assert_eq!(set_mode(&tx, 1, GradingMode::Now, 10).unwrap(), Some(1));
+        assert_eq!(set_mode(&tx, 99, GradingMode::Now, 10).unwrap(), None);
+        tx.commit().unwrap();
+        assert_eq!(claim(&conn, "w", 10, 1000).unwrap().unwrap().id, jobs[0].0);
+    }
+
+    #[test]
+    fn a_second_reservation_of_the_same_answers_takes_nothing() {
+        let (_dir, store, jobs) = exam_with_answers(2, GradingMode::Later);
+        let mut conn = store.lock();
+        let requests: Vec<_> = jobs.iter().map(|&(j, i)| request(j, i)).collect();
+        let tx = conn.transaction().unwrap();
+        let first = reserve(&tx, &new_batch("a"), &requests, "me", 0, 1000).unwrap();
+        tx.commit().unwrap();
+        assert!(first.is_some());
+        let tx = conn.transaction().unwrap();
+        assert_eq!(
+            reserve(&tx, &new_batch("b"), &requests, "other", 0, 1000).unwrap(),
+            None
+        );
+        drop(tx);
+        assert!(waiting(&conn, 1).unwrap().is_empty());
+        // The lease fences: another owner cannot take a held batch until it runs out.
+        assert_eq!(claim_due(&conn, "other", 500, 1000).unwrap(), None);
+        assert!(claim_due(&conn, "other", 1001, 1000).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_result_is_taken_once_and_a_job_goes_back_to_the_channel_its_exam_says() {
+        let (_dir, store, jobs) = exam_with_answers(1, GradingMode::Later);
+        let mut conn = store.lock();
+        let (job, item) = jobs[0];
+        let tx = conn.transaction().unwrap();
+        let id = reserve(&tx, &new_batch("a"), &[request(job, item)], "me", 0, 1000)
+            .unwrap()
+            .unwrap();
+        tx.commit().unwrap();
+        let key = format!("item-{item}-job-{job}");
+        assert!(take_result(&conn, id, &key, Outcome::Waiting, Some("busy")).unwrap());
+        assert!(!take_result(&conn, id, &key, Outcome::Graded, None).unwrap());
+        // Switched to now meanwhile: the answer goes online, not to the next batch.
+        conn.execute("UPDATE exams SET grading_mode = 'now'", [])
+            .unwrap();
+        assert!(back_to_waiting(&conn, id, job, "busy", 5).unwrap());
+        assert!(
+            !back_to_waiting(&conn, id, job, "busy", 5).unwrap(),
+            "fenced on its batch"
+        );
+        assert_eq!(claim(&conn, "w", 10, 1000).unwrap().unwrap().id, job);
+        // A job that left the batch cannot be completed by it.
+        assert!(!complete_job(&conn, id, job, 11).unwrap());
+    }
+}
