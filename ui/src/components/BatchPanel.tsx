@@ -63,8 +63,9 @@ export function BatchPanel({ exam, seq, load = batchOverview, now = Date.now }: 
                 className={`btn btn-small ${mode === m ? 'btn-primary' : 'btn-ghost'}`}
                 aria-pressed={mode === m}
                 data-testid={`mode-${m}`}
-                disabled={busy || mode === m}
+                disabled={busy}
                 onClick={() =>
+                  mode !== m &&
                   void act(
                     () => setGradingMode(exam.id, m),
                     m === 'later' ? `“${exam.name}” will be graded in a batch.` : `“${exam.name}” is graded now.`,
