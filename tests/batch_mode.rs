@@ -230,6 +230,23 @@ async fn a_class_is_graded_by_an_inline_batch_from_the_cli_at_half_the_price() {
 
     let list = stdout_json(&gd.run(&["batch", "status", "--json"], None).await);
     let b = &list[0];
+    let mut fields: Vec<&str> = b.as_object().unwrap().keys().map(String::as_str).collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        [
+            "answers",
+            "batch",
+            "cost_actual",
+            "cost_estimated",
+            "created_at",
+            "exam_id",
+            "failed",
+            "state",
+            "succeeded"
+        ],
+        "the documented fields, exactly"
+    );
     assert_eq!(
         (
             b["batch"].as_str(),

@@ -886,7 +886,19 @@ async fn batch(workspace: &Arc<Workspace>, command: BatchCommand) -> ExitCode {
         BatchCommand::Send { exam, yes } => batch_send(workspace, exam, yes).await,
         BatchCommand::Status { json: as_json } => workspace.batches().await.map(|list| {
             if as_json {
-                print_json(&list);
+                // Exactly the documented fields (the window's BatchSummary has more).
+                let rows: Vec<_> = list
+                    .iter()
+                    .map(|b| {
+                        json!({
+                            "batch": b.batch, "exam_id": b.exam_id, "state": b.state,
+                            "answers": b.answers, "succeeded": b.succeeded, "failed": b.failed,
+                            "created_at": b.created_at, "cost_estimated": b.cost_estimated,
+                            "cost_actual": b.cost_actual,
+                        })
+                    })
+                    .collect();
+                print_json(&rows);
             } else if list.is_empty() {
                 println!("no batches");
             } else {

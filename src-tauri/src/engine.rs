@@ -179,6 +179,7 @@ impl Engine {
         self.workspace.save_settings(settings, prices).await?;
         self.grader.replace(grader);
         self.pool.resume();
+        self.workspace.poll_batches_soon().await?;
         self.settings_view().await
     }
 
@@ -188,6 +189,7 @@ impl Engine {
         let source = self.keys.save(&key)?;
         self.api_key.set(Some(key.trim().to_string()));
         self.pool.resume();
+        self.workspace.poll_batches_soon().await?;
         Ok(source)
     }
 

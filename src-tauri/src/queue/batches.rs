@@ -642,6 +642,16 @@ pub fn poll_soon(conn: &Connection, batch_id: i64, now: i64) -> Result<(), Store
     Ok(())
 }
 
+/// Makes every open batch due for a poll now (the key or the settings were just fixed:
+/// a batch backed off to ten minutes need not wait them out).
+pub fn poll_all_soon(conn: &Connection, now: i64) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE batches SET next_poll_at = min(next_poll_at, ?1) WHERE results_stored_at IS NULL",
+    )?
+    .execute([now])?;
+    Ok(())
+}
+
 /// How many batches have results still to be stored.
 pub fn open_count(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn

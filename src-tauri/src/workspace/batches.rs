@@ -86,6 +86,14 @@ impl Workspace {
             .await?)
     }
 
+    /// Polls every open batch at once (after the key or the settings were fixed).
+    pub async fn poll_batches_soon(&self) -> Result<(), CoreError> {
+        Ok(self
+            .store
+            .run(|conn| batches::poll_all_soon(conn, now_ms()))
+            .await?)
+    }
+
     /// Every batch, newest first (`batch status`).
     pub async fn batches(&self) -> Result<Vec<BatchSummary>, CoreError> {
         Ok(self.store.run(|conn| batches::list(conn)).await?)
