@@ -727,3 +727,47 @@ pub(crate) async fn set_faults(
     *lock(&state.batches.faults) = faults;
     StatusCode::NO_CONTENT
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_is_shown_as_the_real_operation() {
+        assert_eq!(timestamp(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(timestamp(1_735_689_600_123), "2025-01-01T00:00:00.123Z");
+        let mut batch = Batch {
+            id: 7,
+            model: "gemini-2.5-flash".into(),
+            display_name: "gd".into(),
+            requests: vec![(Some("k".into()), json!({}))],
+            input_file: None,
+            faults: BatchFaults::default(),
+            polls: 0,
+            state: "PENDING",
+            created_ms: 0,
+            ended_ms: None,
+            counts: (0, 0),
+            output: None,
+        };
+        let op = operation(&batch);
+        assert_eq!(op["name"], "batches/7");
+        assert_eq!(op["done"], false);
+        assert_eq!(op["metadata"]["@type"], BATCH_TYPE);
+        assert_eq!(op["metadata"]["state"], "BATCH_STATE_PENDING");
+        assert_eq!(op["metadata"]["batchStats"]["requestCount"], "1");
+        assert!(op["metadata"].get("endTime").is_none());
+        batch.faults.job_state_names = true;
+        batch.state = "SUCCEEDED";
+        batch.ended_ms = Some(1000);
+        batch.counts = (1, 0);
+        batch.output =
+            Some(json!({"@type": OUTPUT_TYPE, "inlinedResponses": {"inlinedResponses": []}}));
+        let op = operation(&batch);
+        assert_eq!(op["metadata"]["state"], "JOB_STATE_SUCCEEDED");
+        assert_eq!(op["metadata"]["batchStats"]["successfulRequestCount"], "1");
+        assert_eq!(op["metadata"]["endTime"], "1970-01-01T00:00:01.000Z");
+        assert_eq!(op["done"], true);
+        assert_eq!(op["response"]["@type"], OUTPUT_TYPE);
+    }
+}
