@@ -177,7 +177,7 @@ pub async fn send(
         .await?;
     let Some(batch_id) = reserved else {
         return Err(CoreError::Invalid(
-            "these answers were just taken by another batch (another GradeDesk is sending them); see `gradedesk batch status`".into(),
+            "some of these answers were taken by another batch, or changed, while this one was being prepared; see `gradedesk batch status`, then send again".into(),
         ));
     };
     let span = tracing::info_span!("batch", id = batch_id, exam = exam_id);
