@@ -491,6 +491,16 @@ async fn two_senders_at_once_submit_one_batch() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let (ws, exam, _) = later_answers(&data, &fake.base_url(), 2, 2).await;
+    // A paused exam sends no batch (a pause holds batches as it holds the workers).
+    ws.pause(gradedesk::queue::PauseScope::Exam(exam), "held".into())
+        .await
+        .unwrap();
+    let held = ws.send_batch(exam, key(), &fast()).await.unwrap_err();
+    assert!(held.to_string().contains("paused (held)"), "{held}");
+    assert!(fake.batches().is_empty());
+    ws.resume(gradedesk::queue::PauseScope::Exam(exam))
+        .await
+        .unwrap();
     let other = Workspace::open(&data).unwrap();
     let config = fast();
     let (a, b) = tokio::join!(

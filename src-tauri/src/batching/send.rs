@@ -16,6 +16,7 @@ use crate::exams;
 use crate::grading::batch_api::{BatchClient, SubmitError};
 use crate::grading::{image_prep, pricing, GradeError, GradeRequest};
 use crate::queue::batches::{self, NewBatch, NewRequest};
+use crate::queue::{self, PauseScope};
 use crate::settings::Settings;
 use crate::store::{now_ms, Store};
 
@@ -144,6 +145,19 @@ pub async fn send(
     config: &BatchConfig,
     exam_id: i64,
 ) -> Result<BatchSent, CoreError> {
+    // A pause holds batches as it holds the workers (the teacher's, or a hold such as a
+    // class import's split review: its answers may still be cut again).
+    let paused = store
+        .run(move |conn| queue::pauses(conn, now_ms()))
+        .await?
+        .into_iter()
+        .find(|p| p.scope == PauseScope::All || p.scope == PauseScope::Exam(exam_id));
+    if let Some(pause) = paused {
+        return Err(CoreError::Invalid(format!(
+            "grading of exam {exam_id} is paused ({}): resume it before sending a batch",
+            pause.reason
+        )));
+    }
     let (prepared, preview) = prepare_all(store, client, settings, exam_id).await?;
     if prepared.is_empty() {
         return Err(CoreError::Invalid(format!(
