@@ -62,6 +62,11 @@ const COMMANDS: &[&str] = &[
     "class_items",
     "shift_alignment",
     "add_outside_writing",
+    "batch_overview",
+    "set_grading_mode",
+    "batch_estimate",
+    "send_batch",
+    "cancel_batch",
 ];
 
 /// The `e2e` feature's test hooks.

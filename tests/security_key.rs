@@ -401,3 +401,66 @@ fn the_environment_base_url_is_the_operators_choice_but_http_stays_local() {
     );
     assert_never_reached(&target);
 }
+
+fn batch_client(base_url: String) -> gradedesk::grading::batch_api::BatchClient {
+    gradedesk::grading::batch_api::BatchClient::new(GeminiConfig {
+        timeout: Duration::from_secs(10),
+        ..GeminiConfig::new(base_url, "gemini-2.5-flash", ApiKey::new(Some(KEY.into())))
+    })
+    .unwrap()
+}
+
+fn batch_requests() -> Vec<(String, serde_json::Value)> {
+    let client = batch_client("http://127.0.0.1:1".into());
+    vec![("item-1-job-1".into(), client.request_body(&request()))]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_calls_and_uploads_follow_the_same_rules_no_redirect_and_no_other_host() {
+    // Plain http to another computer: refused before anything is sent.
+    let refused = gradedesk::grading::batch_api::BatchClient::new(GeminiConfig::new(
+        "http://192.0.2.1:8765",
+        "gemini-2.5-flash",
+        ApiKey::new(Some(KEY.into())),
+    ));
+    assert!(refused.is_err());
+
+    // A redirect of the submit, of a poll, or of the upload's start is not followed.
+    for status in [307, 308] {
+        let (target_port, target) = recorder();
+        let (port, first) = redirector(status, target_port);
+        let client = batch_client(format!("http://127.0.0.1:{port}"));
+        for inline_limit in [usize::MAX, 0] {
+            let error = client
+                .create("gd-test", &batch_requests(), inline_limit)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(error.error, GradeError::NeedsTeacher { .. }),
+                "{error:?}"
+            );
+        }
+        let poll = client.get("batches/1").await.unwrap_err();
+        assert!(matches!(poll, GradeError::NeedsTeacher { .. }), "{poll:?}");
+        assert_never_reached(&target);
+        assert!(String::from_utf8_lossy(&first.all()).contains(KEY));
+    }
+
+    // An upload URL on another port: the file (the students' answers) is not sent there.
+    let (target_port, target) = recorder();
+    let (port, _) = server(move |_| {
+        format!(
+            "HTTP/1.1 200 OK\r\nX-Goog-Upload-Status: active\r\nX-Goog-Upload-URL: http://127.0.0.1:{target_port}/upload/v1beta/files?upload_id=1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+        )
+    });
+    let error = batch_client(format!("http://127.0.0.1:{port}"))
+        .create("gd-test", &batch_requests(), 0)
+        .await
+        .unwrap_err();
+    let GradeError::NeedsTeacher { message } = &error.error else {
+        panic!("{error:?}");
+    };
+    assert!(message.contains("another address"), "{message}");
+    assert!(!error.maybe_created);
+    assert_never_reached(&target);
+}

@@ -10,12 +10,14 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use crate::batching::BatchConfig;
 use crate::engine::{Engine, PoolOptions};
 use crate::error::CoreError;
 use crate::exams::{Bbox, ExamError, ItemState, QuestionInput, RegionKind};
 use crate::export::Format;
 use crate::grading::pricing::Price;
 use crate::grading::ApiKey;
+use crate::queue::batches::GradingMode;
 use crate::queue::PauseScope;
 use crate::settings::KeyStore;
 use crate::stats::{self, ExamStats};
@@ -169,6 +171,10 @@ pub enum Command {
         #[arg(long)]
         exam: Option<i64>,
     },
+    /// Grade later, at half the price: send an exam's waiting answers as a Gemini batch,
+    /// follow, cancel or wait for batches.
+    #[command(subcommand)]
+    Batch(BatchCommand),
     /// Set the teacher's score for an answer (the export uses it instead of the AI's).
     Override {
         #[arg(long)]
@@ -412,6 +418,50 @@ pub enum ExamCommand {
         #[arg(long)]
         questions: PathBuf,
     },
+    /// How the exam's answers are graded: `now` (online, as soon as cropped) or `later`
+    /// (they wait for a batch: `gradedesk batch send`). Answers nobody grades yet move too.
+    Mode {
+        #[arg(long)]
+        exam: i64,
+        #[arg(value_parser = parse_mode)]
+        mode: GradingMode,
+    },
+}
+
+/// `gradedesk batch ...`
+#[derive(Debug, Subcommand)]
+pub enum BatchCommand {
+    /// Send the exam's answers waiting for a batch. Without --yes it prints the estimate
+    /// and, on a terminal, asks; otherwise it exits with status 2 and sends nothing.
+    Send {
+        #[arg(long)]
+        exam: i64,
+        /// Send without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Every batch: state, counts, estimated and actual cost.
+    Status {
+        /// JSON (a list).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ask Gemini to cancel a batch; its answers go back to waiting.
+    Cancel {
+        #[arg(long)]
+        batch: String,
+    },
+    /// Poll until every batch has ended and its results are stored.
+    Wait {
+        /// Give up after this many seconds (exit status 1).
+        #[arg(long)]
+        timeout: Option<u64>,
+    },
+}
+
+fn parse_mode(text: &str) -> Result<GradingMode, String> {
+    GradingMode::parse(text)
+        .ok_or_else(|| format!("\"{text}\" is not a grading mode: now or later"))
 }
 
 #[derive(Debug, Args)]
@@ -479,6 +529,15 @@ pub async fn run(data_dir: &Path, command: Command) -> ExitCode {
         Command::Exam(ExamCommand::Create { name, questions }) => {
             create_exam(&workspace, name, &questions).await
         }
+        Command::Exam(ExamCommand::Mode { exam, mode }) => {
+            workspace.set_grading_mode(exam, mode).await.map(|moved| {
+                eprintln!(
+                    "exam {exam} is graded {}; {moved} answer(s) moved",
+                    mode.as_str()
+                )
+            })
+        }
+        Command::Batch(command) => return batch(&workspace, command).await,
         Command::Import {
             exam,
             class: true,
@@ -958,4 +1017,129 @@ async fn key(workspace: &Workspace, command: KeyCommand) -> Result<(), CoreError
             Ok(())
         }
     }
+}
+
+fn cli_key() -> ApiKey {
+    ApiKey::new(KeyStore::default_location().load().0)
+}
+
+fn money(value: Option<f64>) -> String {
+    value.map_or("no price for this model".into(), |v| format!("${v:.4}"))
+}
+
+/// `batch ...`: thin calls into the workspace; see [`BatchCommand`].
+async fn batch(workspace: &Arc<Workspace>, command: BatchCommand) -> ExitCode {
+    let result = match command {
+        BatchCommand::Send { exam, yes } => batch_send(workspace, exam, yes).await,
+        BatchCommand::Status { json: as_json } => workspace.batches().await.map(|list| {
+            if as_json {
+                // Exactly the documented fields (the window's BatchSummary has more).
+                let rows: Vec<_> = list
+                    .iter()
+                    .map(|b| {
+                        json!({
+                            "batch": b.batch, "exam_id": b.exam_id, "state": b.state,
+                            "answers": b.answers, "succeeded": b.succeeded, "failed": b.failed,
+                            "created_at": b.created_at, "cost_estimated": b.cost_estimated,
+                            "cost_actual": b.cost_actual,
+                        })
+                    })
+                    .collect();
+                print_json(&rows);
+            } else if list.is_empty() {
+                println!("no batches");
+            } else {
+                for b in &list {
+                    println!(
+                        "{:<28} exam {:>4}  {:<10} {} answers, {} graded, {} back to waiting or refused  est. {}  actual {}",
+                        if b.batch.is_empty() { "(sending)" } else { &b.batch },
+                        b.exam_id,
+                        b.state,
+                        b.answers,
+                        b.succeeded,
+                        b.failed,
+                        money(b.cost_estimated),
+                        money(b.cost_actual)
+                    );
+                }
+            }
+        }),
+        BatchCommand::Cancel { batch } => workspace
+            .cancel_batch(&batch, cli_key())
+            .await
+            .map(|()| eprintln!("asked Gemini to cancel {batch}; its answers go back to waiting")),
+        BatchCommand::Wait { timeout } => {
+            match workspace
+                .wait_for_batches(
+                    cli_key(),
+                    BatchConfig::from_env(),
+                    timeout.map(Duration::from_secs),
+                )
+                .await
+            {
+                Ok(true) => {
+                    eprintln!("every batch has ended and its results are stored");
+                    Ok(())
+                }
+                Ok(false) => {
+                    eprintln!("error: batches are still running after {} s; `gradedesk batch wait` again later (nothing is lost)", timeout.unwrap_or(0));
+                    return ExitCode::FAILURE;
+                }
+                Err(e) => Err(e),
+            }
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+/// `batch send`: the estimate first; sent with --yes, or when the teacher says yes on a
+/// terminal. Without either nothing is sent (exit status 2).
+async fn batch_send(workspace: &Arc<Workspace>, exam: i64, yes: bool) -> Result<(), CoreError> {
+    use std::io::IsTerminal;
+    if !yes {
+        let preview = workspace.batch_estimate(exam, cli_key()).await?;
+        let e = &preview.estimate;
+        eprintln!(
+            "{} answers, about {} input and {} output tokens: {} online, {} in a batch. Results can take up to 24 hours.",
+            preview.answers,
+            e.input_tokens,
+            e.output_tokens,
+            money(e.cost_online),
+            money(e.cost_batch)
+        );
+        if preview.answers == 0 {
+            return Err(CoreError::Invalid(format!(
+                "exam {exam} has no answers waiting for a batch"
+            )));
+        }
+        let confirmed = std::io::stdin().is_terminal() && {
+            eprint!("Send this batch? [y/N] ");
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).is_ok()
+                && matches!(line.trim(), "y" | "Y" | "yes")
+        };
+        if !confirmed {
+            return Err(CoreError::Invalid(
+                "nothing was sent: run `gradedesk batch send` again with --yes to send this batch"
+                    .into(),
+            ));
+        }
+    }
+    let sent = workspace
+        .send_batch(exam, cli_key(), &BatchConfig::from_env())
+        .await?;
+    print_json(&serde_json::json!({
+        "batch": sent.batch,
+        "answers": sent.answers,
+        "estimate": {
+            "input_tokens": sent.estimate.input_tokens,
+            "output_tokens": sent.estimate.output_tokens,
+            "cost_online": sent.estimate.cost_online,
+            "cost_batch": sent.estimate.cost_batch,
+        }
+    }));
+    Ok(())
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
+use crate::batching::{BatchConfig, BatchPreview, BatchSent, Poller};
 use crate::error::CoreError;
 use crate::grading::pricing::Price;
 use crate::grading::{ApiKey, SwappableGrader};
@@ -92,9 +93,39 @@ impl Engine {
         &self.workspace
     }
 
-    /// Runs the pool until `shutdown` is cancelled.
+    /// Runs the pool and the batch poller until `shutdown` is cancelled.
     pub async fn run(&self, shutdown: CancellationToken) {
-        self.pool.clone().run(shutdown).await;
+        let poller = Poller::new(
+            self.workspace.store.clone(),
+            self.workspace.events.clone(),
+            self.api_key.clone(),
+            BatchConfig::from_env(),
+        );
+        tokio::join!(
+            self.pool.clone().run(shutdown.clone()),
+            poller.run(shutdown)
+        );
+    }
+
+    /// What sending an exam's waiting answers as a batch would cost.
+    pub async fn batch_estimate(&self, exam_id: i64) -> Result<BatchPreview, CoreError> {
+        self.workspace
+            .batch_estimate(exam_id, self.api_key.clone())
+            .await
+    }
+
+    /// Sends an exam's waiting answers as a batch.
+    pub async fn send_batch(&self, exam_id: i64) -> Result<BatchSent, CoreError> {
+        self.workspace
+            .send_batch(exam_id, self.api_key.clone(), &BatchConfig::from_env())
+            .await
+    }
+
+    /// Asks Gemini to cancel a batch.
+    pub async fn cancel_batch(&self, name: &str) -> Result<(), CoreError> {
+        self.workspace
+            .cancel_batch(name, self.api_key.clone())
+            .await
     }
 
     /// Why grading stopped until the teacher acts (no key, key rejected, model missing).
@@ -148,6 +179,7 @@ impl Engine {
         self.workspace.save_settings(settings, prices).await?;
         self.grader.replace(grader);
         self.pool.resume();
+        self.workspace.poll_batches_soon().await?;
         self.settings_view().await
     }
 
@@ -157,6 +189,7 @@ impl Engine {
         let source = self.keys.save(&key)?;
         self.api_key.set(Some(key.trim().to_string()));
         self.pool.resume();
+        self.workspace.poll_batches_soon().await?;
         Ok(source)
     }
 

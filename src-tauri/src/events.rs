@@ -34,6 +34,8 @@ pub enum Changed {
     Submissions,
     /// Pauses and the queue's state.
     Queue,
+    /// A batch was sent, changed state, or its results are in (refetch `batch_overview`).
+    Batches,
     /// Anything: another process changed the data.
     All,
 }

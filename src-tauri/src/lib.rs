@@ -32,6 +32,7 @@
 //! The test stand-in for Gemini is a crate of its own (`src-tauri/fake-gemini`), a dev
 //! dependency: the app never links it.
 
+pub mod batching;
 pub mod cli;
 pub mod clock;
 pub mod desktop;

@@ -37,6 +37,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0004_imaging.sql")),
         M::up(include_str!("migrations/0005_overrides.sql")),
         M::up(include_str!("migrations/0006_templates.sql")),
+        M::up(include_str!("migrations/0007_batches.sql")),
         M::up(include_str!("migrations/0008_split_review.sql")),
     ])
 }

@@ -28,8 +28,8 @@ macro_rules! declare_all {
 /// no id or count here comes near 2^53).
 pub fn typescript() -> String {
     use crate::{
-        engine, error, events, exams, export, grading, pacing, queue, settings, split, stats,
-        workspace,
+        batching, engine, error, events, exams, export, grading, pacing, queue, settings, split,
+        stats, workspace,
     };
     let cfg = Config::new().with_large_int("number");
     let mut out = String::from(
@@ -109,6 +109,13 @@ pub fn typescript() -> String {
         workspace::RegionImpact,
         workspace::SplitStudent,
         workspace::SplitReview,
+        queue::batches::GradingMode,
+        queue::batches::BatchSummary,
+        batching::SendEstimate,
+        batching::BatchPreview,
+        batching::BatchSent,
+        workspace::ExamBatching,
+        workspace::BatchOverview,
     );
     out.truncate(out.trim_end().len());
     out.push('\n');

@@ -189,6 +189,11 @@ function installMock(scenario) {
         to_grade: { model: 'gemini-2.5-flash', answers: 11, unreadable: 0, text_tokens: 4400, image_tokens: 9600, prompt_tokens: 14000, expected_output_tokens: 5000, expected_thinking_tokens: 11264, image_tokens_unprepared: 28416, bytes_on_disk: 6_100_000, bytes_sent: 1_900_000, expected_cost_usd: 0.017, max_cost_usd: 0.041 },
         graded: { graded: 13, prompt_tokens: 16500, output_tokens: 5900, thoughts_tokens: 12000, cost_usd: 0.021 },
       };
+      // The shape of src/api/generated.ts's BatchOverview: one exam graded later, one batch running.
+      case 'batch_overview': return {
+        exams: [{ exam_id: exam.id, mode: 'later', waiting: 4, in_batch: 6 }, { exam_id: exam2.id, mode: 'now', waiting: 0, in_batch: 0 }],
+        batches: [{ batch: 'batches/abc123', exam_id: exam.id, state: 'running', answers: 6, succeeded: 0, failed: 0, created_at: now - 3_900_000, ended_at: null, results_stored: false, cost_estimated: 0.0042, cost_actual: null, error: null }],
+      };
       case 'pause_grading': case 'cancel_item': case 'prioritize_item': return null;
       case 'resume_grading': return true;
       case 'dead_jobs': return items.filter((i) => i.state === 'failed').map((i) => ({ job_id: i.job_id, kind: 'GRADE_ITEM', item_id: i.item_id, submission_id: i.submission_id, attempts: 3, error: i.error, finished_at: now }));

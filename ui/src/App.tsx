@@ -6,6 +6,7 @@ import { Header } from './components/Header';
 import { batchMessage, EMPTY_BATCH, trackBatch, type BatchSummary } from './lib/batch';
 import { announceFinished } from './lib/notify';
 import { LiveContext } from './live/LiveContext';
+import { useBatchFinished, useBatchOverview } from './live/useBatchOverview';
 import { useLive } from './live/useLive';
 import { CropPage } from './pages/CropPage';
 import { ExamsPage } from './pages/ExamsPage';
@@ -51,6 +52,14 @@ export function App() {
     [],
   );
   const templateExam = route.name === 'template' ? (exams.find((e) => e.id === route.examId) ?? null) : null;
+
+  // A Gemini batch whose results came in: a toast and a desktop notification.
+  const batches = useBatchOverview(live.snapshot?.seq ?? 0);
+  const announceGeminiBatch = useCallback((title: string, body: string) => {
+    toast.success(title, { description: body, id: `gemini-batch-${title}-${body}`, duration: 10000 });
+    void notifyDesktop(title, body);
+  }, []);
+  useBatchFinished(batches.data, announceGeminiBatch);
 
   useEffect(() => {
     if (items === undefined) return;

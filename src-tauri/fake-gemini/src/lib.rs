@@ -26,6 +26,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+mod batch;
+
+pub use batch::{BatchFaults, FakeBatch};
+
 /// A failure the fake can answer with, as the real API does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -144,6 +148,8 @@ struct FakeState {
     arrived: std::sync::atomic::AtomicUsize,
     /// Random draws made so far per image (SHA-256, empty for none), to seed the next one.
     draws: Mutex<HashMap<Vec<u8>, u64>>,
+    /// Batch Mode and the Files API.
+    batches: batch::BatchState,
 }
 
 impl FakeState {
@@ -155,6 +161,7 @@ impl FakeState {
             window: Mutex::new(VecDeque::new()),
             arrived: std::sync::atomic::AtomicUsize::new(0),
             draws: Mutex::new(HashMap::new()),
+            batches: batch::BatchState::new(config_batch_faults()),
         }
     }
 }
@@ -177,8 +184,16 @@ impl FakeGemini {
         let app = Router::new()
             .route("/v1beta/models/{target}", post(generate))
             .route("/v1/chat/completions", post(chat_completions))
+            .route("/v1beta/batches", get(batch::list))
+            .route(
+                "/v1beta/batches/{target}",
+                get(batch::get).post(batch::cancel).delete(batch::delete),
+            )
+            .route("/upload/v1beta/files", post(batch::upload))
+            .route("/download/v1beta/files/{target}", get(batch::download))
             .route("/_fake/requests", get(list_requests))
             .route("/_fake/script", post(push_script))
+            .route("/_fake/batch", post(batch::set_faults))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
@@ -221,12 +236,35 @@ impl FakeGemini {
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.state.requests).clone()
     }
+
+    /// Changes how the next batches behave (and the next upload).
+    pub fn set_batch_faults(&self, faults: BatchFaults) {
+        *lock(&self.state.batches.faults) = faults;
+    }
+
+    /// Every batch created so far, oldest first.
+    pub fn batches(&self) -> Vec<FakeBatch> {
+        self.state.batches.summaries()
+    }
+
+    /// How many upload requests carried bytes (a resumed upload makes more than one).
+    pub fn upload_requests(&self) -> usize {
+        self.state
+            .batches
+            .upload_requests
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 impl Drop for FakeGemini {
     fn drop(&mut self) {
         self.shutdown.cancel();
     }
+}
+
+/// The batch faults a fake starts with: none (batches pend one poll, run one, succeed).
+fn config_batch_faults() -> BatchFaults {
+    BatchFaults::default()
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -325,6 +363,10 @@ async fn generate(
     axum::extract::RawQuery(query): axum::extract::RawQuery,
     body: String,
 ) -> Response {
+    let (model, method) = target.split_once(':').unwrap_or((&target, ""));
+    if method == "batchGenerateContent" {
+        return batch::create(&state, model, &headers, &body).await;
+    }
     let received_at_ms = now_ms();
     state
         .arrived
@@ -332,14 +374,52 @@ async fn generate(
     if !state.config.latency.is_zero() {
         tokio::time::sleep(state.config.latency).await;
     }
-    let (model, method) = target.split_once(':').unwrap_or((&target, ""));
     let request: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-    let key = headers
+    let key_accepted = key_ok(&state, &headers);
+    let key_in_url = query.as_deref().unwrap_or("").contains("key=");
+    match answer(
+        &state,
+        model,
+        method,
+        request,
+        key_accepted,
+        key_in_url,
+        received_at_ms,
+        false,
+    )
+    .await
+    {
+        Some((status, response)) => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            Json(response),
+        )
+            .into_response(),
+        None => broken_response(),
+    }
+}
+
+/// Whether a request carries the accepted key in its header.
+fn key_ok(state: &FakeState, headers: &HeaderMap) -> bool {
+    headers
         .get("x-goog-api-key")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let key_accepted = key == state.config.api_key;
-    let key_in_url = query.as_deref().unwrap_or("").contains("key=");
+        .is_some_and(|key| key == state.config.api_key)
+}
+
+/// The generateContent logic, shared by the online endpoint and each request of a batch:
+/// the status and body it answers, recorded; None for a connection broken mid-answer.
+/// A batch's requests (`in_batch`) are not counted against the RPM limit.
+#[allow(clippy::too_many_arguments)]
+async fn answer(
+    state: &FakeState,
+    model: &str,
+    method: &str,
+    request: Value,
+    key_accepted: bool,
+    key_in_url: bool,
+    received_at_ms: i64,
+    in_batch: bool,
+) -> Option<(u16, Value)> {
     let parts = request["contents"][0]["parts"]
         .as_array()
         .cloned()
@@ -355,26 +435,30 @@ async fn generate(
         .as_f64()
         .unwrap_or(1.0);
 
-    let over_quota = state.config.rpm_limit.and_then(|limit| {
-        let mut window = lock(&state.window);
-        while window
-            .front()
-            .is_some_and(|t| *t <= received_at_ms - 60_000)
-        {
-            window.pop_front();
-        }
-        if window.len() >= limit as usize {
-            window
+    let over_quota = state
+        .config
+        .rpm_limit
+        .filter(|_| !in_batch)
+        .and_then(|limit| {
+            let mut window = lock(&state.window);
+            while window
                 .front()
-                .map(|oldest| oldest + 60_000 - received_at_ms)
-        } else {
-            window.push_back(received_at_ms);
-            None
-        }
-    });
+                .is_some_and(|t| *t <= received_at_ms - 60_000)
+            {
+                window.pop_front();
+            }
+            if window.len() >= limit as usize {
+                window
+                    .front()
+                    .map(|oldest| oldest + 60_000 - received_at_ms)
+            } else {
+                window.push_back(received_at_ms);
+                None
+            }
+        });
     let scripted = lock(&state.script).pop_front();
     let random = match scripted {
-        None => random_fault(&state, image.as_deref()),
+        None => random_fault(state, image.as_deref()),
         Some(_) => None,
     };
     let (status, response) = if method != "generateContent" {
@@ -435,7 +519,7 @@ async fn generate(
             }
             Fault::Reset => {
                 record(
-                    &state,
+                    state,
                     received_at_ms,
                     model,
                     key_accepted,
@@ -447,7 +531,7 @@ async fn generate(
                     200,
                     json!("reset"),
                 );
-                return broken_response();
+                return None;
             }
             Fault::RateLimited | Fault::DailyQuota => {
                 let (status, mut body) = fault_response(fault, model, max_points);
@@ -513,7 +597,7 @@ async fn generate(
         (200, body)
     };
     record(
-        &state,
+        state,
         received_at_ms,
         model,
         key_accepted,
@@ -525,11 +609,7 @@ async fn generate(
         status,
         response.clone(),
     );
-    (
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        Json(response),
-    )
-        .into_response()
+    Some((status, response))
 }
 
 fn fault_response(fault: Fault, model: &str, max_points: f64) -> (u16, Value) {

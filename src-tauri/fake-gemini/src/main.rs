@@ -7,8 +7,8 @@ use std::time::Duration;
 use clap::Parser;
 use fake_gemini::{FakeConfig, FakeGemini, Fault};
 
-/// A local stand-in for Gemini's generateContent REST API (and an OpenAI-compatible
-/// chat-completions endpoint), with fault injection by rate and by script.
+/// A local stand-in for Gemini's generateContent REST API, Batch Mode and Files API (and an
+/// OpenAI-compatible chat-completions endpoint), with fault injection by rate and by script.
 #[derive(Parser)]
 struct Args {
     /// Port on 127.0.0.1 (0 picks a free one).
@@ -39,9 +39,28 @@ struct Args {
     /// Answer MAX_TOKENS when maxOutputTokens is below this.
     #[arg(long)]
     min_output_tokens: Option<i64>,
-    /// Faults answered first, in order, before any by rate (e.g. bad_key or safety).
+    /// Faults answered first, in order, before any by rate (e.g. bad_key or safety); a
+    /// batch's requests take them in request order too.
     #[arg(long, value_delimiter = ',')]
     script: Vec<String>,
+    /// Polls a batch answers PENDING before it runs (a batch that stays pending long).
+    #[arg(long, default_value_t = 1)]
+    batch_pending_polls: u32,
+    /// Batch results come back in another order than the requests.
+    #[arg(long)]
+    batch_shuffle: bool,
+    /// Inline batch responses come back without their metadata (keys).
+    #[arg(long)]
+    batch_drop_metadata: bool,
+    /// How batches end instead of succeeding: FAILED or EXPIRED.
+    #[arg(long)]
+    batch_end_state: Option<String>,
+    /// Batch states spelled JOB_STATE_* instead of BATCH_STATE_*.
+    #[arg(long)]
+    batch_job_state_names: bool,
+    /// The first batch-file upload's connection drops after this many bytes.
+    #[arg(long)]
+    batch_drop_upload_after: Option<usize>,
 }
 
 fn parse_faults(names: &[String]) -> Result<Vec<Fault>, String> {
@@ -78,6 +97,15 @@ async fn main() -> std::io::Result<()> {
     };
     let fake = FakeGemini::start(config, args.port).await?;
     fake.script(&script);
+    fake.set_batch_faults(fake_gemini::BatchFaults {
+        pending_polls: args.batch_pending_polls,
+        shuffle: args.batch_shuffle,
+        drop_metadata: args.batch_drop_metadata,
+        end_state: args.batch_end_state,
+        job_state_names: args.batch_job_state_names,
+        drop_upload_after: args.batch_drop_upload_after,
+        ..fake_gemini::BatchFaults::default()
+    });
     println!("listening on {}", fake.base_url());
     tokio::signal::ctrl_c().await?;
     Ok(())

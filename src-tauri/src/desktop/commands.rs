@@ -6,15 +6,17 @@ use tauri::ipc::{InvokeBody, Request};
 use tauri::State;
 
 use super::Desk;
+use crate::batching::{BatchPreview, BatchSent};
 use crate::engine::DeskSnapshot;
 use crate::error::{CoreError, ErrorReply};
 use crate::exams::{Bbox, Exam, Override, Question, QuestionInput, ReviewRow};
 use crate::grading::pricing::Price;
+use crate::queue::batches::GradingMode;
 use crate::queue::{DeadJob, PauseScope, QueueStatus};
 use crate::settings::Settings;
 use crate::workspace::{
-    CropResult, DropReport, DroppedPaths, Estimate, ExamCreated, ImportResult, SettingsView,
-    Snapshot, SubmissionDetail,
+    BatchOverview, CropResult, DropReport, DroppedPaths, Estimate, ExamCreated, ImportResult,
+    SettingsView, Snapshot, SubmissionDetail,
 };
 
 fn invalid(message: impl Into<String>) -> ErrorReply {
@@ -400,4 +402,38 @@ pub async fn e2e_drop_paths(
         serde_json::json!({"paths": paths, "position": {"x": 10.0, "y": 10.0}}),
     )
     .map_err(|e| invalid(e.to_string()))
+}
+
+/// Each exam's grading mode and counts, and every batch (the batch panel).
+#[tauri::command]
+pub async fn batch_overview(desk: State<'_, Desk>) -> Reply<BatchOverview> {
+    Ok(desk.workspace().batch_overview().await?)
+}
+
+/// Grade an exam now (online) or later (in a batch); returns how many answers moved.
+#[tauri::command]
+pub async fn set_grading_mode(
+    desk: State<'_, Desk>,
+    exam_id: i64,
+    mode: GradingMode,
+) -> Reply<usize> {
+    Ok(desk.workspace().set_grading_mode(exam_id, mode).await?)
+}
+
+/// What sending the exam's waiting answers as a batch would cost (shown before sending).
+#[tauri::command]
+pub async fn batch_estimate(desk: State<'_, Desk>, exam_id: i64) -> Reply<BatchPreview> {
+    Ok(desk.batch_estimate(exam_id).await?)
+}
+
+/// Sends the exam's waiting answers as one batch.
+#[tauri::command]
+pub async fn send_batch(desk: State<'_, Desk>, exam_id: i64) -> Reply<BatchSent> {
+    Ok(desk.send_batch(exam_id).await?)
+}
+
+/// Asks Gemini to cancel a batch; its answers go back to waiting.
+#[tauri::command]
+pub async fn cancel_batch(desk: State<'_, Desk>, name: String) -> Reply<()> {
+    Ok(desk.cancel_batch(&name).await?)
 }

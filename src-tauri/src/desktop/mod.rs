@@ -155,6 +155,11 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             class_commands::class_items,
             class_commands::shift_alignment,
             class_commands::add_outside_writing,
+            commands::batch_overview,
+            commands::set_grading_mode,
+            commands::batch_estimate,
+            commands::send_batch,
+            commands::cancel_batch,
             #[cfg(feature = "e2e")]
             commands::e2e_drop_paths,
         ])

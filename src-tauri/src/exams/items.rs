@@ -47,6 +47,10 @@ pub enum ItemState {
     Failed,
     /// Grading was stopped (the teacher's cancel, or the box was deleted).
     Cancelled,
+    /// Its exam is graded later: it waits for the next batch the teacher sends.
+    Waiting,
+    /// Sent in a batch whose results are not in yet.
+    InBatch,
 }
 
 /// One answer as the UI and the CLI's status show it.
@@ -252,6 +256,24 @@ pub fn insert_grade(
     Ok(())
 }
 
+/// Stores the grade of an answer graded in a batch: the same row as an online grade, its
+/// cost at the batch price (`factor` of the online price the trigger computed).
+pub fn insert_batch_grade(
+    tx: &Connection,
+    item_id: i64,
+    job_id: i64,
+    grade: &NewGrade,
+    factor: f64,
+) -> Result<(), ExamError> {
+    insert_grade(tx, item_id, job_id, grade)?;
+    // The trigger priced the grade online; a batch costs a fixed share of that.
+    tx.execute(
+        "UPDATE grades SET cost_usd = cost_usd * ?2 WHERE item_id = ?1",
+        params![item_id, factor],
+    )?;
+    Ok(())
+}
+
 /// Every answer with its page, question, latest grading job, grade and latest override; the
 /// queries of items, the gradebook and review add their WHERE and ORDER BY. Columns 15
 /// (student) and 16 (transcription) are read by the gradebook and review only.
@@ -260,7 +282,7 @@ pub(super) const ITEM_VIEW_SQL: &str = "
            j.id, j.state, j.attempts, j.last_error, g.score, q.max_points, g.feedback,
            s.student, coalesce(g.transcription, ''),
            (SELECT o.score FROM overrides o WHERE o.item_id = i.id ORDER BY o.id DESC LIMIT 1),
-           i.superseded_at IS NOT NULL
+           i.superseded_at IS NOT NULL, j.channel, j.batch_id IS NOT NULL
     FROM items i
     JOIN submissions s ON s.id = i.submission_id
     JOIN pages p ON p.id = i.page_id
@@ -279,6 +301,13 @@ pub(super) fn item_view_from_row(r: &Row) -> rusqlite::Result<ItemView> {
     } else {
         match job_state.as_deref() {
             Some("running") => ItemState::Grading,
+            Some("queued") if r.get::<_, Option<String>>(19)?.as_deref() == Some("batch") => {
+                if r.get::<_, Option<bool>>(20)?.unwrap_or(false) {
+                    ItemState::InBatch
+                } else {
+                    ItemState::Waiting
+                }
+            }
             Some("queued") if attempts.unwrap_or(0) > 0 => ItemState::Retrying,
             Some("dead") => ItemState::Failed,
             Some("cancelled") => ItemState::Cancelled,
@@ -287,7 +316,9 @@ pub(super) fn item_view_from_row(r: &Row) -> rusqlite::Result<ItemView> {
         }
     };
     let error = match state {
-        ItemState::Failed | ItemState::Retrying | ItemState::Cancelled => last_error,
+        ItemState::Failed | ItemState::Retrying | ItemState::Cancelled | ItemState::Waiting => {
+            last_error
+        }
         _ => None,
     };
     Ok(ItemView {

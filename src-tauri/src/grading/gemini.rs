@@ -284,7 +284,8 @@ impl Grader for GeminiGrader {
     }
 }
 
-fn transport_error(error: reqwest::Error) -> GradeError {
+/// A failed call in the terms the queue acts on: no connection is Offline, the rest Transient.
+pub fn transport_error(error: reqwest::Error) -> GradeError {
     if error.is_connect() {
         return GradeError::Offline {
             message: "waiting for network: Gemini cannot be reached".into(),

@@ -1,8 +1,10 @@
 //! Grading an answer crop: the `Grader` trait, the request it takes, and how failures are
 //! classified so the queue knows whether to retry, wait, stop, or hand the answer to the teacher.
 
+pub mod batch_api;
 pub mod endpoint;
 pub mod estimate;
+pub mod files_api;
 pub mod gemini;
 pub mod image_prep;
 pub mod openai;

@@ -8,6 +8,7 @@
 //! How many attempts a job gets, how long it waits between them, how long a lease holds
 //! and what a failed attempt leads to are the queue's policy, in [`policy`].
 
+pub mod batches;
 pub mod policy;
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
@@ -91,23 +92,30 @@ pub struct Counts {
     pub succeeded: i64,
     pub dead: i64,
     pub cancelled: i64,
+    /// Grading jobs of the batch channel: waiting for a batch or in one (no worker runs
+    /// them, so they are not `queued`).
+    pub batch: i64,
 }
 
 impl Counts {
-    /// Jobs that still need a worker.
+    /// Jobs that still need an online worker.
     pub fn active(&self) -> i64 {
         self.queued + self.running
     }
 }
 
-/// Adds a job inside the caller's transaction, so it commits with whatever it is for.
+/// Adds a job inside the caller's transaction, so it commits with whatever it is for. A
+/// grading job of an exam graded "later" goes to the batch channel: it waits for the next
+/// batch and no online worker claims it (see [`batches`]).
 pub fn enqueue(tx: &Transaction, job: &NewJob, now: i64) -> Result<i64, StoreError> {
     tx.prepare_cached(
-        "INSERT INTO jobs (kind, item_id, submission_id, exam_id, state, priority, max_attempts, run_at, created_at, updated_at)
-         VALUES (?1, ?2, ?3,
-                 coalesce((SELECT s.exam_id FROM items i JOIN submissions s ON s.id = i.submission_id WHERE i.id = ?2),
-                          (SELECT exam_id FROM submissions WHERE id = ?3)),
-                 'queued', ?4, ?5, ?6, ?6, ?6)",
+        "INSERT INTO jobs (kind, item_id, submission_id, exam_id, channel, state, priority, max_attempts, run_at, created_at, updated_at)
+         SELECT ?1, ?2, ?3, e.id,
+                CASE WHEN ?1 = 'GRADE_ITEM' AND coalesce((SELECT grading_mode FROM exams WHERE id = e.id), 'now') = 'later'
+                     THEN 'batch' ELSE 'online' END,
+                'queued', ?4, ?5, ?6, ?6, ?6
+         FROM (SELECT coalesce((SELECT s.exam_id FROM items i JOIN submissions s ON s.id = i.submission_id WHERE i.id = ?2),
+                               (SELECT exam_id FROM submissions WHERE id = ?3)) AS id) e",
     )?
     .execute(params![job.kind.as_str(), job.item_id, job.submission_id, job.priority, job.max_attempts, now])?;
     Ok(tx.last_insert_rowid())
@@ -130,7 +138,7 @@ pub fn claim(
         .prepare_cached(
             "UPDATE jobs SET state = 'running', lease_owner = ?1, lease_expires_at = ?2 + ?3,
                     attempts = attempts + 1, updated_at = ?2
-             WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ?2
+             WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND channel = 'online' AND run_at <= ?2
                            AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE scope = 'all' AND (until_ms IS NULL OR until_ms > ?2))
                            AND (exam_id IS NULL OR exam_id NOT IN
                                 (SELECT exam_id FROM queue_pauses WHERE exam_id IS NOT NULL AND (until_ms IS NULL OR until_ms > ?2)))
@@ -303,7 +311,7 @@ pub fn next_due(conn: &Connection, now: i64) -> Result<Option<i64>, StoreError> 
     }
     let job: Option<i64> = conn
         .prepare_cached(
-            "SELECT min(run_at) FROM jobs WHERE state = 'queued'
+            "SELECT min(run_at) FROM jobs WHERE state = 'queued' AND channel = 'online'
                AND (exam_id IS NULL OR exam_id NOT IN
                     (SELECT exam_id FROM queue_pauses WHERE exam_id IS NOT NULL AND (until_ms IS NULL OR until_ms > ?1)))",
         )?
@@ -322,7 +330,7 @@ pub fn next_due(conn: &Connection, now: i64) -> Result<Option<i64>, StoreError> 
 pub fn blocking_pauses(conn: &Connection, now: i64) -> Result<Vec<Pause>, StoreError> {
     let eligible: i64 = conn
         .prepare_cached(
-            "SELECT count(*) FROM jobs WHERE state = 'queued'
+            "SELECT count(*) FROM jobs WHERE state = 'queued' AND channel = 'online'
                AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE scope = 'all' AND (until_ms IS NULL OR until_ms > ?1))
                AND (exam_id IS NULL OR exam_id NOT IN
                     (SELECT exam_id FROM queue_pauses WHERE exam_id IS NOT NULL AND (until_ms IS NULL OR until_ms > ?1)))",
@@ -416,7 +424,8 @@ pub fn cancel(conn: &Connection, job_id: i64, now: i64) -> Result<bool, StoreErr
         == 1)
 }
 
-/// "Grade this one now": moves a queued job ahead of the others, and due at once.
+/// "Grade this one now": moves a queued job ahead of the others, and due at once; an answer
+/// waiting for a batch goes to the online workers (one already sent in a batch stays there).
 pub fn prioritize(
     conn: &Connection,
     job_id: i64,
@@ -424,7 +433,11 @@ pub fn prioritize(
     now: i64,
 ) -> Result<bool, StoreError> {
     Ok(conn
-        .prepare_cached("UPDATE jobs SET priority = ?2, run_at = min(run_at, ?3), updated_at = ?3 WHERE id = ?1 AND state = 'queued'")?
+        .prepare_cached(
+            "UPDATE jobs SET priority = ?2, run_at = min(run_at, ?3), updated_at = ?3,
+                    channel = CASE WHEN batch_id IS NULL THEN 'online' ELSE channel END
+             WHERE id = ?1 AND state = 'queued'",
+        )?
         .execute(params![job_id, priority, now])?
         == 1)
 }
@@ -471,11 +484,15 @@ pub fn dead_jobs(conn: &Connection) -> Result<Vec<DeadJob>, StoreError> {
     Ok(rows)
 }
 
-/// Gives a dead job a fresh set of attempts (the teacher's "Retry").
+/// Gives a dead job a fresh set of attempts (the teacher's "Retry"): online, or waiting for
+/// the next batch while its exam is graded later.
 pub fn retry_dead(conn: &Connection, job_id: i64, now: i64) -> Result<bool, StoreError> {
     Ok(conn
         .prepare_cached(
-            "UPDATE jobs SET state = 'queued', attempts = 0, run_at = ?2, finished_at = NULL, updated_at = ?2
+            "UPDATE jobs SET state = 'queued', attempts = 0, run_at = ?2, finished_at = NULL, updated_at = ?2,
+                    batch_id = NULL,
+                    channel = CASE WHEN kind = 'GRADE_ITEM' AND (SELECT grading_mode FROM exams WHERE id = jobs.exam_id) = 'later'
+                                   THEN 'batch' ELSE 'online' END
              WHERE id = ?1 AND state = 'dead'
                AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.item_id = jobs.item_id AND o.kind = 'GRADE_ITEM'
                                AND o.state IN ('queued', 'running') AND o.id <> jobs.id)",
@@ -521,7 +538,7 @@ pub fn progress(conn: &Connection, now: i64) -> Result<Vec<Progress>, StoreError
     let mut stmt = conn.prepare_cached(
         "SELECT j.exam_id,
                 count(*),
-                sum(j.state = 'succeeded'), sum(j.state = 'dead'), sum(j.state = 'queued'), sum(j.state = 'running'),
+                sum(j.state = 'succeeded'), sum(j.state = 'dead'), sum(j.state = 'queued' AND j.channel = 'online'), sum(j.state = 'running'),
                 sum(j.state = 'succeeded' AND j.finished_at >= ?1)
          FROM jobs j JOIN items i ON i.id = j.item_id
          WHERE j.kind = 'GRADE_ITEM' AND j.state <> 'cancelled' AND i.superseded_at IS NULL
@@ -578,12 +595,16 @@ pub fn progress(conn: &Connection, now: i64) -> Result<Vec<Progress>, StoreError
 /// Job counts by state, for progress and `status`.
 pub fn counts(conn: &Connection) -> Result<Counts, StoreError> {
     let mut counts = Counts::default();
-    let mut stmt = conn.prepare_cached("SELECT state, count(*) FROM jobs GROUP BY state")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT CASE WHEN state = 'queued' AND channel = 'batch' THEN 'batch' ELSE state END AS s, count(*)
+         FROM jobs GROUP BY s",
+    )?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
     for row in rows {
         let (state, n) = row?;
         match state.as_str() {
             "queued" => counts.queued = n,
+            "batch" => counts.batch = n,
             "running" => counts.running = n,
             "succeeded" => counts.succeeded = n,
             "dead" => counts.dead = n,

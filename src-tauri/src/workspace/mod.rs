@@ -9,6 +9,7 @@ use serde::Serialize;
 use tokio::sync::Notify;
 use ts_rs::TS;
 
+mod batches;
 mod class;
 mod drop;
 mod grading;
@@ -16,6 +17,7 @@ mod handback;
 mod layout;
 mod uploads;
 
+pub use batches::{BatchOverview, ExamBatching};
 pub use class::{ClassImport, ClassSubmission, TemplateSet};
 pub use drop::{
     expand_scan_paths, DropReport, DroppedPaths, ExpandedPaths, FileNote, SCAN_EXTENSIONS,

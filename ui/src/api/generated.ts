@@ -55,7 +55,7 @@ export type PageInfo = { id: number, number: number, width: number, height: numb
 /**
  * Where an answer stands, in the words the UI shows.
  */
-export type ItemState = "queued" | "grading" | "retrying" | "done" | "failed" | "cancelled";
+export type ItemState = "queued" | "grading" | "retrying" | "done" | "failed" | "cancelled" | "waiting" | "in_batch";
 
 /**
  * One answer as the UI and the CLI's status show it.
@@ -126,7 +126,12 @@ outside: Array<OutsideWriting>, };
 /**
  * How many jobs are in each state.
  */
-export type Counts = { queued: number, running: number, succeeded: number, dead: number, cancelled: number, };
+export type Counts = { queued: number, running: number, succeeded: number, dead: number, cancelled: number, 
+/**
+ * Grading jobs of the batch channel: waiting for a batch or in one (no worker runs
+ * them, so they are not `queued`).
+ */
+batch: number, };
 
 /**
  * Grading progress of one exam, or of everything (exam_id `None`).
@@ -187,7 +192,7 @@ next_try_at_ms: number | null, };
 /**
  * What a `changed` event asks front ends to refetch.
  */
-export type Changed = "exams" | "submissions" | "queue" | "all";
+export type Changed = "exams" | "submissions" | "queue" | "batches" | "all";
 
 /**
  * What happened, without its sequence number.
@@ -738,3 +743,95 @@ unassigned: Array<LoosePage>,
  * Grading waits for the teacher's confirmation.
  */
 held: boolean, };
+
+/**
+ * How an exam's new answers are graded.
+ */
+export type GradingMode = "now" | "later";
+
+/**
+ * A batch as `batch status` and the window's batch panel show it.
+ */
+export type BatchSummary = { 
+/**
+ * Gemini's name (`batches/…`); empty while it is being submitted.
+ */
+batch: string, exam_id: number, 
+/**
+ * `submitting`, `pending`, `running`, `succeeded`, `failed`, `cancelled`, `expired`,
+ * `abandoned`.
+ */
+state: string, answers: number, succeeded: number, failed: number, 
+/**
+ * Milliseconds since the epoch.
+ */
+created_at: number, ended_at: number | null, 
+/**
+ * Every result is stored: nothing more will change.
+ */
+results_stored: boolean, 
+/**
+ * Estimated dollars at the batch price (None: the model has no price).
+ */
+cost_estimated: number | null, 
+/**
+ * What the stored grades of this batch cost at the batch price (from `usageMetadata`).
+ */
+cost_actual: number | null, 
+/**
+ * Why the batch ended without every grade, if it did.
+ */
+error: string | null, };
+
+/**
+ * What a batch is estimated to cost before it is sent.
+ */
+export type SendEstimate = { input_tokens: number, 
+/**
+ * Answer and thinking tokens.
+ */
+output_tokens: number, 
+/**
+ * Dollars at the online price (None: the model has no price).
+ */
+cost_online: number | null, 
+/**
+ * Dollars at the batch price.
+ */
+cost_batch: number | null, };
+
+/**
+ * The estimate the teacher sees before sending: how many answers and what they cost.
+ */
+export type BatchPreview = { exam_id: number, answers: number, estimate: SendEstimate, 
+/**
+ * Answers whose crop could not be read (they stay waiting).
+ */
+unreadable: number, };
+
+/**
+ * A batch just sent (`batch send` prints it).
+ */
+export type BatchSent = { 
+/**
+ * Gemini's name for it, `batches/…`.
+ */
+batch: string, answers: number, estimate: SendEstimate, };
+
+/**
+ * One exam's grading mode and its answers waiting for a batch or in one.
+ */
+export type ExamBatching = { exam_id: number, mode: GradingMode, 
+/**
+ * Answers waiting for the next batch.
+ */
+waiting: number, 
+/**
+ * Answers sent in a batch whose results are not in yet.
+ */
+in_batch: number, };
+
+/**
+ * What the window's batch panel shows: each exam's mode and counts, and every batch.
+ */
+export type BatchOverview = { exams: Array<ExamBatching>, batches: Array<BatchSummary>, };

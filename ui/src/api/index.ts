@@ -37,6 +37,10 @@ import {
   type ClassImport,
   type SplitReview,
   type ClassItem,
+  type BatchOverview,
+  type BatchPreview,
+  type BatchSent,
+  type GradingMode,
 } from './types';
 
 export * from './types';
@@ -447,4 +451,29 @@ export async function onCoreEvent(handler: (event: Event) => void): Promise<() =
   } catch (err) {
     throw toApiError(err);
   }
+}
+
+/** Each exam's grading mode and counts, and every batch (newest first). */
+export function batchOverview(): Promise<BatchOverview> {
+  return call<BatchOverview>('batch_overview');
+}
+
+/** Grade an exam now (online) or later (in a batch); resolves with how many answers moved. */
+export function setGradingMode(examId: number, mode: GradingMode): Promise<number> {
+  return call<number>('set_grading_mode', { examId, mode });
+}
+
+/** What sending the exam's waiting answers as a batch would cost. */
+export function batchEstimate(examId: number): Promise<BatchPreview> {
+  return call<BatchPreview>('batch_estimate', { examId });
+}
+
+/** Sends the exam's waiting answers as one Gemini batch. */
+export function sendBatch(examId: number): Promise<BatchSent> {
+  return call<BatchSent>('send_batch', { examId });
+}
+
+/** Asks Gemini to cancel a batch; its answers go back to waiting. */
+export function cancelBatch(name: string): Promise<void> {
+  return call<void>('cancel_batch', { name });
 }

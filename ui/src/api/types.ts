@@ -13,6 +13,8 @@ export const ITEM_STATES: readonly ItemState[] = [
   'done',
   'failed',
   'cancelled',
+  'waiting',
+  'in_batch',
 ];
 
 export type JobCountKey = keyof Counts;

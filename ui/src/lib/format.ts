@@ -20,6 +20,8 @@ export const STATE_LABEL: Record<ItemState, string> = {
   done: 'Done',
   failed: 'Failed',
   cancelled: 'Cancelled',
+  waiting: 'Waiting for a batch',
+  in_batch: 'In a batch',
 };
 
 export function failureText(item: Pick<ItemView, 'error'>): string {

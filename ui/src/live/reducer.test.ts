@@ -94,7 +94,7 @@ describe('liveReducer', () => {
       [1, 'done'],
       [2, 'queued'],
     ]);
-    expect(s.snapshot?.counts).toEqual({ queued: 1, running: 0, succeeded: 1, dead: 0, cancelled: 0 });
+    expect(s.snapshot?.counts).toEqual({ queued: 1, running: 0, succeeded: 1, dead: 0, cancelled: 0, batch: 0 });
     expect(s.snapshot?.submissions[0]).toMatchObject({ items: 2, done: 1 });
   });
 

@@ -96,6 +96,9 @@ export function countKey(state: ItemState): JobCountKey {
       return 'dead';
     case 'cancelled':
       return 'cancelled';
+    case 'waiting':
+    case 'in_batch':
+      return 'batch';
   }
 }
 

@@ -5,6 +5,7 @@ import type { Exam, SubmissionView } from '../api/types';
 import { ImportButton } from '../components/ImportButton';
 import { ExamEditor } from '../components/ExamEditor';
 import { NewExamForm } from '../components/NewExamForm';
+import { BatchPanel } from '../components/BatchPanel';
 import { ProgressPanel } from '../components/ProgressPanel';
 import { formatPoints, pluralize } from '../lib/format';
 import { useLiveData } from '../live/LiveContext';
@@ -97,6 +98,8 @@ export function ExamsPage({ selectedExamId, onSelectExam, onOpenSubmission, onOp
       {snapshot !== null && (
         <ProgressPanel queue={snapshot.queue} exams={exams} exam={exam} onChanged={refresh} />
       )}
+
+      {snapshot !== null && <BatchPanel exam={exam} seq={snapshot.seq} />}
 
       <section className="card" aria-labelledby={`${id}-subs`}>
         <div className="card-head">

@@ -53,12 +53,13 @@ export function item(id: number, state: ItemState, extra: Partial<ItemView> = {}
 }
 
 export function snap(seq: number, items: ItemView[], extra: Partial<LiveSnapshot> = {}): LiveSnapshot {
-  const counts = { queued: 0, running: 0, succeeded: 0, dead: 0, cancelled: 0 };
+  const counts = { queued: 0, running: 0, succeeded: 0, dead: 0, cancelled: 0, batch: 0 };
   for (const i of items) {
     if (i.state === 'queued' || i.state === 'retrying') counts.queued += 1;
     else if (i.state === 'grading') counts.running += 1;
     else if (i.state === 'done') counts.succeeded += 1;
     else if (i.state === 'failed') counts.dead += 1;
+    else if (i.state === 'waiting' || i.state === 'in_batch') counts.batch += 1;
     else counts.cancelled += 1;
   }
   return {
