@@ -62,6 +62,7 @@ const COMMANDS: &[&str] = &[
     "class_items",
     "shift_alignment",
     "add_outside_writing",
+    "turn_page",
     "batch_overview",
     "set_grading_mode",
     "batch_estimate",

@@ -745,6 +745,29 @@ fn the_split_review_merges_sets_aside_places_splits_and_re_applies_regions() {
     let off = worst_corner(answer(&items, students[3], "Q3"), &want);
     assert!(off <= 10.0, "the placed page's Q3 is {off:.1} px off");
 
+    // Turned over by hand, the upright page does not look like its template page: refused
+    // with a sentence, and nothing changes.
+    let page2 = review["students"][3]["pages"][1]["page_id"].to_string();
+    let turned = exam
+        .cli
+        .command(
+            &["split", "turn", "--page", &page2, "--quarters", "2"],
+            None,
+        )
+        .output()
+        .unwrap();
+    assert_eq!(turned.status.code(), Some(2), "{}", stderr(&turned));
+    let said = stderr(&turned);
+    assert!(
+        said.contains("half a turn") && said.contains("does not look like page 2"),
+        "{said}"
+    );
+    let unchanged = items_now(&exam.cli);
+    assert_eq!(
+        answer(&unchanged, students[3], "Q3")["source_quad"],
+        answer(&items, students[3], "Q3")["source_quad"]
+    );
+
     // The first student split at page 2, then merged back.
     let divided = run(
         &exam.cli,

@@ -309,6 +309,14 @@ pub enum SplitCommand {
         #[arg(long)]
         index: usize,
     },
+    /// Turn a page --quarters quarter turns clockwise (1, 2 or 3) from the way it is read
+    /// now, and fit it again that way up; its answers are cut again.
+    Turn {
+        #[arg(long)]
+        page: i64,
+        #[arg(long, default_value_t = 2)]
+        quarters: u32,
+    },
     /// Merge student --from into student --into.
     Merge {
         #[arg(long)]
@@ -357,6 +365,10 @@ async fn split(workspace: &Workspace, command: SplitCommand) -> Result<(), CoreE
             .map(|n| json(serde_json::json!({ "answers_recut": n }))),
         SplitCommand::Outside { item, page, index } => workspace
             .add_outside_writing(item, page, index)
+            .await
+            .map(|n| json(serde_json::json!({ "answers_recut": n }))),
+        SplitCommand::Turn { page, quarters } => workspace
+            .turn_page(page, quarters)
             .await
             .map(|n| json(serde_json::json!({ "answers_recut": n }))),
         SplitCommand::Merge { into, from } => workspace

@@ -217,3 +217,8 @@ pub async fn add_outside_writing(
         .add_outside_writing(item_id, page_id, index)
         .await?)
 }
+
+#[tauri::command]
+pub async fn turn_page(desk: State<'_, Desk>, page_id: i64, quarters: u32) -> Reply<usize> {
+    Ok(desk.workspace().turn_page(page_id, quarters).await?)
+}

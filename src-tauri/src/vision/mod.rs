@@ -14,7 +14,7 @@ pub mod synth;
 pub mod warp;
 
 pub use homography::Homography;
-pub use register::{register, register_best, PreparedPage, Registration};
+pub use register::{register, register_best, register_turned, PreparedPage, Registration};
 
 /// The distance between where two transforms put each of `points` (for accuracy figures).
 pub fn corner_errors(a: &Homography, b: &Homography, points: &[(f64, f64)]) -> Vec<f64> {
@@ -114,6 +114,30 @@ mod tests {
         assert!(
             wrong.is_none_or(|r| r.flagged),
             "another exam's page is flagged"
+        );
+    }
+
+    /// Told the way up, the fit keeps to it: an upside-down scan fitted "upside down" is
+    /// the automatic fit; fitted "upright" it does not look like the template.
+    #[test]
+    fn a_fit_told_the_way_up_keeps_to_it() {
+        let size = (1240, 1754);
+        let (template, frames) = template_page(1240, 1754, 7);
+        let truth = scan_transform(size, size, 10.0, -15.0, 1.0, 1.0, true);
+        let scan = PreparedPage::new(&DynamicImage::ImageLuma8(scan_of(
+            &template, &frames, &truth, size, 4,
+        )));
+        let template = PreparedPage::new(&DynamicImage::ImageLuma8(template));
+        let auto = register(&template, &scan).unwrap();
+        let told = register_turned(&template, &scan, true).unwrap();
+        assert!(auto.upside_down && told.upside_down);
+        let corners = [(0.0, 0.0), (1240.0, 1754.0)];
+        let apart = corner_errors(&auto.homography, &told.homography, &corners);
+        assert!(apart.iter().all(|&e| e < 1.0), "{apart:?}");
+        let wrong = register_turned(&template, &scan, false);
+        assert!(
+            wrong.as_ref().is_none_or(|r| r.similarity < register::MIN_SIMILARITY),
+            "{wrong:?}"
         );
     }
 

@@ -232,11 +232,15 @@ fn mean_sd(values: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-/// The starting guesses: upright and half a turn, each straight and turned a little (a
-/// fit from straight converges for small turns; the turned starts catch larger ones).
-fn starts() -> Vec<(bool, Homography)> {
+/// The starting guesses: upright and half a turn (or only the one `only` names), each
+/// straight and turned a little (a fit from straight converges for small turns; the turned
+/// starts catch larger ones).
+fn starts(only: Option<bool>) -> Vec<(bool, Homography)> {
     let mut out = Vec::new();
     for upside_down in [false, true] {
+        if only.is_some_and(|o| o != upside_down) {
+            continue;
+        }
         for degrees in [0.0, -3.5, 3.5] {
             let turn = if upside_down {
                 180.0 + degrees
@@ -250,9 +254,13 @@ fn starts() -> Vec<(bool, Homography)> {
 }
 
 /// The best start for the scan at the coarsest level: (correlation, upside down, warp).
-fn coarse_fit(template: &Texture, scan: &Plane) -> Option<(f64, bool, Homography)> {
+fn coarse_fit(
+    template: &Texture,
+    scan: &Plane,
+    only: Option<bool>,
+) -> Option<(f64, bool, Homography)> {
     let mut best: Option<(f64, bool, Homography)> = None;
-    for (upside_down, start) in starts() {
+    for (upside_down, start) in starts(only) {
         let warp = template.refine(scan, start, 30);
         let score = template.correlation(scan, &warp);
         if best.as_ref().is_none_or(|b| score > b.0) {
@@ -488,12 +496,21 @@ pub fn register_best(
     templates: &[PreparedPage],
     scan: &PreparedPage,
 ) -> Option<(usize, Registration)> {
+    register_among(templates, scan, None)
+}
+
+/// [`register_best`], trying only upright starts or only upside-down ones when `only` says.
+fn register_among(
+    templates: &[PreparedPage],
+    scan: &PreparedPage,
+    only: Option<bool>,
+) -> Option<(usize, Registration)> {
     let (index, (_, mut upside_down, coarse)) = templates
         .iter()
         .enumerate()
         .filter_map(|(k, t)| {
             let textures = t.textures.as_ref()?;
-            coarse_fit(&textures[LEVELS], &scan.fit[LEVELS]).map(|fit| (k, fit))
+            coarse_fit(&textures[LEVELS], &scan.fit[LEVELS], only).map(|fit| (k, fit))
         })
         .max_by(|a, b| a.1 .0.total_cmp(&b.1 .0))?;
     let template = &templates[index];
@@ -502,6 +519,9 @@ pub fn register_best(
     if similarity < SECOND_TRY_BELOW {
         // Straight from upright and from half a turn, skipping the coarsest level.
         for (flipped, degrees) in [(false, 0.0), (true, 180.0)] {
+            if only.is_some_and(|o| o != flipped) {
+                continue;
+            }
             let start = Homography::rotation_about(degrees, 0.0, 0.0);
             let (again, again_similarity) = fine_fit(textures, &scan.fit, start);
             if again_similarity > similarity {
@@ -519,6 +539,16 @@ pub fn register_best(
 /// blank page) or no start converges onto the scan.
 pub fn register(template: &PreparedPage, scan: &PreparedPage) -> Option<Registration> {
     register_best(std::slice::from_ref(template), scan).map(|(_, r)| r)
+}
+
+/// Registers `scan` to `template` the way up the teacher says (`upside_down` or not), never
+/// the other: a page whose automatic fit chose the wrong way up is fitted again as told.
+pub fn register_turned(
+    template: &PreparedPage,
+    scan: &PreparedPage,
+    upside_down: bool,
+) -> Option<Registration> {
+    register_among(std::slice::from_ref(template), scan, Some(upside_down)).map(|(_, r)| r)
 }
 
 /// The check and the figures of a fitted warp (normalised coordinates).

@@ -29,7 +29,7 @@ use crate::store::{now_ms, StoreError};
 use crate::vision::outside::{writing_outside, PrintMask};
 use crate::vision::register::MIN_SIMILARITY;
 use crate::vision::warp::{region_quad, stack, warp_region, RegionBox};
-use crate::vision::{register, Homography, PreparedPage};
+use crate::vision::{register, register_turned, Homography, PreparedPage};
 
 /// Why the window holds a class's grading until the split is confirmed.
 pub const SPLIT_REVIEW_HOLD: &str = "split review: confirm the class's pages to start grading";
@@ -288,7 +288,7 @@ impl Workspace {
                 source.page, source.file
             )));
         };
-        let fit = self.fit_page(exam_id, &files, &source, slot).await?;
+        let fit = self.fit_page(exam_id, &files, &source, slot, None).await?;
         let target = self
             .store
             .run(move |conn| -> Result<i64, CoreError> {
@@ -325,7 +325,7 @@ impl Workspace {
             })
             .await?;
         let fit = self
-            .fit_page(page.exam_id, &page.files, &page.source, slot)
+            .fit_page(page.exam_id, &page.files, &page.source, slot, None)
             .await?;
         let (from, from_slot) = (page.submission_id, page.template_page);
         let target = self
@@ -499,6 +499,62 @@ impl Workspace {
         Ok(recut)
     }
 
+    /// Turns a student's page `quarters` quarter turns clockwise from the way it is read
+    /// now and fits it again that way up only (for a page whose automatic fit chose the wrong
+    /// way up); its answers are cut again. Refused, with nothing changed, when the page does
+    /// not look like its template page turned so. Returns how many answers were re-cut.
+    pub async fn turn_page(&self, page_id: i64, quarters: u32) -> Result<usize, CoreError> {
+        if !(1..=3).contains(&quarters) {
+            return Err(CoreError::Invalid(
+                "turn a page by 1, 2 or 3 quarter turns".into(),
+            ));
+        }
+        let (page, current) = self
+            .store
+            .run(move |conn| -> Result<_, CoreError> {
+                let page = exams::placed_page(conn, page_id)?;
+                refuse_graded(conn, &page)?;
+                Ok((page, exams::page_homography(conn, page_id)?))
+            })
+            .await?;
+        let (Some(current), Some(slot)) = (current, page.template_page) else {
+            return Err(CoreError::Invalid(
+                "this page was imported on its own, not lined up with a template".into(),
+            ));
+        };
+        let turn = (quarter_of(&current) + quarters) % 4;
+        let fit = self
+            .fit_page(page.exam_id, &page.files, &page.source, slot, Some(turn))
+            .await
+            .map_err(|e| match e {
+                CoreError::Invalid(_) => CoreError::Invalid(format!(
+                    "page {} of {}, turned {} from how it is read now, does not look like page {slot} of the template; nothing changed",
+                    page.source.page,
+                    page.source.file,
+                    turn_words(quarters)
+                )),
+                other => other,
+            })?;
+        let (exam_id, submission_id) = (page.exam_id, page.submission_id);
+        self.store
+            .run(move |conn| -> Result<(), CoreError> {
+                let tx = conn.transaction()?;
+                exams::set_class_page(&tx, page_id, &fit)?;
+                tx.commit()?;
+                Ok(())
+            })
+            .await?;
+        let recut = self
+            .recut(
+                exam_id,
+                Some(vec![submission_id]),
+                Questions::OnPages(vec![slot]),
+            )
+            .await?;
+        self.layout_changed();
+        Ok(recut)
+    }
+
     /// Adds a piece of writing found outside every region (`index` of the page's list) to an
     /// answer: the area, widened a little, is cut with the question's regions from then on
     /// (below them), and the answer is graded again. The page's flag goes once nothing is
@@ -553,6 +609,7 @@ impl Workspace {
         files: &LooseFiles,
         source: &SourcePage,
         slot: u32,
+        turn: Option<u32>,
     ) -> Result<ClassPage, CoreError> {
         let (templates, regions) = self
             .store
@@ -569,9 +626,11 @@ impl Workspace {
             )));
         };
         let (path, source) = (PathBuf::from(&files.path), source.clone());
-        tokio::task::spawn_blocking(move || fit_to_template(&path, &template, &regions, &source))
-            .await
-            .map_err(|_| CoreError::Store(StoreError::Join))?
+        tokio::task::spawn_blocking(move || {
+            fit_to_template(&path, &template, &regions, &source, turn)
+        })
+        .await
+        .map_err(|_| CoreError::Store(StoreError::Join))?
     }
 
     /// Cuts again, from their aligned pages, the template answers of `students` (every
@@ -778,38 +837,36 @@ fn fit_to_template(
     template: &TemplatePageFiles,
     regions: &[Region],
     source: &SourcePage,
+    turn: Option<u32>,
 ) -> Result<ClassPage, CoreError> {
     let template_image = imaging::load_upright(Path::new(&template.path))?;
     let prepared = PreparedPage::new(&template_image);
     let image = imaging::load_upright(path)?;
-    let (w, h) = (f64::from(image.width()), f64::from(image.height()));
-    // Each turn with the map from the turned image's pixels back to the file's.
-    let turns = [
-        (
-            image.clone(),
-            Homography([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]),
-        ),
-        // Turned clockwise: (x', y') = (h - y, x), so x = y', y = h - x'.
-        (
-            image.rotate90(),
-            Homography([[0.0, 1.0, 0.0], [-1.0, 0.0, h], [0.0, 0.0, 1.0]]),
-        ),
-        // Turned anticlockwise: (x', y') = (y, w - x), so x = w - y', y = x'.
-        (
-            image.rotate270(),
-            Homography([[0.0, -1.0, w], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),
-        ),
-    ];
-    let best = turns
+    // Automatically: as it is (either way up) and a quarter turn either way. As the
+    // teacher says: only that turn, upright.
+    let candidates: Vec<u32> = match turn {
+        None => vec![0, 1, 3],
+        Some(q) => vec![q % 4],
+    };
+    let best = candidates
         .into_iter()
-        .filter_map(|(turned, back)| {
-            let fit = register(&prepared, &PreparedPage::new(&turned))?;
+        .filter_map(|q| {
+            let (turned, back) = turned_back(&image, q);
+            let scan = PreparedPage::new(&turned);
+            let fit = match turn {
+                None => register(&prepared, &scan)?,
+                Some(_) => register_turned(&prepared, &scan, false)?,
+            };
             Some((fit, back))
         })
         .max_by(|a, b| a.0.similarity.total_cmp(&b.0.similarity));
     let Some((fit, back)) = best.filter(|(fit, _)| fit.similarity >= MIN_SIMILARITY) else {
+        let how = match turn {
+            None => String::new(),
+            Some(q) => format!(" turned {}", turn_words(q)),
+        };
         return Err(CoreError::Invalid(format!(
-            "page {} of {} does not look like page {} of the template",
+            "page {} of {}{how} does not look like page {} of the template",
             source.page, source.file, template.number
         )));
     };
@@ -837,7 +894,8 @@ fn fit_to_template(
         },
         residual_px: fit.residual_px,
         flagged: fit.flagged,
-        upside_down: fit.upside_down,
+        // Half a turn is "upside down"; a quarter is read turned too, but is not.
+        upside_down: quarter_of(&homography.0) == 2,
         outside_ink: outside.iter().map(|b| [b.x, b.y, b.w, b.h]).collect(),
     })
 }
@@ -845,6 +903,50 @@ fn fit_to_template(
 /// One region cut from a student's page: (page id, its width and height, the crop, the
 /// region's quad on the page).
 type Part = (i64, u32, u32, RgbImage, [[f64; 2]; 4]);
+
+/// The page's content turned `q` quarter turns clockwise, made upright (turned back
+/// anticlockwise), with the map from the upright image's pixels back to the file's.
+fn turned_back(image: &DynamicImage, q: u32) -> (DynamicImage, Homography) {
+    let (w, h) = (f64::from(image.width()), f64::from(image.height()));
+    match q % 4 {
+        // (x', y') = (y, w - x), so x = w - y', y = x'.
+        1 => (
+            image.rotate270(),
+            Homography([[0.0, -1.0, w], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),
+        ),
+        // (x', y') = (w - x, h - y), so x = w - x', y = h - y'.
+        2 => (
+            image.rotate180(),
+            Homography([[-1.0, 0.0, w], [0.0, -1.0, h], [0.0, 0.0, 1.0]]),
+        ),
+        // (x', y') = (h - y, x), so x = y', y = h - x'.
+        3 => (
+            image.rotate90(),
+            Homography([[0.0, 1.0, 0.0], [-1.0, 0.0, h], [0.0, 0.0, 1.0]]),
+        ),
+        _ => (
+            image.clone(),
+            Homography([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]),
+        ),
+    }
+}
+
+/// "a quarter clockwise", "half a turn", "a quarter anticlockwise".
+fn turn_words(q: u32) -> &'static str {
+    match q % 4 {
+        1 => "a quarter clockwise",
+        2 => "half a turn",
+        3 => "a quarter anticlockwise",
+        _ => "upright",
+    }
+}
+
+/// How many quarter turns clockwise a fitted page's content is turned (the template's x
+/// axis, mapped onto the page).
+fn quarter_of(homography: &[[f64; 3]; 3]) -> u32 {
+    let degrees = homography[1][0].atan2(homography[0][0]).to_degrees();
+    ((degrees / 90.0).round() as i64).rem_euclid(4) as u32
+}
 
 /// Cuts the answers of the students whose aligned pages are given, for the `wanted`
 /// questions. Blocking: decodes each page once.

@@ -389,6 +389,11 @@ export function addOutsideWriting(itemId: number, pageId: number, index: number)
   return call<number>('add_outside_writing', { itemId, pageId, index });
 }
 
+/** Turns a page `quarters` quarter turns clockwise and fits it again that way up. */
+export function turnPage(pageId: number, quarters: number): Promise<number> {
+  return call<number>('turn_page', { pageId, quarters });
+}
+
 export function classItems(examId: number): Promise<ClassItem[]> {
   return call<ClassItem[]>('class_items', { examId });
 }

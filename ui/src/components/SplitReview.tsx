@@ -13,6 +13,7 @@ import {
   placePage,
   setPageAside,
   shiftAlignment,
+  turnPage,
   splitReview,
   splitStudent,
 } from '../api';
@@ -127,6 +128,7 @@ export function SplitReviewPanel({ exam, templatePages }: { exam: Exam; template
                 slots={slots}
                 busy={act.isPending}
                 onAside={(page) => act.mutate(() => setPageAside(page.page_id))}
+                onTurn={(page, quarters) => act.mutate(() => turnPage(page.page_id, quarters))}
                 onMove={(page) => setMoving({ kind: 'page', page, from: student })}
                 onCheck={(page) => setChecking({ page, student })}
                 onSplit={(slot) => act.mutate(() => splitStudent(student.submission_id, slot))}
@@ -198,6 +200,7 @@ type RowProps = {
   slots: number[];
   busy: boolean;
   onAside: (page: SplitPage) => void;
+  onTurn: (page: SplitPage, quarters: number) => void;
   onMove: (page: SplitPage) => void;
   onCheck: (page: SplitPage) => void;
   onSplit: (slot: number) => void;
@@ -205,7 +208,7 @@ type RowProps = {
 };
 
 /** One student: a cell per template page (the page's thumbnail, or "missing"), the flags. */
-function StudentRow({ student, previous, slots, busy, onAside, onMove, onCheck, onSplit, onMerge }: RowProps) {
+function StudentRow({ student, previous, slots, busy, onAside, onTurn, onMove, onCheck, onSplit, onMerge }: RowProps) {
   const flagged = student.flags.length > 0;
   return (
     <tr className={flagged ? 'is-flagged' : undefined} data-testid={`split-student-${student.submission_id}`}>
@@ -260,6 +263,25 @@ function StudentRow({ student, previous, slots, busy, onAside, onMove, onCheck, 
                 onClick={() => onAside(page)}
               >
                 Set aside
+              </button>
+              <button
+                type="button"
+                className="btn btn-small btn-ghost"
+                disabled={busy}
+                data-testid={`turn-${page.page_id}`}
+                title="Read this page the other way up (if it was lined up upside down)"
+                onClick={() => onTurn(page, 2)}
+              >
+                Turn over
+              </button>
+              <button
+                type="button"
+                className="btn btn-small btn-ghost"
+                disabled={busy}
+                title="Read this page a quarter turn clockwise from now"
+                onClick={() => onTurn(page, 1)}
+              >
+                ↻
               </button>
               {slot > 1 && student.pages.some((p) => (p.template_page ?? 0) < slot) && (
                 <button type="button" className="btn btn-small btn-ghost" disabled={busy} onClick={() => onSplit(slot)}>
