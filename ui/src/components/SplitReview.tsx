@@ -279,6 +279,7 @@ function StudentRow({ student, previous, slots, busy, onAside, onTurn, onMove, o
                 className="btn btn-small btn-ghost"
                 disabled={busy}
                 title="Read this page a quarter turn clockwise from now"
+                aria-label={`Turn ${student.student}'s page ${slot} a quarter clockwise`}
                 onClick={() => onTurn(page, 1)}
               >
                 ↻
