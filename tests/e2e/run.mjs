@@ -223,6 +223,7 @@ let driver;
 let layout;
 let classTruth;
 let classExamId;
+let batchExamId;
 try {
   // A realistic scan from the project's own generator.
   execFileSync('/usr/bin/python3', [path.join(root, 'assets/demo/make_demo.py'), '--out', path.join(work, 'scans'), '--students', '1', '--quiet']);
@@ -240,6 +241,15 @@ try {
   classTruth = JSON.parse(readFileSync(path.join(work, 'class', 'template.json'), 'utf8'));
   const classCreated = execFileSync(cli, ['--data-dir', dataDir, 'exam', 'create', '--name', 'Class of three', '--questions', path.join(root, 'assets/demo/questions.json')]);
   classExamId = JSON.parse(classCreated.toString()).exam_id;
+  // An exam graded later, in a batch: three answers cropped through the CLI wait for it.
+  const later = JSON.parse(execFileSync(cli, ['--data-dir', dataDir, 'exam', 'create', '--name', 'Zeta batch', '--questions', path.join(root, 'assets/demo/questions.json')]).toString()).exam_id;
+  execFileSync(cli, ['--data-dir', dataDir, 'exam', 'mode', '--exam', String(later), 'later']);
+  const laterSub = JSON.parse(execFileSync(cli, ['--data-dir', dataDir, 'import', '--exam', String(later), scan]).toString())[0].submission_id;
+  for (const label of ['Q1', 'Q2', 'Q3']) {
+    const bbox = layout.boxes[label].join(',');
+    execFileSync(cli, ['--data-dir', dataDir, 'crop', '--submission', String(laterSub), '--page', '1', '--question', label, '--bbox', bbox]);
+  }
+  batchExamId = later;
 
   const port = await freePort();
   const nativePort = await freePort();
@@ -248,6 +258,8 @@ try {
     GEMINI_BASE_URL: baseUrl,
     GEMINI_API_KEY: 'e2e-key',
     GRADEDESK_LOG: 'gradedesk=debug,warn',
+    // Batches are polled every half second here (30 s at first in use).
+    GRADEDESK_BATCH_POLL_MS: '500,2000',
   });
   await waitForPort(port);
 
@@ -731,6 +743,40 @@ im.save(sys.argv[1], dpi=(300, 300))
     await driver.wait(() => classItems().every((i) => i.state === 'done'), 180_000, 'every answer of the class is graded');
     figures.push(`teacher actions from an empty exam to ${queued.length} graded answers (${want} students x 4): ${actions} (pick the exam, open its template, choose the blank exam, ${expected.length} drags, one class import, one confirm); import to every answer graded ${((Date.now() - importedAt) / 1000).toFixed(1)} s against the fake`);
     await screenshot('class-graded.png');
+  });
+
+  await step('the writing outside the boxes is shown on the review card, zoomed from the page', async () => {
+    await driver.findElement(By.css('[data-testid="nav-review"]')).click();
+    const select = await driver.wait(until.elementLocated(By.css('[data-testid="review-exam"]')), 10_000);
+    await select.sendKeys('Class of three');
+    const thumb = await driver.wait(until.elementLocated(By.css('[data-testid^="outside-thumb-"]')), 20_000);
+    const shown = await driver.executeScript('const r = arguments[0].getBoundingClientRect(); return { w: r.width, h: r.height, bg: getComputedStyle(arguments[0]).backgroundImage };', thumb);
+    if (!(shown.w > 20 && shown.h > 20) || !shown.bg.includes('gdimg')) throw new Error(`the piece of writing is not shown: ${JSON.stringify(shown)}`);
+    await screenshot('review-outside.png');
+  });
+
+  await step(`a batch in the real window: the estimate first, sent, polled, results stored, the cost shown`, async () => {
+    if (batchExamId === undefined) throw new Error('the batch exam was not set up');
+    await driver.findElement(By.css('[data-testid="nav-exams"]')).click();
+    const select = await driver.wait(until.elementLocated(By.css('[data-testid="exam-select"]')), 10_000);
+    await select.sendKeys('Zeta batch');
+    const waiting = await driver.wait(until.elementLocated(By.css('[data-testid="batch-waiting"]')), 10_000);
+    await driver.wait(async () => (await waiting.getText()).startsWith('3 answers waiting'), 10_000, 'three answers wait for the batch');
+    await (await driver.findElement(By.css('[data-testid="batch-estimate"]'))).click();
+    const preview = await driver.wait(until.elementLocated(By.css('[data-testid="batch-preview"]')), 10_000);
+    const text = await preview.getText();
+    if (!/3 answers/.test(text) || !/in a batch/.test(text) || !/24 hours/.test(text)) throw new Error(`the estimate is not shown first: ${text}`);
+    await screenshot('batch-estimate.png');
+    await (await driver.findElement(By.css('[data-testid="batch-send"]'))).click();
+    await driver.wait(async () => {
+      const status = JSON.parse(execFileSync(cli, ['--data-dir', dataDir, 'batch', 'status', '--json']).toString());
+      return status.length === 1 && status[0].succeeded === 3 && status[0].cost_actual !== null;
+    }, 60_000, 'the batch ends and its three results are stored');
+    const row = await driver.wait(until.elementLocated(By.css('[data-testid="batch-row"]')), 10_000);
+    await driver.wait(async () => (await row.getText()).includes('3 / 3'), 20_000, 'the batch row shows 3 of 3 graded');
+    const rowText = await row.getText();
+    if (!/\$\d/.test(rowText)) throw new Error(`no cost shown: ${rowText}`);
+    await screenshot('batch-done.png');
   });
 
   await step('the page gets only what it needs: core commands it does not use are refused, prototypes are frozen, the CSP blocks objects and <base>', async () => {
