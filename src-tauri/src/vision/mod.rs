@@ -136,7 +136,9 @@ mod tests {
         assert!(apart.iter().all(|&e| e < 1.0), "{apart:?}");
         let wrong = register_turned(&template, &scan, false);
         assert!(
-            wrong.as_ref().is_none_or(|r| r.similarity < register::MIN_SIMILARITY),
+            wrong
+                .as_ref()
+                .is_none_or(|r| r.similarity < register::MIN_SIMILARITY),
             "{wrong:?}"
         );
     }
