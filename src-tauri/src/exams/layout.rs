@@ -626,26 +626,13 @@ fn map_box(h: &[[f64; 3]; 3], b: [f64; 4], template: (u32, u32), page: (u32, u32
             )
         })
         .collect();
-    let x0 = mapped
-        .iter()
-        .map(|p| p.0)
-        .fold(f64::MAX, f64::min)
-        .clamp(0.0, 1.0);
-    let x1 = mapped
-        .iter()
-        .map(|p| p.0)
-        .fold(f64::MIN, f64::max)
-        .clamp(0.0, 1.0);
-    let y0 = mapped
-        .iter()
-        .map(|p| p.1)
-        .fold(f64::MAX, f64::min)
-        .clamp(0.0, 1.0);
-    let y1 = mapped
-        .iter()
-        .map(|p| p.1)
-        .fold(f64::MIN, f64::max)
-        .clamp(0.0, 1.0);
+    let span = |values: &mut dyn Iterator<Item = f64>| {
+        values.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)))
+    };
+    let (x0, x1) = span(&mut mapped.iter().map(|p| p.0));
+    let (y0, y1) = span(&mut mapped.iter().map(|p| p.1));
+    let (x0, x1) = (x0.clamp(0.0, 1.0), x1.clamp(0.0, 1.0));
+    let (y0, y1) = (y0.clamp(0.0, 1.0), y1.clamp(0.0, 1.0));
     Bbox {
         x: x0,
         y: y0,

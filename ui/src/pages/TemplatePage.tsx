@@ -78,26 +78,19 @@ export function TemplatePage({ exam, onBack, initialTab = 'template', onClassDro
         </button>
         <h1 className="page-title">{exam.name}</h1>
         <div className="tabs" role="tablist" aria-label="Template and class">
-          <button
-            type="button"
-            role="tab"
-            className="tab"
-            aria-selected={tab === 'template'}
-            data-testid="tab-template"
-            onClick={() => setTab('template')}
-          >
-            Template
-          </button>
-          <button
-            type="button"
-            role="tab"
-            className="tab"
-            aria-selected={tab === 'class'}
-            data-testid="tab-class"
-            onClick={() => setTab('class')}
-          >
-            Class
-          </button>
+          {(['template', 'class'] as const).map((t) => (
+            <button
+              key={t}
+              type="button"
+              role="tab"
+              className="tab"
+              aria-selected={tab === t}
+              data-testid={`tab-${t}`}
+              onClick={() => setTab(t)}
+            >
+              {t === 'template' ? 'Template' : 'Class'}
+            </button>
+          ))}
         </div>
       </div>
       {view.isPending ? (
