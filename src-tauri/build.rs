@@ -63,6 +63,7 @@ const COMMANDS: &[&str] = &[
     "shift_alignment",
     "add_outside_writing",
     "turn_page",
+    "dismiss_outside_writing",
     "batch_overview",
     "set_grading_mode",
     "batch_estimate",

@@ -934,4 +934,33 @@ fn a_demo_class_of_ruled_handwritten_pages_is_identified_whole() {
             "{s}"
         );
     }
+    // The handwritten class and date beside the name are writing outside the boxes; set
+    // aside as no answer's, they are no longer listed, and the flag goes with the last.
+    let first = submissions[0]["submission_id"].as_i64().unwrap();
+    let student_of = |review: &Value| {
+        review["students"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["submission_id"] == first)
+            .unwrap()
+            .clone()
+    };
+    let student = student_of(&run(&cli, &["split", "show", "--exam", &exam, "--json"]));
+    let page = student["pages"][0]["page_id"].to_string();
+    let pieces = student["pages"][0]["outside_ink"].as_array().unwrap().len();
+    assert!(
+        pieces > 0,
+        "the class and date fields are written in: {student}"
+    );
+    for _ in 0..pieces {
+        run(&cli, &["split", "ignore", "--page", &page, "--index", "0"]);
+    }
+    let student = student_of(&run(&cli, &["split", "show", "--exam", &exam, "--json"]));
+    assert!(flag_kinds(&student).is_empty(), "{student}");
+    let again = cli
+        .command(&["split", "ignore", "--page", &page, "--index", "0"], None)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
 }

@@ -309,6 +309,14 @@ pub enum SplitCommand {
         #[arg(long)]
         index: usize,
     },
+    /// Say a piece of writing outside the boxes (--index of page --page's list) is no
+    /// answer's: it is no longer listed or flagged.
+    Ignore {
+        #[arg(long)]
+        page: i64,
+        #[arg(long)]
+        index: usize,
+    },
     /// Turn a page --quarters quarter turns clockwise (1, 2 or 3) from the way it is read
     /// now, and fit it again that way up; its answers are cut again.
     Turn {
@@ -367,6 +375,10 @@ async fn split(workspace: &Workspace, command: SplitCommand) -> Result<(), CoreE
             .add_outside_writing(item, page, index)
             .await
             .map(|n| json(serde_json::json!({ "answers_recut": n }))),
+        SplitCommand::Ignore { page, index } => workspace
+            .dismiss_outside_writing(page, index)
+            .await
+            .map(|()| json(serde_json::json!({ "ignored": index }))),
         SplitCommand::Turn { page, quarters } => workspace
             .turn_page(page, quarters)
             .await

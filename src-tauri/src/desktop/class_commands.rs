@@ -222,3 +222,15 @@ pub async fn add_outside_writing(
 pub async fn turn_page(desk: State<'_, Desk>, page_id: i64, quarters: u32) -> Reply<usize> {
     Ok(desk.workspace().turn_page(page_id, quarters).await?)
 }
+
+#[tauri::command]
+pub async fn dismiss_outside_writing(
+    desk: State<'_, Desk>,
+    page_id: i64,
+    index: usize,
+) -> Reply<()> {
+    Ok(desk
+        .workspace()
+        .dismiss_outside_writing(page_id, index)
+        .await?)
+}

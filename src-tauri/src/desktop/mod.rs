@@ -156,6 +156,7 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             class_commands::shift_alignment,
             class_commands::add_outside_writing,
             class_commands::turn_page,
+            class_commands::dismiss_outside_writing,
             commands::batch_overview,
             commands::set_grading_mode,
             commands::batch_estimate,

@@ -600,6 +600,26 @@ impl Workspace {
         .await
     }
 
+    /// The teacher says a piece of writing outside the boxes is no answer's (a date, a
+    /// doodle): it leaves the page's list, and the flag goes once nothing is left.
+    pub async fn dismiss_outside_writing(
+        &self,
+        page_id: i64,
+        index: usize,
+    ) -> Result<(), CoreError> {
+        self.store
+            .run(move |conn| -> Result<(), CoreError> {
+                exams::placed_page(conn, page_id)?;
+                let tx = conn.transaction()?;
+                exams::take_outside_writing(&tx, page_id, index)?;
+                tx.commit()?;
+                Ok(())
+            })
+            .await?;
+        self.layout_changed();
+        Ok(())
+    }
+
     /// Aligns a page's image to template page `slot`, trying it as it is and turned a
     /// quarter either way (a page scanned sideways); the transform maps onto the file's
     /// pixels as imported. Refused when no turn looks like that template page.

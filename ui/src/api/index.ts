@@ -394,6 +394,11 @@ export function turnPage(pageId: number, quarters: number): Promise<number> {
   return call<number>('turn_page', { pageId, quarters });
 }
 
+/** Says a piece of writing outside the boxes is no answer's (no longer listed or flagged). */
+export function dismissOutsideWriting(pageId: number, index: number): Promise<void> {
+  return call<void>('dismiss_outside_writing', { pageId, index });
+}
+
 export function classItems(examId: number): Promise<ClassItem[]> {
   return call<ClassItem[]>('class_items', { examId });
 }

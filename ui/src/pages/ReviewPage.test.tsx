@@ -14,6 +14,7 @@ vi.mock('../api', async (importOriginal) => {
     ...actual,
     reviewItems: vi.fn(),
     addOutsideWriting: vi.fn().mockResolvedValue(1),
+    dismissOutsideWriting: vi.fn().mockResolvedValue(undefined),
     overrideScore: vi.fn(),
     cropImageUrl: vi.fn((id: number) => `gdimg://crop/${id}`),
   };
@@ -109,6 +110,8 @@ describe('ReviewPage', () => {
     expect(screen.getByTestId('outside-thumb-77-0')).toBeTruthy();
     fireEvent.click(screen.getByTestId('outside-add-77-0'));
     await waitFor(() => expect(api.addOutsideWriting).toHaveBeenCalledWith(2, 77, 0));
+    fireEvent.click(screen.getByTestId('outside-ignore-77-0'));
+    await waitFor(() => expect(api.dismissOutsideWriting).toHaveBeenCalledWith(77, 0));
   });
 
   it('grades with the keyboard: Enter accepts, digits and "." set a score, j/k move', async () => {

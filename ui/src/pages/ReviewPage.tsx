@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 import { toast } from 'sonner';
-import { addOutsideWriting, cropImageUrl, errorMessage, overrideScore, pageImageUrl, reviewItems } from '../api';
+import { addOutsideWriting, cropImageUrl, dismissOutsideWriting, errorMessage, overrideScore, pageImageUrl, reviewItems } from '../api';
 import type { Exam, OutsideWriting, ReviewRow } from '../api/types';
 import { formatPoints, STATE_LABEL } from '../lib/format';
 import { applyScoreKey, parsePending, scoreProblem } from '../lib/scoreInput';
@@ -276,6 +276,13 @@ function OutsidePieces({ row }: { row: ReviewRow }) {
     },
     onError: (err) => toast.error('Could not add the writing', { description: errorMessage(err) }),
   });
+  const dismiss = useMutation({
+    mutationFn: (p: OutsideWriting) => dismissOutsideWriting(p.page_id, p.index),
+    onSuccess: async () => {
+      await client.invalidateQueries({ queryKey: ['review'] });
+    },
+    onError: (err) => toast.error('Could not set the writing aside', { description: errorMessage(err) }),
+  });
   return (
     <ul className="outside-pieces">
       {row.outside.map((p) => {
@@ -310,6 +317,18 @@ function OutsidePieces({ row }: { row: ReviewRow }) {
               }}
             >
               Add to this answer
+            </button>
+            <button
+              type="button"
+              className="btn btn-small btn-ghost"
+              data-testid={`outside-ignore-${p.page_id}-${p.index}`}
+              disabled={dismiss.isPending}
+              onClick={(e) => {
+                e.stopPropagation();
+                dismiss.mutate(p);
+              }}
+            >
+              Not an answer
             </button>
           </li>
         );
