@@ -32,6 +32,7 @@ import os
 import random
 import sys
 import time
+import unicodedata
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
@@ -406,7 +407,22 @@ def wrap_text(draw, text, font, width):
     return lines
 
 
-def render_page(questions, student, qsel, rng, scale, hand_fonts, font_idx, blank=False):
+def draw_student_code(d, box, number, fill):
+    """The fake model's stand-in for reading a name: NUMBER as a row of printed cells in
+    the top-right corner of the name box (see src-tauri/fake-gemini/src/names.rs: 12 cells
+    across x 0.70..0.98 and y 0.05..0.25 of the box, dark guards first and last, then 10
+    bits, most significant first)."""
+    x, y, w, h = box
+    cells = [True] + [bool(number >> (9 - b) & 1) for b in range(10)] + [True]
+    cw = (0.98 - 0.70) * w / len(cells)
+    for k, on in enumerate(cells):
+        if on:
+            x0 = x + 0.70 * w + k * cw
+            d.rectangle([int(x0), int(y + 0.05 * h), int(x0 + cw) - 1, int(y + 0.25 * h)], fill=fill)
+
+
+def render_page(questions, student, qsel, rng, scale, hand_fonts, font_idx, blank=False,
+                code=None):
     S = lambda v: int(round(v * scale))  # noqa: E731  (px at 300 dpi -> px at dpi)
     W, H = S(2480), S(3508)
     paper = tuple(int(c + rng.uniform(-2, 2)) for c in (249, 247, 241))
@@ -447,11 +463,15 @@ def render_page(questions, student, qsel, rng, scale, hand_fonts, font_idx, blan
     d.text((dx, base_y), "Date:", font=f_sub, fill=black, anchor="ls")
     dx2 = dx + int(d.textlength("Date:", font=f_sub)) + S(20)
     d.line([(dx2, base_y + S(8)), (R, base_y + S(8))], fill=(70, 70, 70), width=S(3))
+    name_box = (nx, base_y - S(80), L + S(1020) - nx, S(100))
+    if code is not None:
+        draw_student_code(d, name_box, code, black)
     if not blank:
-        hand.write_line(ink, student, nx + S(30), base_y - S(4), L + S(1020))
+        # The name stays left of the code's corner.
+        name_end = L + S(1020) if code is None else nx + int(0.68 * name_box[2])
+        hand.write_line(ink, student, nx + S(30), base_y - S(4), name_end)
         hand.write_line(ink, "10" + rng.choice("ABC"), cx2 + S(40), base_y - S(4), cx2 + S(230))
         hand.write_line(ink, rng.choice(["12/03", "12.3.", "12/3/25", "12.03."]), dx2 + S(20), base_y - S(4), R)
-    name_box = (nx, base_y - S(80), L + S(1020) - nx, S(100))
     y = base_y + S(60)
     total = sum(q["max_points"] for q in questions)
     d.line([(L, y), (R, y)], fill=(40, 40, 40), width=S(4))
@@ -666,7 +686,8 @@ def main(argv=None):
         sel = choose_answers(questions, rng, skill)
         # handwriting font: alternate per student, random start per seed
         page, boxes = render_page(questions, names[i], sel, rng, scale, hand_fonts,
-                                  i + font_offset)
+                                  i + font_offset,
+                                  code=(i + 1) if args.whole_class else None)
         page, angle, shift = scan(page, rng, scale)
         W, H = page.size
         fname = "student-%02d.%s" % (i + 1, args.format)
@@ -705,7 +726,68 @@ def write_class(args, questions, names, scans, scale, hand_fonts):
                for k, (x, y, w, h) in boxes.items()}
     with open(os.path.join(args.out, "template.json"), "w", encoding="utf-8") as fh:
         json.dump({"blank": "blank.png", "class": "class.pdf", "students": names,
-                   "regions": regions}, fh, indent=2, ensure_ascii=False)
+                   "regions": regions, "roster": "roster.csv", "names": "names.json"},
+                  fh, indent=2, ensure_ascii=False)
+        fh.write("\n")
+    write_roster(args, names)
+
+
+# The roster spells some names with the accents a hurried hand (and a model) drops.
+ROSTER_SPELLING = {"Zoe": "Zoë", "Lea": "Léa", "Elias": "Elías", "Milan": "Milán",
+                   "Jensen": "Jensén", "Kaya": "Kaya", "Moreau": "Moreau"}
+
+
+def misread(rng, first, last):
+    """What a model reads from a legible handwritten name: mostly the name as written,
+    sometimes an initial, a letter misread or the order turned (seeded)."""
+    r = rng.random()
+    if r < 0.12 and len(last) > 4:
+        i = rng.randrange(1, len(last) - 1)
+        last = last[:i] + rng.choice("aeinorstu") + last[i + 1:]
+    elif r < 0.22:
+        first = first[0] + "."
+    elif r < 0.32:
+        return "%s, %s" % (last, first)
+    return "%s %s" % (first, last)
+
+
+def ascii_login(first, last):
+    """A school login: the name without accents, lower case."""
+    strip = lambda t: unicodedata.normalize("NFKD", t).encode("ascii", "ignore").decode()  # noqa: E731
+    return "%s.%s" % (strip(first).lower(), strip(last).lower())
+
+
+def write_roster(args, names):
+    """DIR/roster.csv (a Canvas gradebook export of the class: its students, two who were
+    absent, IDs) and DIR/names.json (what the fake model reads in each script's name box,
+    by the number printed there)."""
+    rng = random.Random("gradedesk-demo-%d-roster" % args.seed)
+    everyone = list(names)
+    for f in FIRST:
+        for l in LAST:
+            if len(everyone) >= len(names) + 2:
+                break
+            if f + " " + l not in everyone and all(not n.startswith(f + " ") for n in everyone):
+                everyone.append(f + " " + l)
+    rows = []
+    for k, name in enumerate(everyone):
+        first, last = name.split(" ", 1)
+        first, last = ROSTER_SPELLING.get(first, first), ROSTER_SPELLING.get(last, last)
+        rows.append(('"%s, %s"' % (last, first), str(5001 + k), "2026%04d" % (k + 1),
+                     ascii_login(first, last), "Period 2"))
+    rows.sort()
+    with open(os.path.join(args.out, "roster.csv"), "w", encoding="utf-8") as fh:
+        fh.write("Student,ID,SIS User ID,SIS Login ID,Section\n")
+        fh.write("    Points Possible,,,,\n")
+        for row in rows:
+            fh.write(",".join(row) + "\n")
+    table = {}
+    for i, name in enumerate(names):
+        first, last = name.split(" ", 1)
+        table[str(i + 1)] = {"name": misread(rng, first, last), "student_id": "",
+                             "confidence": round(rng.uniform(0.75, 0.97), 2)}
+    with open(os.path.join(args.out, "names.json"), "w", encoding="utf-8") as fh:
+        json.dump(table, fh, indent=2, ensure_ascii=False)
         fh.write("\n")
 
 

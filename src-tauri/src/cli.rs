@@ -21,7 +21,7 @@ use crate::queue::batches::GradingMode;
 use crate::queue::PauseScope;
 use crate::settings::KeyStore;
 use crate::stats::{self, ExamStats};
-use crate::workspace::{ExamCreated, Workspace};
+use crate::workspace::{ExamCreated, MatchChoice, Workspace};
 
 /// GradeDesk: grade scanned, handwritten exams. With no subcommand, opens the window.
 #[derive(Debug, Parser)]
@@ -61,6 +61,27 @@ pub enum Command {
     /// Look at and correct how a class import split its pages into students.
     #[command(subcommand)]
     Split(SplitCommand),
+    /// The exam's class roster: import the school's file, or list it.
+    #[command(subcommand)]
+    Roster(RosterCommand),
+    /// Who wrote each script: the class matching's result, or the teacher's decision on
+    /// one script (--submission with --student or --none).
+    Match {
+        #[arg(long)]
+        exam: i64,
+        /// Decide this script (its submission id).
+        #[arg(long, requires = "decision")]
+        submission: Option<i64>,
+        /// The roster ID of the student who wrote it.
+        #[arg(long, group = "decision", requires = "submission")]
+        student: Option<String>,
+        /// It is nobody on the roster (or take its student away).
+        #[arg(long, group = "decision", requires = "submission")]
+        none: bool,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Every current answer of an exam, with where it is on the imported page.
     Items {
         #[arg(long)]
@@ -183,6 +204,26 @@ pub enum Command {
         score: f64,
         #[arg(long)]
         note: Option<String>,
+    },
+}
+
+/// `gradedesk roster ...`
+#[derive(Debug, Subcommand)]
+pub enum RosterCommand {
+    /// Import the class list: a Canvas or Moodle export, Google Classroom's, or a plain
+    /// list of names (with IDs and emails when there are). Prints the students stored and
+    /// the lines left out, with why.
+    Import {
+        #[arg(long)]
+        exam: i64,
+        file: PathBuf,
+    },
+    /// The roster, each student with the script given to them (JSON).
+    List {
+        #[arg(long)]
+        exam: i64,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -611,6 +652,42 @@ pub async fn run(data_dir: &Path, command: Command) -> ExitCode {
             .await
             .map(|n| print_json(&serde_json::json!({ "answers_recut": n }))),
         Command::Split(command) => split(&workspace, command).await,
+        Command::Roster(RosterCommand::Import { exam, file }) => match std::fs::read(&file) {
+            Ok(bytes) => workspace
+                .import_roster(exam, bytes)
+                .await
+                .map(|report| print_json(&report)),
+            Err(e) => Err(CoreError::BadFile(format!(
+                "could not read {}: {e}",
+                file.display()
+            ))),
+        },
+        Command::Roster(RosterCommand::List { exam, .. }) => {
+            workspace.roster(exam).await.map(|r| print_json(&r))
+        }
+        Command::Match {
+            exam,
+            submission: Some(submission),
+            student,
+            none,
+            ..
+        } => {
+            let choice = match (student, none) {
+                (Some(roster_id), false) => MatchChoice::Student(roster_id),
+                _ => MatchChoice::Nobody,
+            };
+            workspace
+                .set_match(exam, submission, choice)
+                .await
+                .map(|row| print_json(&row))
+        }
+        Command::Match { exam, json, .. } => workspace.match_rows(exam).await.map(|rows| {
+            if json {
+                print_json(&rows)
+            } else {
+                print_match_table(&rows)
+            }
+        }),
         Command::Items { exam, .. } => workspace.class_items(exam).await.map(|i| print_json(&i)),
         Command::Crop {
             submission,
@@ -737,6 +814,29 @@ fn scope(exam: Option<i64>) -> PauseScope {
 fn fail(error: &CoreError) -> ExitCode {
     eprintln!("error: {error}");
     ExitCode::from(error.code().exit_status())
+}
+
+/// `gradedesk match` without --json: one line per script.
+fn print_match_table(rows: &[crate::exams::MatchRow]) {
+    for row in rows {
+        let status = serde_json::to_value(row.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let student = match (&row.student, &row.suggestion) {
+            (Some(student), _) => student.clone(),
+            (None, Some(s)) => format!("(suggested: {})", s.student),
+            (None, None) => "-".into(),
+        };
+        println!(
+            "{:>6}  {:<10}  {:<28}  {:<28}  {}",
+            row.submission_id,
+            status,
+            row.read_name.as_deref().unwrap_or("(not read)"),
+            student,
+            row.source
+        );
+    }
 }
 
 fn print_json<T: serde::Serialize>(value: &T) {

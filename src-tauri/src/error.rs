@@ -67,6 +67,12 @@ pub enum CoreError {
     /// The request itself is wrong; the sentence says how.
     #[error("{0}")]
     Invalid(String),
+    /// A file the teacher gave cannot be what it should be (a roster that lists nobody).
+    #[error("{0}")]
+    BadFile(String),
+    /// What the request names does not exist.
+    #[error("{0}")]
+    NotFound(String),
 }
 
 impl From<rusqlite::Error> for CoreError {
@@ -79,7 +85,8 @@ impl CoreError {
     /// The stable kind of this error.
     pub fn code(&self) -> ErrorCode {
         match self {
-            CoreError::Exam(ExamError::NotFound(_)) => ErrorCode::NotFound,
+            CoreError::Exam(ExamError::NotFound(_)) | CoreError::NotFound(_) => ErrorCode::NotFound,
+            CoreError::BadFile(_) => ErrorCode::BadFile,
             CoreError::Exam(ExamError::Invalid(_)) | CoreError::Invalid(_) => ErrorCode::Invalid,
             CoreError::Exam(ExamError::Store(_)) | CoreError::Store(_) => ErrorCode::Storage,
             CoreError::Imaging(ImagingError::BadInput { .. }) => ErrorCode::BadFile,

@@ -36,6 +36,9 @@ pub enum Changed {
     Queue,
     /// A batch was sent, changed state, or its results are in (refetch `batch_overview`).
     Batches,
+    /// The roster or a script's student changed (a name read, a match made or undone):
+    /// refetch the matching screen and the lists that name students.
+    Roster,
     /// Anything: another process changed the data.
     All,
 }

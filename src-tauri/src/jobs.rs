@@ -9,7 +9,7 @@ use async_trait::async_trait;
 
 use crate::events::{Changed, EventBody};
 use crate::exams::{self, NewGrade};
-use crate::grading::{image_prep, GradeError, GradeRequest, Grader};
+use crate::grading::{image_prep, GradeError, GradeRequest, Grader, NameRequest};
 use crate::imaging::{self, ImagingError};
 use crate::pacing::{Gate, Hold};
 use crate::queue::policy::RATE_LIMIT_FALLBACK_WAIT;
@@ -28,6 +28,42 @@ pub struct GradingRunner {
 }
 
 impl GradingRunner {
+    /// The name and ID crops of a script, prepared as an answer's crop is.
+    async fn load_name_request(&self, submission_id: i64) -> Result<NameRequest, GradeError> {
+        let (name, id) = self
+            .store
+            .run(move |conn| exams::name_crops(conn, submission_id))
+            .await
+            .map_err(|e| GradeError::Transient {
+                message: format!("could not load the script: {e}"),
+                retry_after: None,
+            })?;
+        if name.is_none() && id.is_none() {
+            return Err(GradeError::Permanent {
+                message: "this script has no name or ID box to read".into(),
+            });
+        }
+        let mut images = Vec::new();
+        for path in [name, id] {
+            let Some(path) = path else {
+                images.push(None);
+                continue;
+            };
+            let bytes = tokio::fs::read(&path)
+                .await
+                .map_err(|e| GradeError::Permanent {
+                    message: format!("the name box's image is missing from the data folder ({e})"),
+                })?;
+            images.push(Some(prepare(bytes).await?));
+        }
+        let id_image = images.pop().flatten();
+        let name_image = images.pop().flatten();
+        Ok(NameRequest {
+            name_image,
+            id_image,
+        })
+    }
+
     /// A runner over a workspace's data with the given grader.
     pub fn new(workspace: &Arc<Workspace>, grader: Arc<dyn Grader>) -> Self {
         Self {
@@ -51,21 +87,40 @@ impl GradingRunner {
             .map_err(|e| GradeError::Permanent {
                 message: format!("the answer's image is missing from the data folder ({e})"),
             })?;
-        // Sized for the fewest tiles that keep the writing legible; the crop file is untouched.
-        let prepared = tokio::task::spawn_blocking(move || image_prep::prepare(&image))
-            .await
-            .map_err(|_| GradeError::Transient {
-                message: "could not prepare the answer's image".into(),
-                retry_after: None,
-            })?
-            .map_err(|e| GradeError::Permanent {
-                message: e.to_string(),
-            })?;
+        let (image, mime_type) = prepare(image).await?;
         Ok(GradeRequest {
-            image: prepared.bytes,
-            mime_type: prepared.mime_type,
+            image,
+            mime_type,
             question,
         })
+    }
+}
+
+/// Sizes a crop for the fewest tiles that keep the writing legible (the file is untouched):
+/// the bytes to send and their MIME type.
+async fn prepare(image: Vec<u8>) -> Result<(Vec<u8>, String), GradeError> {
+    let prepared = tokio::task::spawn_blocking(move || image_prep::prepare(&image))
+        .await
+        .map_err(|_| GradeError::Transient {
+            message: "could not prepare the answer's image".into(),
+            retry_after: None,
+        })?
+        .map_err(|e| GradeError::Permanent {
+            message: e.to_string(),
+        })?;
+    Ok((prepared.bytes, prepared.mime_type))
+}
+
+/// Tells the provider gate how a request went: failures slow the pool, a 429 stops it for
+/// the delay Google asked, an unreachable host sends it to wait for the network.
+fn record_at_gate(gate: &Gate, probe: bool, error: Option<&GradeError>) {
+    match error {
+        Some(GradeError::Transient { .. }) => gate.record_failure(probe),
+        Some(GradeError::Offline { .. }) => gate.record_offline(probe),
+        Some(GradeError::RateLimited { retry_after, .. }) => {
+            gate.record_rate_limited(retry_after.unwrap_or(RATE_LIMIT_FALLBACK_WAIT))
+        }
+        _ => gate.record_success(),
     }
 }
 
@@ -107,14 +162,7 @@ impl JobRunner for GradingRunner {
                 }
                 let probe = gate.wait_turn(TOKENS_PER_REQUEST_ESTIMATE).await;
                 let result = self.grader.grade(&request).await;
-                match &result {
-                    Err(GradeError::Transient { .. }) => gate.record_failure(probe),
-                    Err(GradeError::Offline { .. }) => gate.record_offline(probe),
-                    Err(GradeError::RateLimited { retry_after, .. }) => {
-                        gate.record_rate_limited(retry_after.unwrap_or(RATE_LIMIT_FALLBACK_WAIT))
-                    }
-                    _ => gate.record_success(),
-                }
+                record_at_gate(gate, probe, result.as_ref().err());
                 let grade = result?;
                 Ok(Completion::Graded {
                     item_id,
@@ -130,6 +178,28 @@ impl JobRunner for GradingRunner {
                         prompt_tokens: grade.usage.prompt_tokens,
                         output_tokens: grade.usage.output_tokens,
                         thoughts_tokens: grade.usage.thoughts_tokens,
+                    },
+                })
+            }
+            JobKind::ReadName => {
+                let submission_id = job.submission_id.ok_or_else(|| GradeError::Permanent {
+                    message: "this name-reading job names no script".into(),
+                })?;
+                let request = self.load_name_request(submission_id).await?;
+                if let Some((hold, wait)) = gate.held_now() {
+                    return Err(held_error(hold, wait));
+                }
+                let probe = gate.wait_turn(TOKENS_PER_REQUEST_ESTIMATE).await;
+                let result = self.grader.read_name(&request).await;
+                record_at_gate(gate, probe, result.as_ref().err());
+                let reading = result?;
+                Ok(Completion::NameRead {
+                    submission_id,
+                    read: exams::NewNameRead {
+                        read_name: reading.name,
+                        read_id: reading.student_id,
+                        confidence: reading.confidence,
+                        model: reading.model,
                     },
                 })
             }

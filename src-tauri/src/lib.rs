@@ -48,6 +48,7 @@ pub mod logging;
 pub mod pacing;
 pub mod queue;
 pub mod recorder;
+pub mod roster;
 pub mod settings;
 pub mod split;
 pub mod stats;

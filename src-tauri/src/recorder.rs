@@ -27,6 +27,12 @@ pub enum Completion {
         item_id: i64,
         grade: exams::NewGrade,
     },
+    /// What was read from a script's name and ID boxes: stored (and the class matched
+    /// again) with the job's success, or not at all.
+    NameRead {
+        submission_id: i64,
+        read: exams::NewNameRead,
+    },
     /// The job's effects are already in place (an idempotent page upscale, a no-op).
     Done,
 }
@@ -202,7 +208,10 @@ pub fn write_batch(
     let mut tx = conn.transaction()?;
     let mut results = Vec::with_capacity(entries.len());
     for entry in entries {
-        let stored = if !matches!(entry.outcome, Outcome::Succeeded(Completion::Graded { .. })) {
+        let stored = if !matches!(
+            entry.outcome,
+            Outcome::Succeeded(Completion::Graded { .. } | Completion::NameRead { .. })
+        ) {
             // One UPDATE: atomic by itself.
             write_one(&tx, entry).unwrap_or_else(|e| {
                 warn!(job = entry.job_id, error = %e, "could not record this outcome");
@@ -242,6 +251,16 @@ fn write_one(conn: &Connection, entry: &Entry) -> Result<bool, StoreError> {
             if let Completion::Graded { item_id, grade } = completion {
                 if let Err(e) = exams::insert_grade(conn, *item_id, id, grade) {
                     warn!(job = id, error = %e, "grade refused by the database; not completing");
+                    return Ok(false);
+                }
+            }
+            if let Completion::NameRead {
+                submission_id,
+                read,
+            } = completion
+            {
+                if let Err(e) = exams::store_name_read(conn, *submission_id, read) {
+                    warn!(job = id, error = %e, "name reading refused by the database; not completing");
                     return Ok(false);
                 }
             }

@@ -386,6 +386,15 @@ impl Grader for Refusing {
             message: self.0.clone(),
         })
     }
+
+    async fn read_name(
+        &self,
+        _request: &crate::grading::NameRequest,
+    ) -> Result<crate::grading::NameOutcome, crate::grading::GradeError> {
+        Err(crate::grading::GradeError::NeedsTeacher {
+            message: self.0.clone(),
+        })
+    }
 }
 
 /// Builds the grader the settings choose. The Gemini key is read through `key` on every

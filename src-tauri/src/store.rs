@@ -39,6 +39,8 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0006_templates.sql")),
         M::up(include_str!("migrations/0007_batches.sql")),
         M::up(include_str!("migrations/0008_split_review.sql")),
+        // Rebuilds `jobs`: run with foreign keys off, checked before it commits.
+        M::up(include_str!("migrations/0009_roster.sql")).foreign_key_check(),
     ])
 }
 
@@ -81,7 +83,12 @@ impl Store {
         configure(&conn)?;
         // Two processes may start on a fresh dir at once: migrate under a write lock.
         conn.execute_batch("BEGIN IMMEDIATE; COMMIT;")?;
+        // Foreign keys off while migrating: a migration that rebuilds a table others refer
+        // to (SQLite's documented way to change a CHECK) must not cascade or fail on the
+        // drop; each such migration checks the keys itself before it commits.
+        conn.pragma_update(None, "foreign_keys", "OFF")?;
         migrations().to_latest(&mut conn)?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
         let commits = Arc::new(AtomicU64::new(0));
         let counter = commits.clone();
         conn.commit_hook(Some(move || {

@@ -17,10 +17,10 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, info_span, warn, Instrument};
 
 use crate::clock::{self, Clock};
-use crate::events::EventBody;
+use crate::events::{Changed, EventBody};
 use crate::grading::GradeError;
 use crate::pacing::{Gate, RateLimits};
-use crate::queue::{self, pause, ClaimedJob, PauseScope, QueueStatus};
+use crate::queue::{self, pause, ClaimedJob, JobKind, PauseScope, QueueStatus};
 use crate::recorder::{self, Completion, Entry, Outcome, Recorder, RecorderTask};
 use crate::store::{Store, StoreError};
 use crate::workspace::Workspace;
@@ -495,6 +495,12 @@ impl Pool {
         self.mark_progress();
         if let Some(item_id) = job.item_id {
             self.workspace.emit_item(item_id).await;
+        }
+        if job.kind == JobKind::ReadName {
+            // A reading may have matched scripts: the matching screen and every list refetch.
+            self.workspace.events.emit(EventBody::Changed {
+                what: Changed::Roster,
+            });
         }
         next
     }

@@ -27,8 +27,10 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 mod batch;
+pub mod names;
 
 pub use batch::{BatchFaults, FakeBatch};
+pub use names::{NameReply, NameTable};
 
 /// A failure the fake can answer with, as the real API does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,6 +152,8 @@ struct FakeState {
     draws: Mutex<HashMap<Vec<u8>, u64>>,
     /// Batch Mode and the Files API.
     batches: batch::BatchState,
+    /// What a name box "reads" as, by the student number printed in it.
+    names: Mutex<NameTable>,
 }
 
 impl FakeState {
@@ -162,6 +166,7 @@ impl FakeState {
             arrived: std::sync::atomic::AtomicUsize::new(0),
             draws: Mutex::new(HashMap::new()),
             batches: batch::BatchState::new(config_batch_faults()),
+            names: Mutex::new(NameTable::new()),
         }
     }
 }
@@ -194,6 +199,7 @@ impl FakeGemini {
             .route("/_fake/requests", get(list_requests))
             .route("/_fake/script", post(push_script))
             .route("/_fake/batch", post(batch::set_faults))
+            .route("/_fake/names", post(push_names))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
@@ -219,6 +225,12 @@ impl FakeGemini {
     /// Queues faults for the next requests, in order.
     pub fn script(&self, faults: &[Fault]) {
         lock(&self.state.script).extend(faults.iter().copied());
+    }
+
+    /// Sets what name boxes read as (by the student number printed in them); adds to
+    /// the table, replacing the numbers given.
+    pub fn set_names(&self, table: NameTable) {
+        lock(&self.state.names).extend(table);
     }
 
     /// How many generateContent calls have arrived, including those still waiting out the
@@ -336,6 +348,14 @@ async fn push_script(
     Json(faults): Json<Vec<Fault>>,
 ) -> StatusCode {
     lock(&state.script).extend(faults);
+    StatusCode::NO_CONTENT
+}
+
+async fn push_names(
+    State(state): State<Arc<FakeState>>,
+    Json(table): Json<NameTable>,
+) -> StatusCode {
+    lock(&state.names).extend(table);
     StatusCode::NO_CONTENT
 }
 
@@ -570,6 +590,16 @@ async fn answer(
             "{\"transcription\": \"x = 3 because",
             budget - 10,
         );
+        body["modelVersion"] = json!(model);
+        (200, body)
+    } else if request["generationConfig"]["responseJsonSchema"]["properties"]
+        .get("name")
+        .is_some()
+    {
+        // A name reading: the first image is the name box (or the ID box alone).
+        let text = names::reply_text(&lock(&state.names), image.as_deref());
+        let mut body = success_body(&text, "STOP");
+        body["usageMetadata"] = usage(&request, model, image.as_deref(), &text, 0);
         body["modelVersion"] = json!(model);
         (200, body)
     } else if let Some(image) = image.as_ref() {

@@ -61,6 +61,10 @@ struct Args {
     /// The first batch-file upload's connection drops after this many bytes.
     #[arg(long)]
     batch_drop_upload_after: Option<usize>,
+    /// What name boxes read as: a JSON object from the student number printed in the box
+    /// to {"name", "student_id", "confidence"} (make_demo.py --class writes names.json).
+    #[arg(long)]
+    names: Option<std::path::PathBuf>,
 }
 
 fn parse_faults(names: &[String]) -> Result<Vec<Fault>, String> {
@@ -95,8 +99,23 @@ async fn main() -> std::io::Result<()> {
         min_output_tokens: args.min_output_tokens,
         ..FakeConfig::default()
     };
+    let names: fake_gemini::NameTable = match &args.names {
+        Some(path) => match std::fs::read(path).map(|b| serde_json::from_slice(&b)) {
+            Ok(Ok(table)) => table,
+            Ok(Err(e)) => {
+                eprintln!("error: {} is not a names table: {e}", path.display());
+                std::process::exit(2);
+            }
+            Err(e) => {
+                eprintln!("error: could not read {}: {e}", path.display());
+                std::process::exit(2);
+            }
+        },
+        None => fake_gemini::NameTable::new(),
+    };
     let fake = FakeGemini::start(config, args.port).await?;
     fake.script(&script);
+    fake.set_names(names);
     fake.set_batch_faults(fake_gemini::BatchFaults {
         pending_polls: args.batch_pending_polls,
         shuffle: args.batch_shuffle,

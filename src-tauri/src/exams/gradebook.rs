@@ -71,6 +71,8 @@ pub struct ClassAnswer {
 pub struct ClassStudent {
     pub submission_id: i64,
     pub student: String,
+    /// The roster entry the script is matched to, for the LMS columns.
+    pub roster: Option<super::RosterEntry>,
 }
 
 /// An exam's whole class for the hand-back: its questions, every submission (also those
@@ -90,15 +92,21 @@ pub fn class_record(conn: &Connection, exam_id: i64) -> Result<ClassRecord, Exam
         .find(|e| e.id == exam_id)
         .ok_or_else(|| ExamError::NotFound(format!("there is no exam number {exam_id}")))?;
     // The exam's submissions in import order.
+    let mut matched: std::collections::HashMap<i64, super::RosterEntry> =
+        super::matched_entries(conn, exam_id)?.into_iter().collect();
     let students = conn
         .prepare_cached("SELECT id, student FROM submissions WHERE exam_id = ?1 ORDER BY id")?
         .query_map([exam_id], |r| {
-            Ok(ClassStudent {
-                submission_id: r.get(0)?,
-                student: r.get(1)?,
-            })
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
         })?
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .map(|(submission_id, student)| ClassStudent {
+            submission_id,
+            student,
+            roster: matched.remove(&submission_id),
+        })
+        .collect();
     // The exam's current answers, by submission and question order.
     let sql = format!(
         "{ITEM_VIEW_SQL} WHERE i.superseded_at IS NULL AND s.exam_id = ?1

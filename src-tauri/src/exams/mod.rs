@@ -17,6 +17,8 @@
 //!   and where a class page came from and how it lines up (on `pages` and `items`).
 //! - `layout.rs`: the class's layout as the teacher corrects it — regions edited, pages
 //!   moved between students or set aside (split review), and what re-cutting needs.
+//! - `roster.rs`: the `roster_entries` and `name_reads` tables and who each script is —
+//!   the class list, what was read from the name boxes, and the matching's pairs.
 //! - `review.rs`: the `overrides` table — the teacher's scores — and the review page's rows
 //!   with each answer's history.
 //!
@@ -28,6 +30,7 @@ mod items;
 mod layout;
 mod questions;
 mod review;
+mod roster;
 mod submissions;
 mod templates;
 #[cfg(test)]
@@ -38,6 +41,7 @@ pub use items::*;
 pub use layout::*;
 pub use questions::*;
 pub use review::*;
+pub use roster::*;
 pub use submissions::*;
 pub use templates::*;
 

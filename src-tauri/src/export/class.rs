@@ -41,16 +41,29 @@ impl BookAnswer {
     }
 }
 
+/// What an LMS import matches a student on, as the roster gave it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LmsIds {
+    pub lms_id: Option<String>,
+    pub student_id: Option<String>,
+    pub login: Option<String>,
+    pub section: Option<String>,
+}
+
 /// One student of the class.
 #[derive(Debug, Clone)]
 pub struct BookStudent {
     pub submission_id: i64,
     /// The name: the roster's when there is one, else the name the scan was given.
     pub name: String,
-    /// The school's student ID (the roster fills it; empty for now).
+    /// The roster's ID of the student (the school's student ID when it has one); None
+    /// until the script is matched to the roster.
     pub roster_id: Option<String>,
-    /// The student's email (the roster fills it; empty for now).
+    /// The student's email, from the roster.
     pub email: Option<String>,
+    /// The LMS's own IDs and section, from the roster (Canvas's "ID", "SIS User ID",
+    /// "SIS Login ID", "Section").
+    pub lms: LmsIds,
     /// One entry per question, in the exam's order; None when no answer is boxed for it.
     pub answers: Vec<Option<BookAnswer>>,
 }
@@ -95,12 +108,23 @@ impl ClassBook {
         let mut students: Vec<BookStudent> = record
             .students
             .into_iter()
-            .map(|s| BookStudent {
-                submission_id: s.submission_id,
-                name: s.student,
-                roster_id: None,
-                email: None,
-                answers: vec![None; questions.len()],
+            .map(|s| {
+                let roster = s.roster;
+                BookStudent {
+                    submission_id: s.submission_id,
+                    name: s.student,
+                    roster_id: roster.as_ref().map(|r| r.roster_id.clone()),
+                    email: roster.as_ref().and_then(|r| r.email.clone()),
+                    lms: roster
+                        .map(|r| LmsIds {
+                            lms_id: r.lms_id,
+                            student_id: r.student_id,
+                            login: r.login,
+                            section: r.section,
+                        })
+                        .unwrap_or_default(),
+                    answers: vec![None; questions.len()],
+                }
             })
             .collect();
         for answer in record.answers {
@@ -237,6 +261,7 @@ mod tests {
             name: "s".into(),
             roster_id: None,
             email: None,
+            lms: LmsIds::default(),
             answers,
         }
     }

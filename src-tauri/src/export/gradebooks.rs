@@ -124,10 +124,10 @@ pub fn canvas(book: &ClassBook) -> Vec<Row> {
     for s in &book.students {
         rows.push(vec![
             text(&s.name),
-            String::new(),
-            opt_text(s.roster_id.as_deref()),
-            opt_text(s.email.as_deref()),
-            String::new(),
+            opt_text(s.lms.lms_id.as_deref()),
+            opt_text(s.lms.student_id.as_deref().or(s.roster_id.as_deref())),
+            opt_text(s.lms.login.as_deref().or(s.email.as_deref())),
+            opt_text(s.lms.section.as_deref()),
             number(s.total()),
         ]);
     }
@@ -156,7 +156,7 @@ pub fn moodle(book: &ClassBook) -> Vec<Row> {
             .collect::<Vec<_>>()
             .join(", ");
         rows.push(vec![
-            opt_text(s.roster_id.as_deref()),
+            opt_text(s.lms.student_id.as_deref().or(s.roster_id.as_deref())),
             opt_text(s.email.as_deref()),
             text(&s.name),
             number(s.total()),

@@ -12,6 +12,7 @@ use super::endpoint::{
     http_client, redirect_error, secret_header, valid_model_id, ClientError, Endpoint,
     EndpointError,
 };
+use super::names::{self, NameOutcome, NameRequest};
 use super::pricing::Family;
 use super::prompt::{question_text, response_schema, SYSTEM_INSTRUCTION};
 use super::response::{answer_to_grade, invalid};
@@ -202,16 +203,12 @@ fn thinking_config(config: &GeminiConfig) -> Option<Value> {
     }
 }
 
-/// The `generateContent` body for one answer.
-pub fn request_body(
-    config: &GeminiConfig,
-    request: &GradeRequest,
-    max_output_tokens: i64,
-) -> Value {
-    let image = base64::engine::general_purpose::STANDARD.encode(&request.image);
+/// The generation settings every request shares: JSON in `schema`, the output budget, the
+/// thinking and sampling settings of the model's family.
+fn generation_config(config: &GeminiConfig, schema: Value, max_output_tokens: i64) -> Value {
     let mut generation_config = json!({
         "responseMimeType": "application/json",
-        "responseJsonSchema": response_schema(request.question.max_points),
+        "responseJsonSchema": schema,
         "maxOutputTokens": max_output_tokens
     });
     if let Some(thinking) = thinking_config(config) {
@@ -229,16 +226,55 @@ pub fn request_body(
         // Older models: low temperature for consistent marks between similar answers.
         _ => generation_config["temperature"] = json!(0.2),
     }
+    generation_config
+}
+
+fn inline_image(bytes: &[u8], mime_type: &str) -> Value {
+    json!({"inlineData": {
+        "mimeType": mime_type,
+        "data": base64::engine::general_purpose::STANDARD.encode(bytes)
+    }})
+}
+
+/// The `generateContent` body for one answer.
+pub fn request_body(
+    config: &GeminiConfig,
+    request: &GradeRequest,
+    max_output_tokens: i64,
+) -> Value {
     json!({
         "systemInstruction": {"parts": [{"text": SYSTEM_INSTRUCTION}]},
         "contents": [{
             "role": "user",
             "parts": [
-                {"inlineData": {"mimeType": request.mime_type, "data": image}},
+                inline_image(&request.image, &request.mime_type),
                 {"text": question_text(&request.question)}
             ]
         }],
-        "generationConfig": generation_config
+        "generationConfig": generation_config(
+            config,
+            response_schema(request.question.max_points),
+            max_output_tokens
+        )
+    })
+}
+
+/// The `generateContent` body that reads a script's name and ID boxes.
+pub fn name_request_body(
+    config: &GeminiConfig,
+    request: &NameRequest,
+    max_output_tokens: i64,
+) -> Value {
+    let mut parts: Vec<Value> = [&request.name_image, &request.id_image]
+        .into_iter()
+        .flatten()
+        .map(|(bytes, mime)| inline_image(bytes, mime))
+        .collect();
+    parts.push(json!({"text": names::parts_text(request)}));
+    json!({
+        "systemInstruction": {"parts": [{"text": names::NAME_INSTRUCTION}]},
+        "contents": [{"role": "user", "parts": parts}],
+        "generationConfig": generation_config(config, names::name_schema(), max_output_tokens)
     })
 }
 
@@ -281,6 +317,31 @@ impl Grader for GeminiGrader {
                 ),
             }),
         }
+    }
+
+    async fn read_name(&self, request: &NameRequest) -> Result<NameOutcome, GradeError> {
+        let key = self.config.api_key.get().ok_or_else(no_key)?;
+        let mut spent = Usage::default();
+        for budget in [
+            self.config.first_output_budget(),
+            self.config.second_output_budget(),
+        ] {
+            let body = name_request_body(&self.config, request, budget);
+            let (status, text) = self.send(&key, &body).await?;
+            if !(200..300).contains(&status) {
+                return Err(classify_error(status, &text, &self.config.model));
+            }
+            match read_envelope(&text, &self.config.model)? {
+                Envelope::Text { text, usage, model } => {
+                    let usage = add_usage(&usage, &spent);
+                    return names::answer_to_reading(&text, model, usage, "Gemini");
+                }
+                Envelope::MaxTokens(usage) => spent = add_usage(&spent, &usage),
+            }
+        }
+        Err(invalid(
+            "Gemini ran out of output tokens reading the name; asking again",
+        ))
     }
 }
 
@@ -535,8 +596,31 @@ fn reason_words(reason: &str) -> &'static str {
     }
 }
 
+/// A 200 answer's envelope, opened: the model's text, or a cut that deserves one larger
+/// re-ask.
+#[derive(Debug, PartialEq)]
+pub enum Envelope {
+    Text {
+        text: String,
+        usage: Usage,
+        model: String,
+    },
+    MaxTokens(Usage),
+}
+
 /// Reads a 200 answer into a grade, a MAX_TOKENS cut, or the reason it is neither.
 pub fn parse_response(body: &str, max_points: f64, model: &str) -> Result<Parsed, GradeError> {
+    match read_envelope(body, model)? {
+        Envelope::Text { text, usage, model } => {
+            answer_to_grade(&text, max_points, model, usage, "Gemini").map(Parsed::Grade)
+        }
+        Envelope::MaxTokens(usage) => Ok(Parsed::MaxTokens(usage)),
+    }
+}
+
+/// Opens a 200 answer: the text of its first candidate, a MAX_TOKENS cut, or why there is
+/// neither (a blocked prompt, a filter, an early stop, no text).
+pub fn read_envelope(body: &str, model: &str) -> Result<Envelope, GradeError> {
     let response: GenerateResponse = serde_json::from_str(body).map_err(|e| {
         invalid(format!(
             "Gemini sent an answer GradeDesk could not read ({e})"
@@ -574,7 +658,7 @@ pub fn parse_response(body: &str, max_points: f64, model: &str) -> Result<Parsed
     let finish = candidate.finish_reason.unwrap_or_default();
     match finish.as_str() {
         "" | "STOP" | "FINISH_REASON_UNSPECIFIED" => {}
-        "MAX_TOKENS" => return Ok(Parsed::MaxTokens(usage)),
+        "MAX_TOKENS" => return Ok(Envelope::MaxTokens(usage)),
         "SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII" | "IMAGE_SAFETY" => {
             return Err(GradeError::Refused {
                 message: format!(
@@ -604,7 +688,7 @@ pub fn parse_response(body: &str, max_points: f64, model: &str) -> Result<Parsed
         return Err(invalid("Gemini sent an answer with no text; asking again"));
     }
     let model = response.model_version.unwrap_or_else(|| model.to_string());
-    answer_to_grade(&text, max_points, model, usage, "Gemini").map(Parsed::Grade)
+    Ok(Envelope::Text { text, usage, model })
 }
 
 /// Turns a 200 answer into a grade, or the reason it is not one (MAX_TOKENS included).

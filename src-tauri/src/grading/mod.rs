@@ -7,6 +7,7 @@ pub mod estimate;
 pub mod files_api;
 pub mod gemini;
 pub mod image_prep;
+pub mod names;
 pub mod openai;
 pub mod pricing;
 pub mod prompt;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::exams::Question;
+pub use names::{NameOutcome, NameRequest};
 
 /// What a grader needs: the answer image and the question it answers.
 #[derive(Debug, Clone)]
@@ -88,6 +90,14 @@ pub trait Grader: Send + Sync {
     /// their backoff); the one exception is a MAX_TOKENS cut, which is re-asked once at once
     /// with a larger output budget, because that is a different request, not a retry.
     async fn grade(&self, request: &GradeRequest) -> Result<GradeOutcome, GradeError>;
+
+    /// Reads a script's name and ID boxes (the roster matching's input). A provider that
+    /// cannot leaves the scripts to the teacher's matching screen.
+    async fn read_name(&self, _request: &NameRequest) -> Result<NameOutcome, GradeError> {
+        Err(GradeError::Permanent {
+            message: "this provider does not read names: match the scripts by hand".into(),
+        })
+    }
 }
 
 /// The API key, shared between the settings (which change it) and the grader (which reads
@@ -144,5 +154,10 @@ impl Grader for SwappableGrader {
     async fn grade(&self, request: &GradeRequest) -> Result<GradeOutcome, GradeError> {
         let inner = self.0.read().unwrap_or_else(|p| p.into_inner()).clone();
         inner.grade(request).await
+    }
+
+    async fn read_name(&self, request: &NameRequest) -> Result<NameOutcome, GradeError> {
+        let inner = self.0.read().unwrap_or_else(|p| p.into_inner()).clone();
+        inner.read_name(request).await
     }
 }

@@ -29,7 +29,7 @@ pub fn invalid(message: impl Into<String>) -> GradeError {
 }
 
 /// Removes a Markdown code fence some models wrap JSON in even when asked not to.
-fn strip_fence(text: &str) -> &str {
+pub fn strip_fence(text: &str) -> &str {
     let trimmed = text.trim();
     let Some(rest) = trimmed.strip_prefix("```") else {
         return trimmed;

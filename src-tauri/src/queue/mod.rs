@@ -26,6 +26,9 @@ pub enum JobKind {
     /// Improve a submission's low-resolution pages before cropping.
     #[serde(rename = "UPSCALE_SUBMISSION")]
     UpscaleSubmission,
+    /// Read a script's name and ID boxes through the model (for the roster matching).
+    #[serde(rename = "READ_NAME")]
+    ReadName,
 }
 
 impl JobKind {
@@ -33,6 +36,7 @@ impl JobKind {
         match self {
             JobKind::GradeItem => "GRADE_ITEM",
             JobKind::UpscaleSubmission => "UPSCALE_SUBMISSION",
+            JobKind::ReadName => "READ_NAME",
         }
     }
 
@@ -40,6 +44,7 @@ impl JobKind {
         match s {
             "GRADE_ITEM" => Some(JobKind::GradeItem),
             "UPSCALE_SUBMISSION" => Some(JobKind::UpscaleSubmission),
+            "READ_NAME" => Some(JobKind::ReadName),
             _ => None,
         }
     }
@@ -66,6 +71,36 @@ impl NewJob {
             max_attempts: DEFAULT_MAX_ATTEMPTS,
         }
     }
+}
+
+impl NewJob {
+    /// Reading a script's name and ID boxes: ahead of grading, so the class list fills in
+    /// first and the teacher can match while answers are graded.
+    pub fn read_name(submission_id: i64) -> Self {
+        Self {
+            kind: JobKind::ReadName,
+            item_id: None,
+            submission_id: Some(submission_id),
+            priority: 1,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        }
+    }
+}
+
+/// Queues a script's name reading, replacing one still waiting (the crops changed).
+pub fn requeue_read_name(
+    tx: &Transaction,
+    submission_id: i64,
+    now: i64,
+) -> Result<i64, StoreError> {
+    // Cancels the script's reading that has not started or is under way.
+    tx.prepare_cached(
+        "UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL,
+                finished_at = ?2, updated_at = ?2
+         WHERE kind = 'READ_NAME' AND submission_id = ?1 AND state IN ('queued', 'running')",
+    )?
+    .execute(params![submission_id, now])?;
+    enqueue(tx, &NewJob::read_name(submission_id), now)
 }
 
 /// How many times a job may start before it is given up as dead (the policy's

@@ -569,10 +569,8 @@ fn identify(
             &converted
         }
     };
-    for region in regions
-        .iter()
-        .filter(|r| r.page == template.number && r.kind == RegionKind::Answer)
-    {
+    // Every region: the answers', and the name and ID boxes the name reading sends.
+    for region in regions.iter().filter(|r| r.page == template.number) {
         let area = region_box(region);
         let Some(quad) = region_quad(area, size, &fit.homography) else {
             continue;
@@ -713,6 +711,7 @@ fn store_class(
             queue::enqueue(&tx, &NewJob::grade_item(item_id), now)?;
             answers += 1;
         }
+        store_name_crops(&tx, submission_id, regions, &page_ids, now)?;
         out.push(ClassSubmission {
             submission_id,
             student: student_name,
@@ -737,6 +736,37 @@ fn store_class(
     }
     tx.commit()?;
     Ok(out)
+}
+
+/// Keeps a student's name and ID crops and queues their reading, when the template has
+/// such boxes on the student's pages.
+fn store_name_crops(
+    tx: &rusqlite::Transaction,
+    submission_id: i64,
+    regions: &[Region],
+    page_ids: &HashMap<u32, (i64, &ScannedPage, &ImportedPage)>,
+    now: i64,
+) -> Result<(), CoreError> {
+    let crop_of = |kind: RegionKind| -> Option<String> {
+        regions
+            .iter()
+            .filter(|r| r.kind == kind)
+            .find_map(|region| {
+                let (_, page, _) = page_ids.get(&region.page)?;
+                let (_, crop, _) = page
+                    .crops
+                    .iter()
+                    .find(|(id, _, _)| *id == region.region_id)?;
+                Some(crop.to_string_lossy().into_owned())
+            })
+    };
+    let (name, id) = (crop_of(RegionKind::Name), crop_of(RegionKind::StudentId));
+    if name.is_none() && id.is_none() {
+        return Ok(());
+    }
+    exams::set_name_crops(tx, submission_id, name.as_deref(), id.as_deref())?;
+    queue::requeue_read_name(tx, submission_id, now)?;
+    Ok(())
 }
 
 /// The files import wrote for a page, as an unassigned page keeps them.

@@ -664,6 +664,7 @@ impl Workspace {
         questions: Questions,
     ) -> Result<usize, CoreError> {
         let only = students.clone();
+        let names_of = students.clone();
         let (templates, regions, pages, extras) = self
             .store
             .run(move |conn| -> Result<_, CoreError> {
@@ -694,6 +695,10 @@ impl Workspace {
             }
         }
         let changed = self.store.run(move |conn| store_cuts(conn, &cuts)).await?;
+        if matches!(questions, Questions::All | Questions::OnPages(_)) {
+            // The pages moved: the name on them may be another student's.
+            self.recut_names(exam_id, names_of).await?;
+        }
         if changed > 0 {
             self.wake.notify_waiters();
             self.layout_changed();

@@ -15,6 +15,7 @@ mod drop;
 mod grading;
 mod handback;
 mod layout;
+mod roster;
 mod uploads;
 
 pub use batches::{BatchOverview, ExamBatching};
@@ -25,6 +26,7 @@ pub use drop::{
 pub use grading::{Estimate, SettingsView};
 pub use handback::{default_export_dir, ExportDone};
 pub use layout::{RegionImpact, SplitReview, SplitStudent, TemplateView, SPLIT_REVIEW_HOLD};
+pub use roster::{MatchChoice, RosterImport, MAX_ROSTER_BYTES};
 
 use crate::error::CoreError;
 use crate::events::{Changed, EventBody, EventHub};
