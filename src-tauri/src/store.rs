@@ -234,6 +234,63 @@ pub fn now_ms() -> i64 {
 mod tests {
     use super::*;
 
+    /// A data dir from before the roster (version 8) upgrades with its jobs, grades and
+    /// batch requests intact: the jobs table is rebuilt under them.
+    #[test]
+    fn a_version_8_data_dir_keeps_its_jobs_through_the_rebuild() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path()).unwrap();
+        {
+            let mut conn = Connection::open(dir.path().join("gradedesk.sqlite3")).unwrap();
+            migrations().to_version(&mut conn, 8).unwrap();
+            conn.execute_batch(
+                "INSERT INTO exams (id, name, created_at) VALUES (1, 'E', 0);
+                 INSERT INTO questions (id, exam_id, position, label, prompt, max_points) VALUES (1, 1, 0, 'Q1', 'p', 2);
+                 INSERT INTO submissions (id, exam_id, student, file_name, created_at) VALUES (1, 1, 'S', 'f', 0);
+                 INSERT INTO pages (id, submission_id, number, path, preview_path, width, height) VALUES (1, 1, 1, 'p', 'p', 10, 10);
+                 INSERT INTO items (id, submission_id, page_id, question_id, x, y, w, h, crop_path, created_at)
+                     VALUES (1, 1, 1, 1, 0, 0, 1, 1, 'c', 0);
+                 INSERT INTO jobs (id, kind, item_id, exam_id, state, run_at, created_at, updated_at, finished_at)
+                     VALUES (7, 'GRADE_ITEM', 1, 1, 'succeeded', 0, 0, 0, 5);
+                 INSERT INTO grades (item_id, job_id, score, max_points, feedback, transcription, model, created_at)
+                     VALUES (1, 7, 1.5, 2, 'f', 't', 'm', 0);",
+            )
+            .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let conn = store.lock();
+        let (kind, state): (String, String) = conn
+            .query_row("SELECT kind, state FROM jobs WHERE id = 7", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((kind.as_str(), state.as_str()), ("GRADE_ITEM", "succeeded"));
+        let job: i64 = conn
+            .query_row("SELECT job_id FROM grades WHERE item_id = 1", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(job, 7);
+        let fk: bool = conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert!(fk, "foreign keys are on again after migrating");
+        // The new kind is allowed, and one live reading per script.
+        conn.execute(
+            "INSERT INTO jobs (kind, submission_id, exam_id, state, run_at, created_at, updated_at)
+             VALUES ('READ_NAME', 1, 1, 'queued', 0, 0, 0)",
+            [],
+        )
+        .unwrap();
+        assert!(conn
+            .execute(
+                "INSERT INTO jobs (kind, submission_id, exam_id, state, run_at, created_at, updated_at)
+                 VALUES ('READ_NAME', 1, 1, 'queued', 0, 0, 0)",
+                [],
+            )
+            .is_err());
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_new_data_dir_is_private_to_the_user() {

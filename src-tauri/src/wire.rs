@@ -28,8 +28,8 @@ macro_rules! declare_all {
 /// no id or count here comes near 2^53).
 pub fn typescript() -> String {
     use crate::{
-        batching, engine, error, events, exams, export, grading, pacing, queue, settings, split,
-        stats, workspace,
+        batching, engine, error, events, exams, export, grading, pacing, queue, roster, settings,
+        split, stats, workspace,
     };
     let cfg = Config::new().with_large_int("number");
     let mut out = String::from(
@@ -50,6 +50,13 @@ pub fn typescript() -> String {
         exams::HistoryEntry,
         exams::Override,
         exams::ReviewRow,
+        exams::RosterEntry,
+        exams::MatchStatus,
+        exams::MatchSuggestion,
+        exams::ReadState,
+        exams::MatchRow,
+        roster::SkippedRow,
+        workspace::RosterImport,
         queue::Counts,
         queue::Progress,
         queue::PauseScope,

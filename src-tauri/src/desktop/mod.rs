@@ -4,6 +4,7 @@
 mod class_commands;
 mod commands;
 mod images;
+mod roster_commands;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -136,6 +137,10 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             commands::exam_stats,
             commands::export_folder,
             class_commands::upload_file,
+            roster_commands::import_roster,
+            roster_commands::roster,
+            roster_commands::match_rows,
+            roster_commands::set_match,
             class_commands::set_template,
             class_commands::set_template_from_submission,
             class_commands::template_view,

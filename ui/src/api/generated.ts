@@ -124,6 +124,77 @@ outside_writing: string | null,
 outside: Array<OutsideWriting>, };
 
 /**
+ * One student of an exam's roster.
+ */
+export type RosterEntry = { id: number, 
+/**
+ * What the teacher and the CLI name the student by (the school ID when there is one).
+ */
+roster_id: string, 
+/**
+ * "Last, First".
+ */
+name: string, last_name: string, first_name: string, student_id: string | null, lms_id: string | null, login: string | null, email: string | null, section: string | null, 
+/**
+ * The script given to this student, if any.
+ */
+submission_id: number | null, };
+
+/**
+ * How a script's student was decided.
+ */
+export type MatchStatus = "auto" | "confirmed" | "unmatched";
+
+/**
+ * A roster entry the matching suggests for a script it did not match by itself.
+ */
+export type MatchSuggestion = { entry_id: number, roster_id: string, student: string, };
+
+/**
+ * Where a script's name reading stands.
+ */
+export type ReadState = "none" | "queued" | "reading" | "read" | "failed";
+
+/**
+ * One script on the matching screen and in `gradedesk match --json`.
+ */
+export type MatchRow = { submission_id: number, 
+/**
+ * The file (and page) the script came from: shown beside the student's name.
+ */
+source: string, read_name: string | null, read_id: string | null, 
+/**
+ * The roster's "Last, First" when matched.
+ */
+student: string | null, roster_id: string | null, 
+/**
+ * The match's (or the suggestion's) similarity, 0..1.
+ */
+confidence: number | null, status: MatchStatus, 
+/**
+ * The teacher said this script is nobody on the roster.
+ */
+no_student: boolean, suggestion: MatchSuggestion | null, read_state: ReadState, 
+/**
+ * The name-reading job's last error, when it failed.
+ */
+read_error: string | null, 
+/**
+ * The crops of the name and ID boxes (gdimg paths), when there are.
+ */
+name_crop: string | null, id_crop: string | null, };
+
+/**
+ * A line that was not taken, and why (shown to the teacher as it is).
+ */
+export type SkippedRow = { line: number, reason: string, };
+
+/**
+ * What `roster import` reports: the students stored and the lines left out.
+ */
+export type RosterImport = { students: number, skipped: Array<SkippedRow>, };
+
+/**
  * How many jobs are in each state.
  */
 export type Counts = { queued: number, running: number, succeeded: number, dead: number, cancelled: number, 
@@ -159,7 +230,7 @@ export type Pause = { scope: PauseScope, reason: string, until_ms: number | null
 /**
  * The kinds of work the pool runs.
  */
-export type JobKind = "GRADE_ITEM" | "UPSCALE_SUBMISSION";
+export type JobKind = "GRADE_ITEM" | "UPSCALE_SUBMISSION" | "READ_NAME";
 
 /**
  * A job given up on, with why.
@@ -192,7 +263,7 @@ next_try_at_ms: number | null, };
 /**
  * What a `changed` event asks front ends to refetch.
  */
-export type Changed = "exams" | "submissions" | "queue" | "batches" | "all";
+export type Changed = "exams" | "submissions" | "queue" | "batches" | "roster" | "all";
 
 /**
  * What happened, without its sequence number.
