@@ -158,11 +158,24 @@ function installMock(scenario) {
     ],
     unassigned: [{ unassigned_id: 1, source: { file: 'class.pdf', page: 7 }, reason: 'blank (next to no ink): a scanner’s empty back side?', readable: true }],
   };
+  // The Names tab: a roster of five, four scripts: one matched automatically, one confirmed,
+  // one with a suggestion (two Maries), one whose name box is blank.
+  const person = (id, first, last, submission_id = null) => ({ id, roster_id: `2026000${id}`, name: `${last}, ${first}`, last_name: last, first_name: first, student_id: `2026000${id}`, lms_id: `${100 + id}`, login: null, email: `${first.toLowerCase()}.${last.toLowerCase()}@school.example`, section: null, submission_id });
+  const rosterEntries = [person(1, 'Éloïse', 'Núñez', 1), person(2, 'Marie', 'Curie', 2), person(3, 'Marie', 'Dubois'), person(4, 'Alan', 'Turing'), person(5, 'Ada', 'Lovelace')];
+  const matchRow = (submission_id, extra) => ({ submission_id, source: `class.pdf p${submission_id * 2 - 1}`, read_name: null, read_id: null, student: null, roster_id: null, confidence: null, status: 'unmatched', no_student: false, suggestion: null, read_state: 'read', read_error: null, name_crop: `/data/names/${submission_id}-a.png`, id_crop: `/data/names/${submission_id}-id.png`, ...extra });
+  const matchRowsData = [
+    matchRow(1, { read_name: 'Eloise Nunez', read_id: '20260001', student: 'Núñez, Éloïse', roster_id: '20260001', confidence: 0.98, status: 'auto' }),
+    matchRow(2, { read_name: 'Curie, M.', read_id: '20260002', student: 'Curie, Marie', roster_id: '20260002', confidence: 0.96, status: 'confirmed' }),
+    matchRow(3, { read_name: 'Marie', read_id: null, confidence: 0.64, suggestion: { entry_id: 3, roster_id: '20260003', student: 'Dubois, Marie' } }),
+    matchRow(4, { read_name: null, read_id: null, name_crop: '/data/names/4-a.png' }),
+  ];
+  const nameWritten = { 1: 'Eloise Nunez', 2: 'Curie, M.', 3: 'Marie', 4: '' };
   window.__mock = {
     calls,
     items,
     regions,
     split,
+    matchRowsData,
     emit: (payload) => send('gradedesk:event', payload),
     // The webview's file drag-and-drop, as Tauri reports it.
     drag: (type, paths = []) => send(`tauri://drag-${type}`, { paths, position: { x: 400, y: 300 } }),
@@ -224,6 +237,17 @@ function installMock(scenario) {
       case 'region_impact': return { answers: 4, graded: 0 };
       case 'move_region': { const r = regions.find((x) => x.region_id === args.regionId); if (r) r.bbox = args.bbox; return 4; }
       case 'delete_region': regions.splice(regions.findIndex((x) => x.region_id === args.regionId), 1); return 4;
+      case 'roster': return rosterEntries;
+      case 'match_rows': return matchRowsData;
+      case 'set_match': {
+        const row = matchRowsData.find((r) => r.submission_id === args.submissionId);
+        for (const e of rosterEntries) if (e.submission_id === row.submission_id) e.submission_id = null;
+        const e = rosterEntries.find((x) => x.roster_id === args.rosterId);
+        if (e) e.submission_id = row.submission_id;
+        Object.assign(row, { student: e?.name ?? null, roster_id: e?.roster_id ?? null, status: e ? 'confirmed' : 'unmatched', no_student: !e, suggestion: null });
+        return row;
+      }
+      case 'import_roster': return { students: 5, skipped: [{ line: 2, reason: 'the “Points Possible” row is no student' }] };
       case 'split_review': return split;
       case 'confirm_split': split.held = false; return null;
       case 'shift_alignment': return 2;
@@ -240,6 +264,8 @@ function installMock(scenario) {
     convertFileSrc: (p) => {
       const [kind, idStr] = p.split('/');
       const n = Number(idStr);
+      if (kind === 'name') return svg(620, 105, hand(20, 70, nameWritten[n] ?? '', 44));
+      if (kind === 'idbox') return svg(360, 90, hand(20, 60, matchRowsData.find((r) => r.submission_id === n)?.read_id ?? '', 40));
       if (kind === 'template') return svg(1240, 1754, hand(100, 100, `Physics mid-term — page ${n - 700}`, 40) + '<rect x="74" y="245" width="1091" height="386" fill="none" stroke="#888" stroke-width="3"/><rect x="74" y="789" width="1091" height="526" fill="none" stroke="#888" stroke-width="3"/>');
       if (kind === 'page' || kind === 'thumb' || kind === 'loose') return svg(1240, 1754, hand(100, 160, `Name: student scan page ${n - 500}`, 40) + hand(100, 300, '1) F = m × a  (force = mass × accel.)') + hand(100, 860, '2) p = m v, measured in kg·m/s') + '<line x1="60" y1="120" x2="1180" y2="120" stroke="#ccc"/>');
       return svg(720, 200, hand(24, 70, n % 2 ? 'F = m a   so force = mass × acceleration' : 'p = m × v  (kg m/s)') + hand(24, 140, n % 3 ? 'a is in m/s²' : '…', 24));
@@ -496,6 +522,39 @@ for (const viewport of [{ width: 1280, height: 800 }, { width: 1920, height: 108
     await page.getByTestId('alignment-check').waitFor({ state: 'detached' });
     await page.getByTestId('confirm-split').click();
     await page.getByTestId('split-confirmed').waitFor();
+    // The Names tab: the script waiting comes first, its name box beside the roster with
+    // the suggestion preselected; typing without accents finds; Enter confirms.
+    await page.getByTestId('tab-names').click();
+    await page.getByTestId('match-detail').waitFor();
+    check(/1 script matched automatically · 1 decided by you · 2 waiting for you/.test(await page.getByTestId('match-summary').innerText()), 'the names summary');
+    check((await page.getByTestId('read-text').innerText()).includes('“Marie”'), 'the first script waiting is the one read as Marie');
+    check((await page.locator('[role="option"][aria-selected="true"]').innerText()).includes('Dubois, Marie'), 'the suggestion is preselected');
+    check((await page.getByTestId('absent-students').innerText()).includes('Turing, Alan'), 'absent students are listed');
+    check((await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))) === 'roster-search', 'the search has the keyboard');
+    // The name box is the script's crop, whole and at its own proportions.
+    await page.waitForFunction(() => { const i = document.querySelector('[data-testid="name-crop"]'); return i && i.complete && i.naturalWidth > 0; });
+    const crop = await page.evaluate(() => { const i = document.querySelector('[data-testid="name-crop"]'); const r = i.getBoundingClientRect(); const d = document.querySelector('[data-testid="match-detail"]').getBoundingClientRect(); const cs = getComputedStyle(i); const bx = parseFloat(cs.borderLeftWidth) + parseFloat(cs.borderRightWidth); const by = parseFloat(cs.borderTopWidth) + parseFloat(cs.borderBottomWidth); return { w: r.width - bx, h: r.height - by, nw: i.naturalWidth, nh: i.naturalHeight, inside: r.left >= d.left && r.right <= d.right + 0.5 && r.top >= d.top, src: i.getAttribute('src') }; });
+    check(crop.inside && crop.w > 200 && Math.abs(crop.w / crop.h - crop.nw / crop.nh) < 0.02, `the name crop shows whole inside its card at its aspect (${JSON.stringify(crop)})`);
+    await shot(page, 'names', size);
+    await page.keyboard.type('lovel');
+    check((await page.locator('[role="option"]').count()) === 1, 'the search narrows the roster');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.type('dubo');
+    let matchCalls = (await callsOf(page, 'set_match')).length;
+    await page.keyboard.press('Enter');
+    const matched = await nextCall(page, 'set_match', matchCalls, 'confirm a match');
+    check(matched.submissionId === 3 && matched.rosterId === '20260003', `Enter confirms the suggestion (${JSON.stringify(matched)})`);
+    // The next script waiting is the blank one.
+    await page.waitForFunction(() => document.querySelector('[data-testid="read-text"]')?.textContent.includes('blank'));
+    await shot(page, 'names-blank', size);
+    matchCalls = (await callsOf(page, 'set_match')).length;
+    await page.getByTestId('match-none').click();
+    const none = await nextCall(page, 'set_match', matchCalls, 'nobody on the roster');
+    check(none.submissionId === 4 && none.rosterId === null, `nobody on the roster sends null (${JSON.stringify(none)})`);
     check(errors.length === 0, `console errors (template) at ${size}: ${errors.join(' | ')}`);
     await context.close();
   }
@@ -563,6 +622,13 @@ for (const viewport of [{ width: 1280, height: 800 }, { width: 1920, height: 108
     await shot(page, 'review-typing', size);
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => window.__mock.calls.some((c) => c.cmd === 'override_score' && c.args.score === 1.5));
+    // Anonymous review: no student's name left on the cards.
+    const names = await page.locator('.review-student').allInnerTexts();
+    await page.getByTestId('review-anonymous').check();
+    const hidden = await page.locator('.review-student').allInnerTexts();
+    check(hidden.length > 0 && hidden.every((t) => /^Script #\d+$/.test(t)) && !names.some((n) => hidden.includes(n)), `names hidden in review: ${hidden.join(', ')}`);
+    await shot(page, 'review-anonymous', size);
+    await page.getByTestId('review-anonymous').uncheck();
 
     // Settings page, when the app has one.
     const settingsNav = page.getByTestId('nav-settings');

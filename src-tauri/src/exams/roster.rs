@@ -288,15 +288,14 @@ pub fn name_crops(
     conn: &Connection,
     submission_id: i64,
 ) -> Result<(Option<String>, Option<String>), ExamError> {
-    Ok(conn
-        .query_row(
-            // The script's name and ID crops.
-            "SELECT name_crop_path, id_crop_path FROM submissions WHERE id = ?1",
-            params![submission_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?
-        .ok_or_else(|| ExamError::NotFound(format!("script {submission_id} does not exist")))?)
+    conn.query_row(
+        // The script's name and ID crops.
+        "SELECT name_crop_path, id_crop_path FROM submissions WHERE id = ?1",
+        params![submission_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()?
+    .ok_or_else(|| ExamError::NotFound(format!("script {submission_id} does not exist")))
 }
 
 /// Stores what was read from a script (replacing an earlier reading) and matches its

@@ -691,7 +691,8 @@ impl Workspace {
 
     /// The file behind an image the window shows by id: `page` (a preview), `thumb` (a
     /// thumbnail; the preview for pages imported before thumbnails existed), `crop` (an
-    /// answer), `template` (a template page's preview) or `loose` (an unassigned page's). Blocking (one indexed lookup); None for an unknown kind or id.
+    /// answer), `template` (a template page's preview), `loose` (an unassigned page's), `name` or
+    /// `idbox` (a script's name or ID box, by submission). Blocking (one indexed lookup); None for an unknown kind or id.
     pub fn image_file(&self, kind: &str, id: i64) -> Option<ImageFile> {
         let conn = self.store.lock();
         let (path, mime_type, rev) = match kind {
@@ -717,6 +718,9 @@ impl Workspace {
                 let files = exams::loose_page(&conn, id).ok()?.2?;
                 (files.preview_path, "image/jpeg", None)
             }
+            // A script's name box and ID box (cut again under new names when pages move).
+            "name" => (exams::name_crops(&conn, id).ok()?.0?, "image/png", None),
+            "idbox" => (exams::name_crops(&conn, id).ok()?.1?, "image/png", None),
             _ => return None,
         };
         Some(ImageFile {

@@ -41,6 +41,9 @@ import {
   type BatchPreview,
   type BatchSent,
   type GradingMode,
+  type MatchRow,
+  type RosterEntry,
+  type RosterImport,
 } from './types';
 
 export * from './types';
@@ -486,4 +489,32 @@ export function sendBatch(examId: number): Promise<BatchSent> {
 /** Asks Gemini to cancel a batch; its answers go back to waiting. */
 export function cancelBatch(name: string): Promise<void> {
   return call<void>('cancel_batch', { name });
+}
+
+/** Imports the exam's class list from a roster file (raw IPC body; the exam in a header). */
+export async function importRoster(examId: number, file: File): Promise<RosterImport> {
+  requireBackend();
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  return call<RosterImport>('import_roster', bytes, { headers: { 'x-exam-id': String(examId) } });
+}
+
+export function roster(examId: number): Promise<RosterEntry[]> {
+  return call<RosterEntry[]>('roster', { examId });
+}
+
+export function matchRows(examId: number): Promise<MatchRow[]> {
+  return call<MatchRow[]>('match_rows', { examId });
+}
+
+/** Gives a script the roster entry with `rosterId` (null: nobody on the roster). */
+export function setMatch(examId: number, submissionId: number, rosterId: string | null): Promise<MatchRow> {
+  return call<MatchRow>('set_match', { examId, submissionId, rosterId });
+}
+
+/** URL of a script's name box (`box` 'name') or ID box ('idbox'); `path` (the crop's file,
+ * renamed when it is cut again) keeps the webview from showing an old crop. */
+export function nameBoxUrl(submissionId: number, box: 'name' | 'idbox', path: string): string {
+  if (!hasBackend()) return '';
+  const rev = path.split(/[\\/]/).pop()?.replace(/\.[a-z]+$/i, '') ?? '0';
+  return convertFileSrc(`${box}/${submissionId}/${rev}`, 'gdimg');
 }

@@ -4,6 +4,7 @@ import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 import { toast } from 'sonner';
 import { addOutsideWriting, cropImageUrl, dismissOutsideWriting, errorMessage, overrideScore, pageImageUrl, reviewItems } from '../api';
 import type { Exam, OutsideWriting, ReviewRow } from '../api/types';
+import { loadAnonymous, reviewName, saveAnonymous } from '../lib/anonymous';
 import { formatPoints, STATE_LABEL } from '../lib/format';
 import { applyScoreKey, parsePending, scoreProblem } from '../lib/scoreInput';
 import { useLiveData } from '../live/LiveContext';
@@ -42,6 +43,7 @@ export function ReviewPage({ exam, exams = [], onSelectExam, onBack, initialRect
   const [pending, setPending] = useState('');
   const [note, setNote] = useState('');
   const [saving, setSaving] = useState(false);
+  const [anonymous, setAnonymous] = useState(() => loadAnonymous());
   const listRef = useRef<HTMLDivElement>(null);
   const client = useQueryClient();
   const { snapshot } = useLiveData();
@@ -94,7 +96,7 @@ export function ReviewPage({ exam, exams = [], onSelectExam, onBack, initialRect
       setPending('');
       setNote('');
       await client.invalidateQueries({ queryKey: reviewQueryKey(examId, label) });
-      toast.success(`${row.student || 'Answer'}: ${formatPoints(score)} / ${formatPoints(row.max_points)} saved.`, {
+      toast.success(`${reviewName(row.student, row.submission_id, anonymous)}: ${formatPoints(score)} / ${formatPoints(row.max_points)} saved.`, {
         id: 'review-score',
       });
       move(1);
@@ -193,6 +195,18 @@ export function ReviewPage({ exam, exams = [], onSelectExam, onBack, initialRect
             ))}
           </select>
         </div>
+        <label className="field-inline anonymous-toggle">
+          <input
+            type="checkbox"
+            data-testid="review-anonymous"
+            checked={anonymous}
+            onChange={(e) => {
+              setAnonymous(e.target.checked);
+              saveAnonymous(e.target.checked);
+            }}
+          />
+          Hide names
+        </label>
         <div className="toolbar-spacer" />
         <p className="muted small keys-help" id={`${id}-help`}>
           <kbd>j</kbd>/<kbd>k</kbd> move · <kbd>0</kbd>–<kbd>9</kbd>, <kbd>.</kbd> type a score · <kbd>Enter</kbd>{' '}
@@ -233,6 +247,7 @@ export function ReviewPage({ exam, exams = [], onSelectExam, onBack, initialRect
                   <ReviewCard
                     domId={`${id}-row-${row.item_id}`}
                     row={row}
+                    anonymous={anonymous}
                     selected={v.index === selected}
                     pending={v.index === selected ? pending : ''}
                     note={v.index === selected ? note : ''}
@@ -340,6 +355,7 @@ function OutsidePieces({ row }: { row: ReviewRow }) {
 function ReviewCard({
   domId,
   row,
+  anonymous,
   selected,
   pending,
   note,
@@ -350,6 +366,8 @@ function ReviewCard({
 }: {
   domId: string;
   row: ReviewRow;
+  /** Names hidden: the card shows the script's number only. */
+  anonymous: boolean;
   note: string;
   onNote: (note: string) => void;
   /** The teacher left the note field: with Enter (save the score) or Escape. */
@@ -359,7 +377,7 @@ function ReviewCard({
   onSelect: () => void;
   onAccept: () => void;
 }) {
-  const name = row.student.trim() !== '' ? row.student : 'Unnamed student';
+  const name = reviewName(row.student, row.submission_id, anonymous);
   return (
     <div
       id={domId}

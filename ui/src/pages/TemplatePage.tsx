@@ -16,6 +16,7 @@ import {
 import type { Bbox, ClassImport, Exam, Region, TemplateView } from '../api/types';
 import { CropStage, type DrawnBox, type Selection, type StageItem } from '../components/CropStage';
 import { ACCEPTED_SCANS } from '../components/ImportButton';
+import { MatchingPanel } from '../components/MatchingPanel';
 import { SplitReviewPanel, splitQueryKey } from '../components/SplitReview';
 import { isTypingTarget } from '../lib/cropKeys';
 import { pluralize } from '../lib/format';
@@ -33,7 +34,9 @@ import { useLiveData } from '../live/LiveContext';
 
 export const templateQueryKey = (examId: number) => ['template', examId] as const;
 
-type Tab = 'template' | 'class';
+type Tab = 'template' | 'class' | 'names';
+
+const TAB_TITLE: Record<Tab, string> = { template: 'Template', class: 'Class', names: 'Names' };
 
 type Props = {
   exam: Exam;
@@ -77,8 +80,8 @@ export function TemplatePage({ exam, onBack, initialTab = 'template', onClassDro
           ← Exams
         </button>
         <h1 className="page-title">{exam.name}</h1>
-        <div className="tabs" role="tablist" aria-label="Template and class">
-          {(['template', 'class'] as const).map((t) => (
+        <div className="tabs" role="tablist" aria-label="Template, class and names">
+          {(['template', 'class', 'names'] as const).map((t) => (
             <button
               key={t}
               type="button"
@@ -88,7 +91,7 @@ export function TemplatePage({ exam, onBack, initialTab = 'template', onClassDro
               data-testid={`tab-${t}`}
               onClick={() => setTab(t)}
             >
-              {t === 'template' ? 'Template' : 'Class'}
+              {TAB_TITLE[t]}
             </button>
           ))}
         </div>
@@ -108,8 +111,10 @@ export function TemplatePage({ exam, onBack, initialTab = 'template', onClassDro
         ) : (
           <RegionEditor exam={exam} view={view.data} onImported={() => setTab('class')} />
         )
-      ) : (
+      ) : tab === 'class' ? (
         <ClassTab exam={exam} view={view.data} />
+      ) : (
+        <MatchingPanel exam={exam} />
       )}
     </div>
   );

@@ -5,8 +5,10 @@ import type {
   ItemState,
   ItemView,
   LiveSnapshot,
+  MatchRow,
   Progress,
   QueueStatus,
+  RosterEntry,
   Settings,
   SubmissionView,
 } from '../api/types';
@@ -134,3 +136,38 @@ export function settings(extra: Partial<Settings> = {}): Settings {
 export function deskSnap(seq: number, items: ItemView[], extra: Partial<DeskSnapshot> = {}): DeskSnapshot {
   return { ...snap(seq, items), queue: queueStatus(), ...extra };
 }
+
+/** A roster entry as `roster` returns it (id n: student ID 2026000n). */
+export const rosterEntry = (id: number, first: string, last: string, extra: Partial<RosterEntry> = {}): RosterEntry => ({
+  id,
+  roster_id: `2026${String(id).padStart(4, '0')}`,
+  name: `${last}, ${first}`,
+  last_name: last,
+  first_name: first,
+  student_id: `2026${String(id).padStart(4, '0')}`,
+  lms_id: null,
+  login: null,
+  email: `${first.toLowerCase()}@school.example`,
+  section: null,
+  submission_id: null,
+  ...extra,
+});
+
+/** A script as the matching screen lists it. */
+export const matchRow = (submission_id: number, extra: Partial<MatchRow> = {}): MatchRow => ({
+  submission_id,
+  source: `class.pdf p${submission_id}`,
+  read_name: null,
+  read_id: null,
+  student: null,
+  roster_id: null,
+  confidence: null,
+  status: 'unmatched',
+  no_student: false,
+  suggestion: null,
+  read_state: 'read',
+  read_error: null,
+  name_crop: null,
+  id_crop: null,
+  ...extra,
+});
