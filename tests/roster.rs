@@ -141,7 +141,7 @@ async fn class(cli: &Cli, dir: &std::path::Path, students: u32) -> (String, Stri
     (exam, pdf.to_string_lossy().into_owned())
 }
 
-fn row<'a>(rows: &'a Value, submission: i64) -> &'a Value {
+fn row(rows: &Value, submission: i64) -> &Value {
     rows.as_array()
         .unwrap()
         .iter()

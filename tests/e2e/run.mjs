@@ -230,15 +230,16 @@ try {
   layout = JSON.parse(readFileSync(path.join(work, 'scans', 'layout.json'), 'utf8'))[0];
   const scan = path.join(work, 'scans', layout.file);
 
-  const fake = await start(fakeBin, ['--port', '0', '--latency-ms', '1500', '--key', 'e2e-key'], {}, /listening on (http:\/\/\S+)/);
+  // A class of three for the template workflow: the blank exam, one scanner PDF, the truth.
+  execFileSync('/usr/bin/python3', [path.join(root, 'assets/demo/make_demo.py'), '--out', path.join(work, 'class'), '--students', '3', '--class', '--seed', '5', '--quiet']);
+  classTruth = JSON.parse(readFileSync(path.join(work, 'class', 'template.json'), 'utf8'));
+  // The fake reads each name box's printed code and answers with that student's name as written.
+  const fake = await start(fakeBin, ['--port', '0', '--latency-ms', '1500', '--key', 'e2e-key', '--names', path.join(work, 'class', 'names.json')], {}, /listening on (http:\/\/\S+)/);
   const baseUrl = fake.match[1];
 
   // The exam is created through the CLI on the same data dir the window then opens.
   const created = execFileSync(cli, ['--data-dir', dataDir, 'exam', 'create', '--name', 'E2E quiz', '--questions', path.join(root, 'assets/demo/questions.json')]);
   const examId = JSON.parse(created.toString()).exam_id;
-  // A class of three for the template workflow: the blank exam, one scanner PDF, the truth.
-  execFileSync('/usr/bin/python3', [path.join(root, 'assets/demo/make_demo.py'), '--out', path.join(work, 'class'), '--students', '3', '--class', '--seed', '5', '--quiet']);
-  classTruth = JSON.parse(readFileSync(path.join(work, 'class', 'template.json'), 'utf8'));
   const classCreated = execFileSync(cli, ['--data-dir', dataDir, 'exam', 'create', '--name', 'Class of three', '--questions', path.join(root, 'assets/demo/questions.json')]);
   classExamId = JSON.parse(classCreated.toString()).exam_id;
   // An exam graded later, in a batch: three answers cropped through the CLI wait for it.
@@ -743,6 +744,65 @@ im.save(sys.argv[1], dpi=(300, 300))
     await driver.wait(() => classItems().every((i) => i.state === 'done'), 180_000, 'every answer of the class is graded');
     figures.push(`teacher actions from an empty exam to ${queued.length} graded answers (${want} students x 4): ${actions} (pick the exam, open its template, choose the blank exam, ${expected.length} drags, one class import, one confirm); import to every answer graded ${((Date.now() - importedAt) / 1000).toFixed(1)} s against the fake`);
     await screenshot('class-graded.png');
+  });
+
+  await step('the class\'s names: read from the name boxes, matched one to one to the imported roster, changed from the keyboard in the Names tab', async () => {
+    const cliJson = (...args) => JSON.parse(execFileSync(cli, ['--data-dir', dataDir, ...args]).toString());
+    const rows = () => cliJson('match', '--exam', String(classExamId), '--json');
+    await driver.findElement(By.css('[data-testid="tab-names"]')).click();
+    const input = await driver.wait(until.elementLocated(By.css('[data-testid="roster-file"]')), 10_000);
+    await input.sendKeys(path.join(work, 'class', 'roster.csv'));
+    // The Canvas export's "Points Possible" row is reported, not taken for a student.
+    const skipped = await driver.wait(until.elementLocated(By.css('[data-testid="roster-skipped"]')), 20_000);
+    if (!/Line 2/.test(await skipped.getText())) throw new Error(`the Points Possible row is not reported: ${await skipped.getText()}`);
+    const roster = cliJson('roster', 'list', '--exam', String(classExamId));
+    if (roster.length !== 5) throw new Error(`the roster has ${roster.length} students, not 5`);
+    await driver.wait(() => rows().every((r) => r.read_state === 'read'), 60_000, 'every name is read');
+    const truth = classTruth.students;
+    const got = rows();
+    const right = (r) => {
+      const k = got.indexOf(r);
+      const [first, ...rest] = truth[k].split(' ');
+      return r.student !== null && r.student.normalize('NFD').replace(/\p{M}/gu, '') === `${rest.join(' ')}, ${first}`;
+    };
+    const auto = got.filter((r) => r.status === 'auto');
+    const wrong = auto.filter((r) => !right(r));
+    figures.push(`names in the real window's class of ${got.length}: ${auto.length} matched automatically, ${got.length - auto.length} left to the teacher, ${wrong.length} wrong`);
+    if (wrong.length) throw new Error(`automatic matches that are wrong: ${JSON.stringify(wrong)}`);
+    // The window shows the same, live, with both absent students listed.
+    await driver.wait(async () => (await driver.findElement(By.css('[data-testid="match-summary"]')).getText()).includes(`${auto.length} script`), 20_000, 'the summary counts the automatic matches');
+    const absent = await driver.findElement(By.css('[data-testid="absent-students"]')).getText();
+    if (!/Schmidt, Emma/.test(absent) || !/Schmidt, Lukas/.test(absent)) throw new Error(`the absent students are not listed: ${absent}`);
+    // The teacher gives the first script to Lukas Schmidt from the keyboard, then back.
+    const target = got[0];
+    await driver.findElement(By.css(`[data-testid="script-${target.submission_id}"]`)).click();
+    const crop = await driver.wait(until.elementLocated(By.css('[data-testid="name-crop"]')), 10_000);
+    await driver.wait(async () => driver.executeScript('return arguments[0].complete && arguments[0].naturalWidth > 0', crop), 10_000, 'the name box loads');
+    // The crop is the name region: its proportions are the region's on the page.
+    const region = cliJson('region', 'list', '--exam', String(classExamId), '--json').find((r) => r.kind === 'name');
+    const page = cliJson('split', 'show', '--exam', String(classExamId), '--json').students[0].pages[0];
+    const natural = await driver.executeScript('return [arguments[0].naturalWidth, arguments[0].naturalHeight]', crop);
+    const want = (region.bbox.w * page.width) / (region.bbox.h * page.height);
+    if (Math.abs(natural[0] / natural[1] - want) / want > 0.03) throw new Error(`the name crop is ${natural}, not the region's ${want.toFixed(2)}:1`);
+    await screenshot('names.png');
+    const search = await driver.findElement(By.css('[data-testid="roster-search"]'));
+    await search.sendKeys('schmidt l');
+    await search.sendKeys(Key.ENTER);
+    await driver.wait(() => rows().find((r) => r.submission_id === target.submission_id).roster_id === '20260005', 10_000, 'Enter gives the script to Lukas Schmidt');
+    await driver.findElement(By.css(`[data-testid="script-${target.submission_id}"]`)).click();
+    const again = await driver.wait(until.elementLocated(By.css('[data-testid="roster-search"]')), 10_000);
+    await again.sendKeys(target.student.split(',')[0]);
+    await again.sendKeys(Key.ENTER);
+    await driver.wait(() => { const r = rows().find((x) => x.submission_id === target.submission_id); return r.roster_id === target.roster_id && r.status === 'confirmed'; }, 10_000, 'the script is given back, confirmed');
+    // The roster's name is the script's name everywhere.
+    const split = cliJson('split', 'show', '--exam', String(classExamId), '--json');
+    const named = split.students.find((x) => x.submission_id === target.submission_id);
+    if (named.student !== target.student) throw new Error(`the split shows ${named.student}, not ${target.student}`);
+    // The window shows it too: the script under its student, confirmed, the search cleared.
+    await driver.wait(async () => driver.executeScript(`const d = document.querySelector('[data-testid="match-detail"]');
+      return d && d.querySelector('h2').textContent === arguments[0] && d.querySelector('[data-testid="match-status"]').textContent === 'Confirmed by you'
+        && d.querySelector('[data-testid="roster-search"]').value === '';`, target.student), 10_000, 'the window shows the script confirmed');
+    await screenshot('names-confirmed.png');
   });
 
   await step('the writing outside the boxes is shown on the review card, zoomed from the page', async () => {

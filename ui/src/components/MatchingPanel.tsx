@@ -62,7 +62,6 @@ export function MatchingPanel({ exam }: { exam: Exam }) {
 
   const [skipped, setSkipped] = useState<RosterImport | null>(null);
   const [selected, setSelected] = useState<number | null>(null);
-  const fileInput = useRef<HTMLInputElement>(null);
   const current = ordered.find((r) => r.submission_id === selected) ?? ordered[0];
 
   const refresh = async () => {
@@ -122,23 +121,22 @@ export function MatchingPanel({ exam }: { exam: Exam }) {
           <h2 className="card-title">
             {entries.length === 0 ? 'No roster yet' : `Roster: ${pluralize(entries.length, 'student')}`}
           </h2>
-          <button
-            type="button"
-            className={`btn ${entries.length === 0 ? 'btn-primary' : ''}`}
+          <label
+            htmlFor={`${id}-roster`}
+            className={`btn file-button${entries.length === 0 ? ' btn-primary' : ''}${upload.isPending ? ' is-disabled' : ''}`}
             data-testid="roster-import"
-            disabled={upload.isPending}
-            onClick={() => fileInput.current?.click()}
           >
+            <input
+              id={`${id}-roster`}
+              className="visually-hidden"
+              type="file"
+              accept=".csv,.tsv,.txt,text/csv,text/plain"
+              data-testid="roster-file"
+              disabled={upload.isPending}
+              onChange={onFile}
+            />
             {upload.isPending ? 'Importing…' : entries.length === 0 ? 'Import the roster…' : 'Import again…'}
-          </button>
-          <input
-            ref={fileInput}
-            type="file"
-            accept=".csv,.tsv,.txt,text/csv,text/plain"
-            hidden
-            data-testid="roster-file"
-            onChange={onFile}
-          />
+          </label>
         </div>
         <p className="hint">
           A Canvas or Moodle gradebook export, a Google Classroom list, or one student per line (name, then ID and
@@ -202,7 +200,8 @@ export function MatchingPanel({ exam }: { exam: Exam }) {
           </nav>
           {current && (
             <ScriptMatch
-              key={current.submission_id}
+              // A fresh search and preselection whenever the script's match changes.
+              key={`${current.submission_id}:${current.status}:${current.roster_id ?? ''}:${current.no_student}`}
               row={current}
               entries={entries}
               busy={choose.isPending}
@@ -256,7 +255,9 @@ function ScriptMatch({ row, entries, busy, onChoose, onStep }: ScriptProps) {
   const id = useId();
   const [query, setQuery] = useState('');
   const shown = useMemo(() => freeFirst(filterRoster(entries, query), row.submission_id), [entries, query, row]);
-  const [highlight, setHighlight] = useState<number | null>(() => preselected(row, entries));
+  // The teacher's pick; until then the script's student or suggestion (the roster may load later).
+  const [picked, setHighlight] = useState<number | null>(null);
+  const highlight = picked ?? preselected(row, entries);
   // Nothing is chosen for the teacher unless the matching suggested it or they typed.
   const highlighted = shown.find((e) => e.id === highlight) ?? (query.trim() !== '' ? shown[0] : undefined);
   const listRef = useRef<HTMLUListElement>(null);
