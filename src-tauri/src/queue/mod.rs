@@ -119,7 +119,7 @@ pub struct ClaimedJob {
     pub max_attempts: i64,
 }
 
-/// How many jobs are in each state.
+/// How many answers' grading jobs are in each state.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, TS)]
 pub struct Counts {
     pub queued: i64,
@@ -627,12 +627,14 @@ pub fn progress(conn: &Connection, now: i64) -> Result<Vec<Progress>, StoreError
     Ok(out)
 }
 
-/// Job counts by state, for progress and `status`.
+/// The answers' grading jobs by state, for the header and `status`: page enhancement and
+/// name readings are work for the teacher's scripts, not answers, so "graded" stays the
+/// number of answers graded.
 pub fn counts(conn: &Connection) -> Result<Counts, StoreError> {
     let mut counts = Counts::default();
     let mut stmt = conn.prepare_cached(
         "SELECT CASE WHEN state = 'queued' AND channel = 'batch' THEN 'batch' ELSE state END AS s, count(*)
-         FROM jobs GROUP BY s",
+         FROM jobs WHERE kind = 'GRADE_ITEM' GROUP BY s",
     )?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
     for row in rows {

@@ -195,7 +195,7 @@ export type SkippedRow = { line: number, reason: string, };
 export type RosterImport = { students: number, skipped: Array<SkippedRow>, };
 
 /**
- * How many jobs are in each state.
+ * How many answers' grading jobs are in each state.
  */
 export type Counts = { queued: number, running: number, succeeded: number, dead: number, cancelled: number, 
 /**
