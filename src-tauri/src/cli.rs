@@ -1013,7 +1013,7 @@ async fn grade(workspace: &Arc<Workspace>, args: PoolArgs) -> ExitCode {
     }
 }
 
-/// Shows a progress bar until nothing is queued or running; returns why grading stopped
+/// Shows a progress bar until no job is queued or running; returns why grading stopped
 /// early (a halt, or a pause that holds every queued answer), if it did.
 async fn watch_until_drained(
     engine: &Engine,
@@ -1047,7 +1047,11 @@ async fn watch_until_drained(
                 break Some(reason);
             }
         }
-        if counts.active() == 0 || shutdown.is_cancelled() {
+        if shutdown.is_cancelled() {
+            break None;
+        }
+        // Names still being read (and pages enhanced) keep the command waiting too.
+        if counts.active() == 0 && workspace.other_work().await? == 0 {
             break None;
         }
     };

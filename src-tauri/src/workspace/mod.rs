@@ -730,9 +730,14 @@ impl Workspace {
         })
     }
 
-    /// Job counts by state.
+    /// The answers' grading jobs by state.
     pub async fn counts(&self) -> Result<Counts, CoreError> {
         Ok(self.store.run(|conn| queue::counts(conn)).await?)
+    }
+
+    /// How many jobs besides grading (name readings, page enhancement) are still to run.
+    pub async fn other_work(&self) -> Result<i64, CoreError> {
+        Ok(self.store.run(|conn| queue::other_work(conn)).await?)
     }
 }
 
