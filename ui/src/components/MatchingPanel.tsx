@@ -18,7 +18,6 @@ import {
   type MatchGroup,
 } from '../lib/matching';
 import { useLiveData } from '../live/LiveContext';
-import { SNAPSHOT_QUERY_KEY } from '../live/useLive';
 
 export const matchQueryKey = (examId: number) => ['match', examId] as const;
 export const rosterQueryKey = (examId: number) => ['roster', examId] as const;
@@ -64,10 +63,10 @@ export function MatchingPanel({ exam }: { exam: Exam }) {
   const [selected, setSelected] = useState<number | null>(null);
   const current = ordered.find((r) => r.submission_id === selected) ?? ordered[0];
 
+  // The rest of the window (names in lists) follows the core's `changed: "roster"` event.
   const refresh = async () => {
     await client.invalidateQueries({ queryKey: matchQueryKey(exam.id) });
     await client.invalidateQueries({ queryKey: rosterQueryKey(exam.id) });
-    await client.invalidateQueries({ queryKey: SNAPSHOT_QUERY_KEY });
   };
   const upload = useMutation({
     mutationFn: (file: File) => importRoster(exam.id, file),
