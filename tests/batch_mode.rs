@@ -47,12 +47,12 @@ async fn later_answers(
         .await
         .unwrap();
     let qs: Vec<QuestionInput> = (1..=questions)
-        .map(|i| QuestionInput {
-            label: format!("Q{i}"),
-            prompt: format!("Question {i}"),
-            max_points: 2.0 + f64::from(i % 3),
-            rubric: String::new(),
-            reference_answer: String::new(),
+        .map(|i| {
+            QuestionInput::plain(
+                &format!("Q{i}"),
+                &format!("Question {i}"),
+                2.0 + f64::from(i % 3),
+            )
         })
         .collect();
     let exam = ws.create_exam("Later".into(), qs).await.unwrap();
@@ -680,6 +680,7 @@ async fn died_while_sending(ws: &Workspace, exam: i64, base_url: &str, remote: b
             image: prepared.bytes,
             mime_type: prepared.mime_type,
             question,
+            sample: 0,
         };
         let key = format!("item-{}-job-{}", w.item_id, w.job_id);
         bodies.push((key.clone(), client.request_body(&request)));

@@ -486,7 +486,10 @@ async fn twenty_percent_injected_faults_still_grade_every_answer() {
                     && request.response["candidates"][0]["finishReason"] == "STOP"
                     && gradedesk::grading::gemini::parse_success(
                         &request.response.to_string(),
-                        2.0,
+                        &gradedesk::exams::Question {
+                            max_points: 2.0,
+                            ..Default::default()
+                        },
                         "m",
                     )
                     .is_ok()

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use gradedesk::exams::Question;
 use gradedesk::grading::gemini::{classify_error, parse_response, Parsed};
 use gradedesk::grading::GradeError;
 
@@ -15,7 +16,8 @@ fn fixture(name: &str) -> String {
 
 #[test]
 fn successes_parse_into_grades_with_usage() {
-    let Ok(Parsed::Grade(grade)) = parse_response(&fixture("success.json"), 2.0, "m") else {
+    let Ok(Parsed::Grade(grade)) = parse_response(&fixture("success.json"), &out_of(2.0), "m")
+    else {
         panic!("success.json is a grade");
     };
     assert_eq!(grade.score, 1.0);
@@ -34,13 +36,14 @@ fn successes_parse_into_grades_with_usage() {
     );
     assert!(!grade.needs_review);
     // Unknown fields and enum values are tolerated.
-    let Ok(Parsed::Grade(grade)) = parse_response(&fixture("unknown_enum.json"), 2.0, "m") else {
+    let Ok(Parsed::Grade(grade)) = parse_response(&fixture("unknown_enum.json"), &out_of(2.0), "m")
+    else {
         panic!("unknown_enum.json is a grade");
     };
     assert_eq!(grade.score, 1.0);
     // The same grade is invalid for a question worth less: never clamped.
     assert!(matches!(
-        parse_response(&fixture("success.json"), 0.5, "m"),
+        parse_response(&fixture("success.json"), &out_of(0.5), "m"),
         Err(GradeError::Transient { .. })
     ));
 }
@@ -52,7 +55,7 @@ fn refusals_are_not_retried_and_say_why() {
         ("safety.json", "SAFETY"),
         ("recitation.json", "RECITATION"),
     ] {
-        match parse_response(&fixture(name), 2.0, "m") {
+        match parse_response(&fixture(name), &out_of(2.0), "m") {
             Err(GradeError::Refused { message }) => {
                 assert!(message.contains(word), "{name}: {message}");
                 assert!(message.contains("by hand"), "{name}: {message}");
@@ -64,16 +67,16 @@ fn refusals_are_not_retried_and_say_why() {
 
 #[test]
 fn a_cut_answer_and_empty_parts_are_told_apart() {
-    match parse_response(&fixture("max_tokens.json"), 3.0, "m") {
+    match parse_response(&fixture("max_tokens.json"), &out_of(3.0), "m") {
         Ok(Parsed::MaxTokens(usage)) => assert_eq!(usage.thoughts_tokens, Some(3031)),
         other => panic!("{other:?}"),
     }
     assert!(matches!(
-        parse_response(&fixture("empty_parts.json"), 2.0, "m"),
+        parse_response(&fixture("empty_parts.json"), &out_of(2.0), "m"),
         Err(GradeError::Transient { .. })
     ));
     assert!(matches!(
-        parse_response("<html>502 Bad Gateway</html>", 2.0, "m"),
+        parse_response("<html>502 Bad Gateway</html>", &out_of(2.0), "m"),
         Err(GradeError::Transient { .. })
     ));
 }
@@ -122,5 +125,13 @@ fn error_bodies_are_classified() {
             }
             other => panic!("{name}: {other:?}"),
         }
+    }
+}
+
+/// A plain question worth `max_points` (no rubric items): the model's score is kept.
+fn out_of(max_points: f64) -> Question {
+    Question {
+        max_points,
+        ..Default::default()
     }
 }

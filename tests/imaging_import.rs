@@ -16,13 +16,7 @@ use support::scans as fixtures;
 async fn workspace(dir: &Path) -> (Arc<Workspace>, i64) {
     let ws = Workspace::open(&dir.join("data")).unwrap();
     let questions = (1..=9)
-        .map(|i| QuestionInput {
-            label: format!("Q{i}"),
-            prompt: "p".into(),
-            max_points: 1.0,
-            rubric: String::new(),
-            reference_answer: String::new(),
-        })
+        .map(|i| QuestionInput::plain(&format!("Q{i}"), "p", 1.0))
         .collect();
     let exam = ws.create_exam("Imaging".into(), questions).await.unwrap();
     (ws, exam)

@@ -49,18 +49,8 @@ impl World {
         let mut conn = Connection::open(store.path()).unwrap();
         conn.pragma_update(None, "synchronous", "NORMAL").unwrap();
         let tx = conn.transaction().unwrap();
-        let exam = exams::create_exam(
-            &tx,
-            "Model",
-            &[QuestionInput {
-                label: "Q1".into(),
-                prompt: "p".into(),
-                max_points: 2.0,
-                rubric: String::new(),
-                reference_answer: String::new(),
-            }],
-        )
-        .unwrap();
+        let exam =
+            exams::create_exam(&tx, "Model", &[QuestionInput::plain("Q1", "p", 2.0)]).unwrap();
         tx.commit().unwrap();
         let question = conn
             .query_row("SELECT id FROM questions", [], |r| r.get(0))
@@ -237,6 +227,7 @@ impl World {
                         prompt_tokens: None,
                         output_tokens: None,
                         thoughts_tokens: None,
+                        ..Default::default()
                     };
                     exams::insert_grade(&tx, item, id, &grade).unwrap();
                     tx.commit().unwrap();

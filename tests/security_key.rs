@@ -108,7 +108,10 @@ fn request() -> GradeRequest {
             max_points: 2.0,
             rubric: String::new(),
             reference_answer: String::new(),
+            scoring: Default::default(),
+            items: Vec::new(),
         },
+        sample: 0,
     }
 }
 

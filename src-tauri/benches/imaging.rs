@@ -85,13 +85,7 @@ fn copier_page(seed: u32) -> Vec<u8> {
 fn questions(dir: &Path) -> PathBuf {
     let path = dir.join("questions.json");
     let qs: Vec<QuestionInput> = (1..=5)
-        .map(|i| QuestionInput {
-            label: format!("Q{i}"),
-            prompt: "p".into(),
-            max_points: 1.0,
-            rubric: String::new(),
-            reference_answer: String::new(),
-        })
+        .map(|i| QuestionInput::plain(&format!("Q{i}"), "p", 1.0))
         .collect();
     let json: Vec<serde_json::Value> = qs
         .iter()

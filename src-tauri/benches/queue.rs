@@ -288,13 +288,7 @@ async fn bench_e() {
     let dir = tempfile::tempdir().unwrap();
     let ws = Workspace::open(&dir.path().join("data")).unwrap();
     let qs: Vec<QuestionInput> = (1..=10)
-        .map(|i| QuestionInput {
-            label: format!("Q{i}"),
-            prompt: "p".into(),
-            max_points: 2.0,
-            rubric: String::new(),
-            reference_answer: String::new(),
-        })
+        .map(|i| QuestionInput::plain(&format!("Q{i}"), "p", 2.0))
         .collect();
     let exam = ws.create_exam("bench".into(), qs).await.unwrap();
     // Items without grading first (paused), so the clock starts with a full queue.

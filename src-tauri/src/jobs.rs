@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::events::{Changed, EventBody};
-use crate::exams::{self, NewGrade};
+use crate::exams;
 use crate::grading::{image_prep, GradeError, GradeRequest, Grader, NameRequest};
 use crate::imaging::{self, ImagingError};
 use crate::pacing::{Gate, Hold};
@@ -73,6 +73,42 @@ impl GradingRunner {
         }
     }
 
+    /// Grades the answer a second time (an independent sample) for an exam that grades
+    /// twice. The second call's tokens are added to the grade's, so its cost shows. A second
+    /// grading the provider will not give leaves the first, flagged for the teacher; waiting
+    /// errors (rate limit, network, key) hand the job back as usual.
+    async fn second_grading(
+        &self,
+        request: &GradeRequest,
+        first: &mut crate::grading::GradeOutcome,
+        gate: &Gate,
+    ) -> Result<Option<exams::SecondOpinion>, GradeError> {
+        let mut again = request.clone();
+        again.sample = 1;
+        let probe = gate.wait_turn(TOKENS_PER_REQUEST_ESTIMATE).await;
+        let result = self.grader.grade(&again).await;
+        record_at_gate(gate, probe, result.as_ref().err());
+        match result {
+            Ok(second) => {
+                first.usage = first.usage.plus(&second.usage);
+                Ok(Some(second.as_second_opinion()))
+            }
+            Err(GradeError::Refused { message } | GradeError::Permanent { message }) => {
+                first
+                    .core_flag
+                    .get_or_insert(format!("the second grading failed: {message}"));
+                Ok(None)
+            }
+            Err(GradeError::Transient { message, .. }) => {
+                first
+                    .core_flag
+                    .get_or_insert(format!("the second grading failed: {message}"));
+                Ok(None)
+            }
+            Err(waiting) => Err(waiting),
+        }
+    }
+
     async fn load_request(&self, item_id: i64) -> Result<GradeRequest, GradeError> {
         let context = self
             .store
@@ -92,6 +128,7 @@ impl GradingRunner {
             image,
             mime_type,
             question,
+            sample: 0,
         })
     }
 }
@@ -163,22 +200,20 @@ impl JobRunner for GradingRunner {
                 let probe = gate.wait_turn(TOKENS_PER_REQUEST_ESTIMATE).await;
                 let result = self.grader.grade(&request).await;
                 record_at_gate(gate, probe, result.as_ref().err());
-                let grade = result?;
+                let mut grade = result?;
+                let double = self
+                    .store
+                    .run(move |conn| exams::double_grading_for_item(conn, item_id))
+                    .await
+                    .unwrap_or(false);
+                let second = if double {
+                    self.second_grading(&request, &mut grade, gate).await?
+                } else {
+                    None
+                };
                 Ok(Completion::Graded {
                     item_id,
-                    grade: NewGrade {
-                        score: grade.score,
-                        max_points: request.question.max_points,
-                        feedback: grade.feedback,
-                        transcription: grade.transcription,
-                        confidence: grade.confidence,
-                        needs_review: grade.needs_review,
-                        review_reason: grade.review_reason,
-                        model: grade.model,
-                        prompt_tokens: grade.usage.prompt_tokens,
-                        output_tokens: grade.usage.output_tokens,
-                        thoughts_tokens: grade.usage.thoughts_tokens,
-                    },
+                    grade: Box::new(grade.into_new_grade(request.question.max_points, second)),
                 })
             }
             JobKind::ReadName => {

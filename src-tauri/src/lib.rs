@@ -49,6 +49,7 @@ pub mod pacing;
 pub mod queue;
 pub mod recorder;
 pub mod roster;
+pub mod rubric;
 pub mod settings;
 pub mod split;
 pub mod stats;

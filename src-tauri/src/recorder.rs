@@ -25,7 +25,7 @@ pub enum Completion {
     /// A grade for an answer: stored with the job's success, or not at all.
     Graded {
         item_id: i64,
-        grade: exams::NewGrade,
+        grade: Box<exams::NewGrade>,
     },
     /// What was read from a script's name and ID boxes: stored (and the class matched
     /// again) with the job's success, or not at all.
@@ -346,6 +346,7 @@ mod tests {
             prompt_tokens: None,
             output_tokens: None,
             thoughts_tokens: None,
+            ..NewGrade::default()
         };
         let entries = vec![
             entry(&a, "a", Outcome::Succeeded(Completion::Done), true),
@@ -356,7 +357,7 @@ mod tests {
                 "c",
                 Outcome::Succeeded(Completion::Graded {
                     item_id: 999_999,
-                    grade,
+                    grade: Box::new(grade),
                 }),
                 true,
             ),

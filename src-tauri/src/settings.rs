@@ -717,7 +717,10 @@ mod tests {
                 max_points: 1.0,
                 rubric: String::new(),
                 reference_answer: String::new(),
+                scoring: Default::default(),
+                items: Vec::new(),
             },
+            sample: 0,
         };
         match grader.grade(&request).await {
             Err(crate::grading::GradeError::NeedsTeacher { message }) => {

@@ -41,6 +41,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0008_split_review.sql")),
         // Rebuilds `jobs`: run with foreign keys off, checked before it commits.
         M::up(include_str!("migrations/0009_roster.sql")).foreign_key_check(),
+        M::up(include_str!("migrations/0010_rubric_items.sql")),
     ])
 }
 

@@ -28,8 +28,8 @@ macro_rules! declare_all {
 /// no id or count here comes near 2^53).
 pub fn typescript() -> String {
     use crate::{
-        batching, engine, error, events, exams, export, grading, pacing, queue, roster, settings,
-        split, stats, workspace,
+        batching, engine, error, events, exams, export, grading, pacing, queue, roster, rubric,
+        settings, split, stats, workspace,
     };
     let cfg = Config::new().with_large_int("number");
     let mut out = String::from(
@@ -50,6 +50,18 @@ pub fn typescript() -> String {
         exams::HistoryEntry,
         exams::Override,
         exams::ReviewRow,
+        rubric::Scoring,
+        rubric::RubricItem,
+        rubric::RubricItemInput,
+        rubric::AppliedItem,
+        rubric::routing::Route,
+        rubric::routing::ReviewPolicy,
+        exams::ReviewRouting,
+        exams::RubricChange,
+        exams::RegradeOffer,
+        exams::SecondOpinion,
+        workspace::QuestionEdited,
+        workspace::RubricEdit,
         exams::RosterEntry,
         exams::MatchStatus,
         exams::MatchSuggestion,

@@ -34,12 +34,12 @@ pub async fn queued_answers(
 ) -> (Arc<Workspace>, Vec<i64>) {
     let ws = Workspace::open(data).unwrap();
     let qs: Vec<QuestionInput> = (1..=questions)
-        .map(|i| QuestionInput {
-            label: format!("Q{i}"),
-            prompt: format!("Question {i}"),
-            max_points: 2.0 + f64::from(i % 3),
-            rubric: String::new(),
-            reference_answer: String::new(),
+        .map(|i| {
+            QuestionInput::plain(
+                &format!("Q{i}"),
+                &format!("Question {i}"),
+                2.0 + f64::from(i % 3),
+            )
         })
         .collect();
     let exam = ws.create_exam("Load".into(), qs).await.unwrap();

@@ -27,9 +27,11 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 mod batch;
+pub mod grades;
 pub mod names;
 
 pub use batch::{BatchFaults, FakeBatch};
+pub use grades::{expected_grade, GradeScript};
 pub use names::{NameReply, NameTable};
 
 /// A failure the fake can answer with, as the real API does.
@@ -154,6 +156,8 @@ struct FakeState {
     batches: batch::BatchState,
     /// What a name box "reads" as, by the student number printed in it.
     names: Mutex<NameTable>,
+    /// Scripted grades, answered in order to grading requests.
+    grades: Mutex<VecDeque<GradeScript>>,
 }
 
 impl FakeState {
@@ -167,6 +171,7 @@ impl FakeState {
             draws: Mutex::new(HashMap::new()),
             batches: batch::BatchState::new(config_batch_faults()),
             names: Mutex::new(NameTable::new()),
+            grades: Mutex::new(VecDeque::new()),
         }
     }
 }
@@ -198,6 +203,7 @@ impl FakeGemini {
             .route("/download/v1beta/files/{target}", get(batch::download))
             .route("/_fake/requests", get(list_requests))
             .route("/_fake/script", post(push_script))
+            .route("/_fake/grades", post(push_grades))
             .route("/_fake/batch", post(batch::set_faults))
             .route("/_fake/names", post(push_names))
             .with_state(state.clone());
@@ -225,6 +231,11 @@ impl FakeGemini {
     /// Queues faults for the next requests, in order.
     pub fn script(&self, faults: &[Fault]) {
         lock(&self.state.script).extend(faults.iter().copied());
+    }
+
+    /// Queues scripted grades, answered in order to the next grading requests.
+    pub fn script_grades(&self, grades: &[GradeScript]) {
+        lock(&self.state.grades).extend(grades.iter().cloned());
     }
 
     /// Sets what name boxes read as (by the student number printed in them); adds to
@@ -326,19 +337,6 @@ fn random_fault(state: &FakeState, image: Option<&[u8]>) -> Option<Fault> {
     faults.get(rng.gen_range(0..faults.len().max(1))).copied()
 }
 
-/// The grade the fake gives an image: derived from its bytes, in half points within 0..=max.
-pub fn expected_grade(image: &[u8], max_points: f64) -> (f64, String, String) {
-    let digest = Sha256::digest(image);
-    let steps = (max_points * 2.0).floor().max(0.0) as u64;
-    let score = (u64::from(digest[0]) % (steps + 1)) as f64 / 2.0;
-    let tag = hex::encode(&digest[..4]);
-    (
-        score,
-        format!("fake transcription {tag}"),
-        format!("fake feedback {tag}"),
-    )
-}
-
 async fn list_requests(State(state): State<Arc<FakeState>>) -> Json<Vec<RecordedRequest>> {
     Json(lock(&state.requests).clone())
 }
@@ -348,6 +346,14 @@ async fn push_script(
     Json(faults): Json<Vec<Fault>>,
 ) -> StatusCode {
     lock(&state.script).extend(faults);
+    StatusCode::NO_CONTENT
+}
+
+async fn push_grades(
+    State(state): State<Arc<FakeState>>,
+    Json(grades): Json<Vec<GradeScript>>,
+) -> StatusCode {
+    lock(&state.grades).extend(grades);
     StatusCode::NO_CONTENT
 }
 
@@ -449,11 +455,26 @@ async fn answer(
         .as_ref()
         .and_then(|d| d["data"].as_str())
         .and_then(|d| base64::engine::general_purpose::STANDARD.decode(d).ok());
-    let question_text: String = parts.iter().filter_map(|p| p["text"].as_str()).collect();
-    let max_points = request["generationConfig"]["responseJsonSchema"]["properties"]["score"]
-        ["maximum"]
-        .as_f64()
-        .unwrap_or(1.0);
+    let system: String = request["systemInstruction"]["parts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["text"].as_str())
+        .collect();
+    let user_text: String = parts.iter().filter_map(|p| p["text"].as_str()).collect();
+    // What the request says of the question, wherever it put it (instruction, user turn).
+    let question_text = format!("{system}\n{user_text}");
+    let schema = request["generationConfig"]["responseJsonSchema"].clone();
+    let max_points = grades::max_points(&schema, &system);
+    let item_ids: Vec<i64> = schema["properties"]
+        .get("applied_items")
+        .map(|_| {
+            grades::rubric_items(&system)
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect()
+        })
+        .unwrap_or_default();
 
     let over_quota = state
         .config
@@ -554,14 +575,14 @@ async fn answer(
                 return None;
             }
             Fault::RateLimited | Fault::DailyQuota => {
-                let (status, mut body) = fault_response(fault, model, max_points);
+                let (status, mut body) = fault_response(fault, model, max_points, &item_ids);
                 if fault == Fault::RateLimited {
                     body["error"]["details"][1]["retryDelay"] = json!(state.config.retry_delay);
                 }
                 (status, body)
             }
             _ => {
-                let (status, mut body) = fault_response(fault, model, max_points);
+                let (status, mut body) = fault_response(fault, model, max_points, &item_ids);
                 if status == 200 && body.get("usageMetadata").is_some() {
                     body["usageMetadata"] = usage(
                         &request,
@@ -603,10 +624,8 @@ async fn answer(
         body["modelVersion"] = json!(model);
         (200, body)
     } else if let Some(image) = image.as_ref() {
-        let (score, transcription, feedback) = expected_grade(image, max_points);
-        let text = json!({"transcription": transcription, "score": score, "feedback": feedback,
-                          "confidence": 0.8, "needs_review": false})
-        .to_string();
+        let script = lock(&state.grades).pop_front();
+        let text = grades::reply_text(script, image, &schema, &system);
         let mut body = success_body(&text, "STOP");
         let digest = Sha256::digest(image);
         let thinking =
@@ -642,7 +661,7 @@ async fn answer(
     Some((status, response))
 }
 
-fn fault_response(fault: Fault, model: &str, max_points: f64) -> (u16, Value) {
+fn fault_response(fault: Fault, model: &str, max_points: f64, item_ids: &[i64]) -> (u16, Value) {
     match fault {
         Fault::RateLimited => (429, error_body(429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota).", json!([
             {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [
@@ -669,6 +688,10 @@ fn fault_response(fault: Fault, model: &str, max_points: f64) -> (u16, Value) {
         Fault::DeadlineExceeded => (504, error_body(504, "DEADLINE_EXCEEDED", "Deadline expired before operation could complete.", json!([]))),
         Fault::PermissionDenied => (403, error_body(403, "PERMISSION_DENIED", "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.", json!([]))),
         Fault::Hang | Fault::Reset => (503, error_body(503, "UNAVAILABLE", "The model is overloaded. Please try again later.", json!([]))),
+        // With rubric items the malformed answer names an item the rubric does not have.
+        Fault::ScoreOutOfRange if !item_ids.is_empty() => (200, success_body(&json!({"transcription": "t",
+            "applied_items": [{"id": item_ids.iter().max().copied().unwrap_or(0) + 1000, "evidence": "t"}],
+            "feedback": "f", "confidence": 0.5, "needs_review": false}).to_string(), "STOP")),
         Fault::ScoreOutOfRange => (200, success_body(&json!({"transcription": "t", "score": max_points + 1.0, "feedback": "f",
             "confidence": 0.5, "needs_review": false}).to_string(), "STOP")),
     }
@@ -915,21 +938,21 @@ async fn chat_completions(State(state): State<Arc<FakeState>>, body: String) -> 
     let image = url
         .split_once(";base64,")
         .and_then(|(_, d)| base64::engine::general_purpose::STANDARD.decode(d).ok());
-    let max_points = request["response_format"]["json_schema"]["schema"]["properties"]["score"]
-        ["maximum"]
-        .as_f64()
-        .unwrap_or(1.0);
-    let question_text: String = parts.iter().filter_map(|p| p["text"].as_str()).collect();
+    let schema = request["response_format"]["json_schema"]["schema"].clone();
+    let system = request["messages"][0]["content"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let user_text: String = parts.iter().filter_map(|p| p["text"].as_str()).collect();
+    let question_text = format!("{system}\n{user_text}");
     let (status, response) = if model == "missing-model" {
         (
             404,
             json!({"error": {"message": format!("model \"{model}\" not found, try pulling it first"), "type": "api_error"}}),
         )
     } else if let Some(image) = image.as_ref() {
-        let (score, transcription, feedback) = expected_grade(image, max_points);
-        let text = json!({"transcription": transcription, "score": score, "feedback": feedback,
-                          "confidence": 0.8, "needs_review": false})
-        .to_string();
+        let script = lock(&state.grades).pop_front();
+        let text = grades::reply_text(script, image, &schema, &system);
         (
             200,
             json!({"id": "chatcmpl-fake", "object": "chat.completion", "model": model,

@@ -65,6 +65,25 @@ struct Args {
     /// to {"name", "student_id", "confidence"} (make_demo.py --class writes names.json).
     #[arg(long)]
     names: Option<std::path::PathBuf>,
+    /// Scripted grades, answered in order to the first grading requests: a JSON list of
+    /// {"transcription", "items" | "positions", "score", "confidence", "needs_review", …}.
+    #[arg(long)]
+    grades: Option<std::path::PathBuf>,
+}
+
+/// Reads a JSON file the fake is given, or stops with a clear error.
+fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path, what: &str) -> T {
+    match std::fs::read(path).map(|b| serde_json::from_slice(&b)) {
+        Ok(Ok(value)) => value,
+        Ok(Err(e)) => {
+            eprintln!("error: {} is not {what}: {e}", path.display());
+            std::process::exit(2);
+        }
+        Err(e) => {
+            eprintln!("error: could not read {}: {e}", path.display());
+            std::process::exit(2);
+        }
+    }
 }
 
 fn parse_faults(names: &[String]) -> Result<Vec<Fault>, String> {
@@ -100,22 +119,17 @@ async fn main() -> std::io::Result<()> {
         ..FakeConfig::default()
     };
     let names: fake_gemini::NameTable = match &args.names {
-        Some(path) => match std::fs::read(path).map(|b| serde_json::from_slice(&b)) {
-            Ok(Ok(table)) => table,
-            Ok(Err(e)) => {
-                eprintln!("error: {} is not a names table: {e}", path.display());
-                std::process::exit(2);
-            }
-            Err(e) => {
-                eprintln!("error: could not read {}: {e}", path.display());
-                std::process::exit(2);
-            }
-        },
+        Some(path) => read_json(path, "a names table"),
         None => fake_gemini::NameTable::new(),
+    };
+    let grades: Vec<fake_gemini::GradeScript> = match &args.grades {
+        Some(path) => read_json(path, "a list of scripted grades"),
+        None => Vec::new(),
     };
     let fake = FakeGemini::start(config, args.port).await?;
     fake.script(&script);
     fake.set_names(names);
+    fake.script_grades(&grades);
     fake.set_batch_faults(fake_gemini::BatchFaults {
         pending_polls: args.batch_pending_polls,
         shuffle: args.batch_shuffle,

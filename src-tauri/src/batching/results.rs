@@ -17,7 +17,7 @@ use rusqlite::Connection;
 use serde_json::Value;
 
 use super::BATCH_PRICE_FACTOR;
-use crate::exams::{self, NewGrade};
+use crate::exams::{self, NewGrade, Question};
 use crate::grading::batch_api::RequestResult;
 use crate::grading::gemini::{parse_response, Parsed};
 use crate::grading::GradeError;
@@ -68,27 +68,17 @@ pub fn match_results(
 
 /// What one result means for its answer.
 enum Verdict {
-    Grade(NewGrade),
+    Grade(Box<NewGrade>),
     Waiting(String),
     Refused(String),
 }
 
-fn verdict(response: Result<Value, GradeError>, max_points: f64, model: &str) -> Verdict {
-    let parsed = response.and_then(|body| parse_response(&body.to_string(), max_points, model));
+fn verdict(response: Result<Value, GradeError>, question: &Question, model: &str) -> Verdict {
+    let parsed = response.and_then(|body| parse_response(&body.to_string(), question, model));
     match parsed {
-        Ok(Parsed::Grade(grade)) => Verdict::Grade(NewGrade {
-            score: grade.score,
-            max_points,
-            feedback: grade.feedback,
-            transcription: grade.transcription,
-            confidence: grade.confidence,
-            needs_review: grade.needs_review,
-            review_reason: grade.review_reason,
-            model: grade.model,
-            prompt_tokens: grade.usage.prompt_tokens,
-            output_tokens: grade.usage.output_tokens,
-            thoughts_tokens: grade.usage.thoughts_tokens,
-        }),
+        Ok(Parsed::Grade(grade)) => {
+            Verdict::Grade(Box::new(grade.into_new_grade(question.max_points, None)))
+        }
         Ok(Parsed::MaxTokens(_)) => Verdict::Waiting(
             "Gemini ran out of output tokens in the batch; it waits to be graded again".into(),
         ),
@@ -119,11 +109,10 @@ pub fn store_results(
         if request.outcome.is_some() {
             continue;
         }
-        let max_points = match exams::grading_context(&tx, request.item_id) {
-            Ok((_, question)) => question.max_points,
-            Err(_) => 0.0,
+        let verdict = match exams::grading_context(&tx, request.item_id) {
+            Ok((_, question)) => verdict(response, &question, model),
+            Err(e) => Verdict::Waiting(format!("the answer could not be read back: {e}")),
         };
-        let verdict = verdict(response, max_points, model);
         let (outcome, reason) = match &verdict {
             Verdict::Grade(_) => (Outcome::Graded, None),
             Verdict::Waiting(why) => (Outcome::Waiting, Some(why.as_str())),

@@ -57,6 +57,7 @@ async fn prepare_one(
         image: prepared.bytes,
         mime_type: prepared.mime_type,
         question,
+        sample: 0,
     };
     Ok(Prepared {
         request: NewRequest {

@@ -16,7 +16,7 @@ use crate::queue::{DeadJob, PauseScope, QueueStatus};
 use crate::settings::Settings;
 use crate::workspace::{
     BatchOverview, CropResult, DropReport, DroppedPaths, Estimate, ExamCreated, ImportResult,
-    SettingsView, Snapshot, SubmissionDetail,
+    QuestionEdited, SettingsView, Snapshot, SubmissionDetail,
 };
 
 fn invalid(message: impl Into<String>) -> ErrorReply {
@@ -270,7 +270,7 @@ pub async fn update_question(
     desk: State<'_, Desk>,
     question_id: i64,
     question: QuestionInput,
-) -> Reply<Question> {
+) -> Reply<QuestionEdited> {
     Ok(desk
         .workspace()
         .update_question(question_id, question)

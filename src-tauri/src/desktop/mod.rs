@@ -5,6 +5,7 @@ mod class_commands;
 mod commands;
 mod images;
 mod roster_commands;
+mod rubric_commands;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -141,6 +142,13 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             roster_commands::roster,
             roster_commands::match_rows,
             roster_commands::set_match,
+            rubric_commands::set_answer_items,
+            rubric_commands::accept_answer,
+            rubric_commands::set_transcription,
+            rubric_commands::review_routing,
+            rubric_commands::set_review_policy,
+            rubric_commands::regrade_offer,
+            rubric_commands::regrade_question,
             class_commands::set_template,
             class_commands::set_template_from_submission,
             class_commands::template_view,

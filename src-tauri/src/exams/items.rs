@@ -78,7 +78,7 @@ pub struct ItemView {
 }
 
 /// A grade as the grader returned it, validated.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct NewGrade {
     pub score: f64,
     pub max_points: f64,
@@ -91,6 +91,13 @@ pub struct NewGrade {
     pub prompt_tokens: Option<i64>,
     pub output_tokens: Option<i64>,
     pub thoughts_tokens: Option<i64>,
+    /// The score is the sum of `applied` rubric items.
+    pub from_items: bool,
+    pub applied: Vec<crate::rubric::AppliedItem>,
+    /// The core's own reason to send it to the teacher.
+    pub core_flag: Option<String>,
+    /// The second grading, when the exam grades twice.
+    pub second: Option<super::SecondOpinion>,
 }
 
 /// The crop file of an item, for serving it to the window.
@@ -224,14 +231,17 @@ pub fn restore_item(tx: &Transaction, item_id: i64) -> Result<bool, ExamError> {
 /// What the grader needs for one item: the crop on disk and its question.
 pub fn grading_context(conn: &Connection, item_id: i64) -> Result<(String, Question), ExamError> {
     // The item's crop file and its question.
-    conn.query_row(
-        "SELECT i.crop_path, q.id, q.label, q.prompt, q.max_points, q.rubric, q.reference_answer
-         FROM items i JOIN questions q ON q.id = i.question_id WHERE i.id = ?1",
-        [item_id],
-        |r| Ok((r.get(0)?, question_from_row(r)?)),
-    )
-    .optional()?
-    .ok_or_else(|| ExamError::NotFound(format!("there is no answer number {item_id}")))
+    let (crop, mut question): (String, Question) = conn
+        .query_row(
+            "SELECT i.crop_path, q.id, q.label, q.prompt, q.max_points, q.rubric, q.reference_answer, q.scoring
+             FROM items i JOIN questions q ON q.id = i.question_id WHERE i.id = ?1",
+            [item_id],
+            |r| Ok((r.get(0)?, question_from_row(r)?)),
+        )
+        .optional()?
+        .ok_or_else(|| ExamError::NotFound(format!("there is no answer number {item_id}")))?;
+    super::attach_items(conn, std::slice::from_mut(&mut question))?;
+    Ok((crop, question))
 }
 
 /// Stores an item's grade; the UNIQUE(item_id) constraint refuses a second one.
@@ -245,14 +255,19 @@ pub fn insert_grade(
     tx.execute(
         "INSERT INTO grades (item_id, job_id, score, max_points, feedback, transcription, confidence,
                              needs_review, review_reason, model, prompt_tokens, output_tokens,
-                             thoughts_tokens, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                             thoughts_tokens, created_at, from_items, core_flag)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         params![
             item_id, job_id, grade.score, grade.max_points, grade.feedback, grade.transcription,
             grade.confidence, grade.needs_review, grade.review_reason, grade.model,
-            grade.prompt_tokens, grade.output_tokens, grade.thoughts_tokens, now_ms()
+            grade.prompt_tokens, grade.output_tokens, grade.thoughts_tokens, now_ms(),
+            grade.from_items, grade.core_flag
         ],
     )?;
+    super::insert_grade_items(tx, item_id, &grade.applied)?;
+    if let Some(second) = &grade.second {
+        super::insert_second_opinion(tx, item_id, second)?;
+    }
     Ok(())
 }
 

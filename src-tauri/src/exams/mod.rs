@@ -19,6 +19,9 @@
 //!   moved between students or set aside (split review), and what re-cutting needs.
 //! - `roster.rs`: the `roster_entries` and `name_reads` tables and who each script is —
 //!   the class list, what was read from the name boxes, and the matching's pairs.
+//! - `rubric.rs`: rubric items (`rubric_items`, `grade_items`), the teacher's item sets and
+//!   accepts, corrected transcriptions, second gradings and each exam's review routing; an
+//!   item edit re-scores every answer that has it.
 //! - `review.rs`: the `overrides` table — the teacher's scores — and the review page's rows
 //!   with each answer's history.
 //!
@@ -31,6 +34,7 @@ mod layout;
 mod questions;
 mod review;
 mod roster;
+mod rubric;
 mod submissions;
 mod templates;
 #[cfg(test)]
@@ -42,6 +46,7 @@ pub use layout::*;
 pub use questions::*;
 pub use review::*;
 pub use roster::*;
+pub use rubric::*;
 pub use submissions::*;
 pub use templates::*;
 

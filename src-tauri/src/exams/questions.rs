@@ -5,7 +5,9 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::rubric::{attach_items, check_items, write_items, RubricChange};
 use super::ExamError;
+use crate::rubric::{items_from_lines, RubricItem, RubricItemInput, Scoring};
 use crate::store::now_ms;
 
 /// A question as the teacher writes it in the questions file.
@@ -21,6 +23,13 @@ pub struct QuestionInput {
     pub rubric: String,
     #[serde(default)]
     pub reference_answer: String,
+    /// How the rubric items count (positive when absent).
+    #[serde(default)]
+    pub scoring: Scoring,
+    /// The rubric items the core scores. A rubric given as lines with points (or text whose
+    /// every line is "- text (N pts)") becomes items when this is empty.
+    #[serde(default)]
+    pub items: Vec<RubricItemInput>,
 }
 
 impl QuestionInput {
@@ -32,6 +41,20 @@ impl QuestionInput {
             max_points,
             rubric: String::new(),
             reference_answer: String::new(),
+            scoring: Scoring::Positive,
+            items: Vec::new(),
+        }
+    }
+
+    /// The free rubric text and the items to store: the given items, or the rubric's lines
+    /// read as items when every line is one (the questions file's list form, older files).
+    pub fn rubric_and_items(&self) -> (String, Vec<RubricItemInput>) {
+        if !self.items.is_empty() {
+            return (self.rubric.clone(), self.items.clone());
+        }
+        match items_from_lines(&self.rubric) {
+            Some(items) => (String::new(), items),
+            None => (self.rubric.clone(), Vec::new()),
         }
     }
 }
@@ -74,14 +97,18 @@ fn rubric_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Erro
 }
 
 /// A stored question: everything the grader needs to judge an answer.
-#[derive(Debug, Clone, Serialize, PartialEq, TS)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, TS)]
 pub struct Question {
     pub id: i64,
     pub label: String,
     pub prompt: String,
     pub max_points: f64,
+    /// Free rubric guidance beside the items (shown to the model as notes).
     pub rubric: String,
     pub reference_answer: String,
+    pub scoring: Scoring,
+    /// The items the model chooses from and the core adds up.
+    pub items: Vec<RubricItem>,
 }
 
 /// An exam with its questions in order.
@@ -109,6 +136,7 @@ pub fn create_exam(
     let mut seen = std::collections::HashSet::new();
     for q in questions {
         validate_question(q)?;
+        check_items(&q.rubric_and_items().1, q.max_points, q.label.trim())?;
         if !seen.insert(q.label.trim().to_lowercase()) {
             return Err(ExamError::Invalid(format!(
                 "the label \"{}\" is used by two questions",
@@ -123,12 +151,14 @@ pub fn create_exam(
     )?;
     let exam_id = tx.last_insert_rowid();
     for (position, q) in questions.iter().enumerate() {
+        let (rubric, items) = q.rubric_and_items();
         // Adds one question at its place in the file.
         tx.execute(
-            "INSERT INTO questions (exam_id, position, label, prompt, max_points, rubric, reference_answer)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![exam_id, position as i64, q.label.trim(), q.prompt, q.max_points, q.rubric, q.reference_answer],
+            "INSERT INTO questions (exam_id, position, label, prompt, max_points, rubric, reference_answer, scoring)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![exam_id, position as i64, q.label.trim(), q.prompt, q.max_points, rubric, q.reference_answer, q.scoring.as_str()],
         )?;
+        write_items(tx, tx.last_insert_rowid(), &items)?;
     }
     Ok(exam_id)
 }
@@ -143,6 +173,8 @@ pub(super) fn question_from_row(row: &Row) -> rusqlite::Result<Question> {
         max_points: row.get("max_points")?,
         rubric: row.get("rubric")?,
         reference_answer: row.get("reference_answer")?,
+        scoring: Scoring::parse(&row.get::<_, String>("scoring")?),
+        items: Vec::new(),
     })
 }
 
@@ -161,7 +193,7 @@ pub fn list_exams(conn: &Connection) -> Result<Vec<Exam>, ExamError> {
         .collect::<Result<_, _>>()?;
     // Every question, by exam and in the exam's order.
     let mut stmt = conn.prepare_cached(
-        "SELECT id, exam_id, label, prompt, max_points, rubric, reference_answer
+        "SELECT id, exam_id, label, prompt, max_points, rubric, reference_answer, scoring
          FROM questions ORDER BY exam_id, position",
     )?;
     let rows = stmt.query_map([], |r| {
@@ -172,6 +204,9 @@ pub fn list_exams(conn: &Connection) -> Result<Vec<Exam>, ExamError> {
         if let Some(exam) = exams.iter_mut().find(|e| e.id == exam_id) {
             exam.questions.push(question);
         }
+    }
+    for exam in &mut exams {
+        attach_items(conn, &mut exam.questions)?;
     }
     Ok(exams)
 }
@@ -252,14 +287,17 @@ pub fn update_exam(conn: &Connection, exam_id: i64, name: &str) -> Result<(), Ex
 /// One stored question by id, with its exam.
 pub fn question(conn: &Connection, question_id: i64) -> Result<(i64, Question), ExamError> {
     // One question and the exam it belongs to.
-    conn.query_row(
-        "SELECT id, exam_id, label, prompt, max_points, rubric, reference_answer
-         FROM questions WHERE id = ?1",
-        [question_id],
-        |r| Ok((r.get::<_, i64>("exam_id")?, question_from_row(r)?)),
-    )
-    .optional()?
-    .ok_or_else(|| ExamError::NotFound(format!("there is no question number {question_id}")))
+    let (exam_id, mut question) = conn
+        .query_row(
+            "SELECT id, exam_id, label, prompt, max_points, rubric, reference_answer, scoring
+             FROM questions WHERE id = ?1",
+            [question_id],
+            |r| Ok((r.get::<_, i64>("exam_id")?, question_from_row(r)?)),
+        )
+        .optional()?
+        .ok_or_else(|| ExamError::NotFound(format!("there is no question number {question_id}")))?;
+    attach_items(conn, std::slice::from_mut(&mut question))?;
+    Ok((exam_id, question))
 }
 
 /// Refuses a label another question of the exam already has (labels are matched without
@@ -302,14 +340,17 @@ pub fn add_questions(
     for q in questions {
         validate_question(q)?;
         require_free_label(tx, exam_id, &q.label, None)?;
+        let (rubric, items) = q.rubric_and_items();
         // Adds one question after the exam's last.
         tx.execute(
-            "INSERT INTO questions (exam_id, position, label, prompt, max_points, rubric, reference_answer)
+            "INSERT INTO questions (exam_id, position, label, prompt, max_points, rubric, reference_answer, scoring)
              VALUES (?1, (SELECT coalesce(max(position), -1) + 1 FROM questions WHERE exam_id = ?1),
-                     ?2, ?3, ?4, ?5, ?6)",
-            params![exam_id, q.label.trim(), q.prompt, q.max_points, q.rubric, q.reference_answer],
+                     ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![exam_id, q.label.trim(), q.prompt, q.max_points, rubric, q.reference_answer, q.scoring.as_str()],
         )?;
-        added.push(question(tx, tx.last_insert_rowid())?.1);
+        let id = tx.last_insert_rowid();
+        write_items(tx, id, &items)?;
+        added.push(question(tx, id)?.1);
     }
     Ok(added)
 }
@@ -329,12 +370,13 @@ fn scored_answers(conn: &Connection, question_id: i64) -> Result<i64, ExamError>
 /// Edits a question. The prompt, rubric, reference answer and label can change at any time:
 /// answers graded from then on (queued ones included) are judged on the new text, earlier
 /// grades stay as they were. The points cannot change once an answer has a score, since
-/// those scores are out of the old points.
+/// those scores are out of the old points. Its items are made `q.items` (see
+/// [`write_items`]): editing an item's points re-scores every answer that has it.
 pub fn update_question(
     conn: &Connection,
     question_id: i64,
     q: &QuestionInput,
-) -> Result<Question, ExamError> {
+) -> Result<(Question, RubricChange), ExamError> {
     let (exam_id, old) = question(conn, question_id)?;
     validate_question(q)?;
     require_free_label(conn, exam_id, &q.label, Some(question_id))?;
@@ -349,20 +391,24 @@ pub fn update_question(
             )));
         }
     }
-    // Writes the question's new text and points.
+    let (rubric, items) = q.rubric_and_items();
+    check_items(&items, q.max_points, q.label.trim())?;
+    // Writes the question's new text, points and scoring.
     conn.execute(
         "UPDATE questions SET label = ?2, prompt = ?3, max_points = ?4, rubric = ?5,
-         reference_answer = ?6 WHERE id = ?1",
+         reference_answer = ?6, scoring = ?7 WHERE id = ?1",
         params![
             question_id,
             q.label.trim(),
             q.prompt,
             q.max_points,
-            q.rubric,
-            q.reference_answer
+            rubric,
+            q.reference_answer,
+            q.scoring.as_str()
         ],
     )?;
-    Ok(question(conn, question_id)?.1)
+    let change = write_items(conn, question_id, &items)?;
+    Ok((question(conn, question_id)?.1, change))
 }
 
 /// Deletes a question nobody has answered yet. A question with boxed answers is refused
@@ -410,18 +456,21 @@ pub fn question_for_submission(
     label: &str,
 ) -> Result<Question, ExamError> {
     // The question with this label (case aside) in the submission's exam.
-    conn.prepare_cached(
-        "SELECT q.id, q.label, q.prompt, q.max_points, q.rubric, q.reference_answer
-         FROM questions q JOIN submissions s ON s.exam_id = q.exam_id
-         WHERE s.id = ?1 AND q.label = ?2 COLLATE NOCASE",
-    )?
-    .query_row(params![submission_id, label.trim()], question_from_row)
-    .optional()?
-    .ok_or_else(|| {
-        ExamError::NotFound(format!(
-            "the exam of submission {submission_id} has no question labelled \"{label}\""
-        ))
-    })
+    let mut question = conn
+        .prepare_cached(
+            "SELECT q.id, q.label, q.prompt, q.max_points, q.rubric, q.reference_answer, q.scoring
+             FROM questions q JOIN submissions s ON s.exam_id = q.exam_id
+             WHERE s.id = ?1 AND q.label = ?2 COLLATE NOCASE",
+        )?
+        .query_row(params![submission_id, label.trim()], question_from_row)
+        .optional()?
+        .ok_or_else(|| {
+            ExamError::NotFound(format!(
+                "the exam of submission {submission_id} has no question labelled \"{label}\""
+            ))
+        })?;
+    attach_items(conn, std::slice::from_mut(&mut question))?;
+    Ok(question)
 }
 
 #[cfg(test)]
@@ -486,14 +535,23 @@ mod tests {
         let q2 = added[0].id;
         let mut edit = input("Q2b", 4.0);
         edit.rubric = "- units (1 pt)".into();
-        let edited = update_question(&conn, q2, &edit).unwrap();
+        let (edited, _) = update_question(&conn, q2, &edit).unwrap();
+        // A rubric whose every line has points becomes items the core scores.
         assert_eq!(
             (
                 edited.label.as_str(),
                 edited.max_points,
                 edited.rubric.as_str()
             ),
-            ("Q2b", 4.0, "- units (1 pt)")
+            ("Q2b", 4.0, "")
+        );
+        assert_eq!(
+            edited
+                .items
+                .iter()
+                .map(|i| (i.text.as_str(), i.points))
+                .collect::<Vec<_>>(),
+            [("units", 1.0)]
         );
         assert!(update_question(&conn, q2, &input("Q3", 4.0)).is_err());
         assert!(update_question(&conn, q2, &input("Q2b", 0.0)).is_err());

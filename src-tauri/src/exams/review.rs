@@ -6,7 +6,13 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use super::items::{item_view_from_row, ITEM_VIEW_SQL};
+use super::rubric::{
+    corrected_transcription, grade_items, latest_decision, measured_agreement, review_policy,
+    second_opinion, SecondOpinion,
+};
 use super::{require_exam, Bbox, ExamError, ItemState};
+use crate::rubric::routing::{self, AnswerEvidence, ReviewPolicy, Route};
+use crate::rubric::AppliedItem;
 use crate::store::now_ms;
 
 /// One step of an answer's history: the AI's grade, then each teacher override.
@@ -40,10 +46,29 @@ pub struct ReviewRow {
     pub max_points: f64,
     pub ai_score: Option<f64>,
     pub feedback: Option<String>,
+    /// The transcription as it stands: the teacher's correction, else the model's.
     pub transcription: Option<String>,
+    /// The model's own transcription, kept beside a correction.
+    pub model_transcription: Option<String>,
+    pub transcription_edited: bool,
     pub confidence: Option<f64>,
+    /// Still waits for the teacher (flagged, or not accepted on the evidence).
     pub needs_review: bool,
+    /// Why it was routed where it is: a flag, what the evidence lacks, or why it was accepted.
     pub review_reason: Option<String>,
+    pub route: Route,
+    /// Accepted by the teacher, or automatically on the measured evidence.
+    pub accepted: bool,
+    /// The rubric items the model applied, with its evidence.
+    pub applied: Vec<AppliedItem>,
+    /// The items the teacher chose, when their decision was by items.
+    pub teacher_items: Option<Vec<i64>>,
+    /// The teacher's latest decision: "score", "items" or "accept".
+    pub decision: Option<String>,
+    /// The core's own flag (an answer addressing the grader, full marks for nothing).
+    pub core_flag: Option<String>,
+    /// The second grading of a double-graded answer.
+    pub second_opinion: Option<SecondOpinion>,
     /// The teacher's current score, if they overrode the AI.
     pub teacher_score: Option<f64>,
     pub teacher_note: Option<String>,
@@ -128,8 +153,10 @@ pub fn review_rows(
     );
     // What the grade says beyond its score, and when it was given.
     let extra_sql =
-        "SELECT g.transcription, g.confidence, g.needs_review, g.review_reason, g.created_at
+        "SELECT g.transcription, g.confidence, g.needs_review, g.review_reason, g.created_at, g.core_flag
                      FROM grades g WHERE g.item_id = ?1";
+    let policy = review_policy(conn, exam_id)?;
+    let agreement = label_agreement(conn, exam_id, question_label)?;
     let mut stmt = conn.prepare(&sql)?;
     let views = stmt
         .query_map(params![exam_id, question_label], |r| {
@@ -138,15 +165,29 @@ pub fn review_rows(
         .collect::<Result<Vec<_>, _>>()?;
     let mut rows = Vec::with_capacity(views.len());
     for (view, student) in views {
-        type Extra = (String, Option<f64>, bool, Option<String>, i64);
+        type Extra = (
+            String,
+            Option<f64>,
+            bool,
+            Option<String>,
+            i64,
+            Option<String>,
+        );
         let extra: Option<Extra> = conn
             .prepare_cached(extra_sql)?
             .query_row([view.item_id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
             })
             .optional()?;
         let mut history = Vec::new();
-        if let (Some(score), Some((_, _, _, _, at))) = (view.score, &extra) {
+        if let (Some(score), Some((_, _, _, _, at, _))) = (view.score, &extra) {
             history.push(HistoryEntry {
                 by: "ai",
                 score,
@@ -170,11 +211,47 @@ pub fn review_rows(
             .collect::<Result<Vec<_>, _>>()?;
         let last = overrides.last().cloned();
         history.extend(overrides);
-        let (transcription, confidence, needs_review, review_reason) = match extra {
-            Some((t, c, n, rr, _)) => (Some(t), c, n, rr),
-            None => (None, None, false, None),
+        let (model_transcription, confidence, model_flag, core_flag) = match extra {
+            Some((t, c, n, rr, _, cf)) => (Some(t), c, n.then(|| rr.unwrap_or_default()), cf),
+            None => (None, None, None, None),
         };
         let teacher_score = last.as_ref().map(|o| o.score);
+        let decision = latest_decision(conn, view.item_id)?;
+        let corrected = corrected_transcription(conn, view.item_id)?;
+        let second = second_opinion(conn, view.item_id)?;
+        let evidence = AnswerEvidence {
+            decided_by_teacher: decision.is_some(),
+            core_flag: core_flag.clone(),
+            disagreement: match (view.score, &second) {
+                (Some(first), Some(second)) if routing::disagree(first, second.score) => {
+                    Some((first, second.score))
+                }
+                _ => None,
+            },
+            model_flag: model_flag.map(|reason| {
+                if reason.trim().is_empty() {
+                    "the model asked for review".to_string()
+                } else {
+                    reason
+                }
+            }),
+            confidence,
+        };
+        let routed = if view.score.is_some() || decision.is_some() {
+            routing::route(&evidence, agreement, &policy, &view.question_label)
+        } else {
+            routing::Routing {
+                route: if view.state == ItemState::Failed {
+                    Route::Flagged
+                } else {
+                    Route::Waiting
+                },
+                reason: Some(match view.state {
+                    ItemState::Failed => "grading failed: give it a score".to_string(),
+                    _ => "not graded yet".to_string(),
+                }),
+            }
+        };
         // The student's pages with writing outside the regions, and each piece of it.
         let pieces = super::outside_writing(conn, view.submission_id)?;
         let mut outside: Vec<u32> = pieces.iter().map(|p| p.template_page).collect();
@@ -199,10 +276,22 @@ pub fn review_rows(
             max_points: view.max_points,
             ai_score: view.score,
             feedback: view.feedback,
-            transcription,
+            transcription_edited: corrected.is_some(),
+            transcription: corrected.or(model_transcription.clone()),
+            model_transcription,
             confidence,
-            needs_review,
-            review_reason,
+            needs_review: routed.needs_review(),
+            accepted: !routed.needs_review(),
+            review_reason: routed.reason,
+            route: routed.route,
+            applied: grade_items(conn, view.item_id)?,
+            teacher_items: decision
+                .as_ref()
+                .filter(|(kind, _)| kind == "items")
+                .map(|(_, ids)| ids.clone()),
+            decision: decision.map(|(kind, _)| kind),
+            core_flag,
+            second_opinion: second,
             teacher_score,
             teacher_note: last.and_then(|o| o.note),
             score: teacher_score.or(view.score),
@@ -211,7 +300,78 @@ pub fn review_rows(
             outside: pieces,
         });
     }
+    // Flagged answers first, then those waiting, then the accepted; by submission within.
+    rows.sort_by_key(|row| (route_order(row.route), row.submission_id, row.item_id));
     Ok(rows)
+}
+
+/// The measured agreement of the exam's question labelled `label` (none for no such question).
+fn label_agreement(
+    conn: &Connection,
+    exam_id: i64,
+    label: &str,
+) -> Result<routing::MeasuredAgreement, ExamError> {
+    // The question's id, for its measured agreement.
+    let question_id: Option<i64> = conn
+        .query_row(
+            "SELECT id FROM questions WHERE exam_id = ?1 AND label = ?2",
+            params![exam_id, label],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match question_id {
+        Some(id) => measured_agreement(conn, id),
+        None => Ok(Default::default()),
+    }
+}
+
+fn route_order(route: Route) -> u8 {
+    match route {
+        Route::Flagged => 0,
+        Route::Waiting => 1,
+        Route::AutoAccepted => 2,
+        Route::Teacher => 3,
+    }
+}
+
+/// How a question's review is routed: the exam's policy, the agreement measured so far, and
+/// how many of its answers are flagged, waiting, accepted automatically or by the teacher.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ReviewRouting {
+    pub question_label: String,
+    pub policy: ReviewPolicy,
+    /// Answers the teacher accepted or overrode.
+    pub reviewed: u32,
+    /// Of those, where the AI gave the teacher's score.
+    pub exact: u32,
+    /// Reviews needed before the agreement counts.
+    pub min_reviewed: u32,
+    pub flagged: u32,
+    pub waiting: u32,
+    pub auto_accepted: u32,
+    pub by_teacher: u32,
+}
+
+/// The routing summary of one question's answers (what the review page's header shows).
+pub fn review_routing(
+    conn: &Connection,
+    exam_id: i64,
+    question_label: &str,
+) -> Result<ReviewRouting, ExamError> {
+    let rows = review_rows(conn, exam_id, question_label)?;
+    let count = |route: Route| rows.iter().filter(|r| r.route == route).count() as u32;
+    let agreement = label_agreement(conn, exam_id, question_label)?;
+    Ok(ReviewRouting {
+        question_label: question_label.to_string(),
+        policy: review_policy(conn, exam_id)?,
+        reviewed: agreement.reviewed,
+        exact: agreement.exact,
+        min_reviewed: routing::MIN_REVIEWED,
+        flagged: count(Route::Flagged),
+        waiting: count(Route::Waiting),
+        auto_accepted: count(Route::AutoAccepted),
+        by_teacher: count(Route::Teacher),
+    })
 }
 
 #[cfg(test)]
@@ -241,14 +401,20 @@ mod tests {
         assert_eq!(last.note.as_deref(), Some("units missing"));
 
         let rows = review_rows(&conn, exam, "Q1").unwrap();
-        // The flagged answer comes first, then submission order.
+        // The flagged answer comes first, then the one waiting for the teacher, then the one
+        // the teacher decided.
         assert_eq!(
             rows.iter().map(|r| r.item_id).collect::<Vec<_>>(),
-            vec![items[2], items[0], items[1]]
+            vec![items[2], items[1], items[0]]
         );
         assert!(rows[0].needs_review);
         assert_eq!(rows[0].review_reason.as_deref(), Some("illegible"));
-        let first = &rows[1];
+        assert_eq!(rows[0].route, Route::Flagged);
+        assert_eq!(rows[1].route, Route::Waiting);
+        assert!(rows[1].needs_review && !rows[1].accepted);
+        let first = &rows[2];
+        assert_eq!(first.route, Route::Teacher);
+        assert!(first.accepted && !first.needs_review);
         assert_eq!(first.ai_score, Some(1.5));
         assert_eq!(first.teacher_score, Some(0.5));
         assert_eq!(first.score, Some(0.5));
@@ -268,8 +434,8 @@ mod tests {
                 ("teacher", 0.5, Some("units missing"))
             ]
         );
-        assert_eq!(rows[2].score, Some(1.5));
-        assert_eq!(rows[2].teacher_score, None);
+        assert_eq!(rows[1].score, Some(1.5));
+        assert_eq!(rows[1].teacher_score, None);
         assert!(review_rows(&conn, exam, "Q9").unwrap().is_empty());
     }
 

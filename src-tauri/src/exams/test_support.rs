@@ -21,6 +21,10 @@ pub fn grade(score: f64, needs_review: bool) -> NewGrade {
         prompt_tokens: None,
         output_tokens: None,
         thoughts_tokens: None,
+        from_items: false,
+        applied: Vec::new(),
+        core_flag: None,
+        second: None,
     }
 }
 
@@ -37,6 +41,8 @@ pub fn class(n: usize) -> (tempfile::TempDir, Store, i64, Vec<i64>) {
             max_points: 2.0,
             rubric: String::new(),
             reference_answer: String::new(),
+            scoring: Default::default(),
+            items: Vec::new(),
         };
         let exam = create_exam(&tx, "Physics", &[q]).unwrap();
         let question: i64 = tx
@@ -88,5 +94,7 @@ pub fn input(label: &str, max_points: f64) -> QuestionInput {
         max_points,
         rubric: String::new(),
         reference_answer: String::new(),
+        scoring: Default::default(),
+        items: Vec::new(),
     }
 }

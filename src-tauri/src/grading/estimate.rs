@@ -7,12 +7,14 @@ use ts_rs::TS;
 
 use super::image_prep;
 use super::pricing::{self, AnswerEstimate};
-use crate::exams::Question;
+use crate::exams::{self, ExamError, Question};
 
 /// One answer waiting to be graded, as the estimate needs it.
 struct Pending {
     crop_path: String,
     question: Question,
+    /// The exam grades each answer twice (a second opinion), so it is paid for twice.
+    twice: bool,
 }
 
 /// The totals for a batch.
@@ -36,6 +38,11 @@ pub struct BatchEstimate {
     pub expected_cost_usd: Option<f64>,
     /// Dollars if every answer thinks up to its whole budget.
     pub max_cost_usd: Option<f64>,
+    /// Answers graded twice because their exam asks for a second opinion (their tokens are
+    /// counted twice in the totals above).
+    pub double_graded: u64,
+    /// The part of the expected cost the second opinions add, or None without a price.
+    pub double_grading_cost_usd: Option<f64>,
 }
 
 /// What stored grades report.
@@ -48,28 +55,31 @@ pub struct BatchActual {
     pub cost_usd: Option<f64>,
 }
 
-fn pending(conn: &Connection, exam_id: Option<i64>) -> rusqlite::Result<Vec<Pending>> {
+fn pending(conn: &Connection, exam_id: Option<i64>) -> Result<Vec<Pending>, ExamError> {
     let mut stmt = conn.prepare(
-        "SELECT i.crop_path, q.id, q.label, q.prompt, q.max_points, q.rubric, q.reference_answer
+        "SELECT i.id, e.double_grading
          FROM jobs j JOIN items i ON i.id = j.item_id JOIN questions q ON q.id = i.question_id
+         JOIN exams e ON e.id = q.exam_id
          WHERE j.kind = 'GRADE_ITEM' AND j.state IN ('queued', 'running')
            AND (?1 IS NULL OR q.exam_id = ?1)
          ORDER BY j.id",
     )?;
-    let rows = stmt.query_map([exam_id], |r| {
-        Ok(Pending {
-            crop_path: r.get(0)?,
-            question: Question {
-                id: r.get(1)?,
-                label: r.get(2)?,
-                prompt: r.get(3)?,
-                max_points: r.get(4)?,
-                rubric: r.get(5)?,
-                reference_answer: r.get(6)?,
-            },
+    let rows = stmt
+        .query_map([exam_id], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter()
+        .map(|(item_id, twice)| {
+            // The question as the grader will see it: its rubric items are in the prompt.
+            let (crop_path, question) = exams::grading_context(conn, item_id)?;
+            Ok(Pending {
+                crop_path,
+                question,
+                twice,
+            })
         })
-    })?;
-    rows.collect()
+        .collect()
 }
 
 /// Estimates every answer still to grade (of one exam, or all). Blocking: decodes each crop
@@ -80,13 +90,16 @@ pub fn estimate_pending(
     model: &str,
     media_resolution: &str,
     thinking_budget: i64,
-) -> rusqlite::Result<BatchEstimate> {
+) -> Result<BatchEstimate, ExamError> {
     let price = pricing::price_for(conn, model)?;
     let mut total = BatchEstimate {
         model: model.to_string(),
         ..Default::default()
     };
     let mut sum = AnswerEstimate::default();
+    // What the second opinions add, priced on their own so the teacher sees the extra cost.
+    let mut second = AnswerEstimate::default();
+    let mut calls = 0u64;
     for answer in pending(conn, exam_id)? {
         let Ok(bytes) = std::fs::read(&answer.crop_path) else {
             total.unreadable += 1;
@@ -113,10 +126,19 @@ pub fn estimate_pending(
             prepared.original_height,
             media_resolution,
         );
-        sum.text_tokens += one.text_tokens;
-        sum.image_tokens += one.image_tokens;
-        sum.output_tokens += one.output_tokens;
-        sum.thinking_tokens += one.thinking_tokens;
+        let copies = if answer.twice { 2 } else { 1 };
+        calls += copies;
+        sum.text_tokens += one.text_tokens * copies;
+        sum.image_tokens += one.image_tokens * copies;
+        sum.output_tokens += one.output_tokens * copies;
+        sum.thinking_tokens += one.thinking_tokens * copies;
+        if answer.twice {
+            total.double_graded += 1;
+            second.text_tokens += one.text_tokens;
+            second.image_tokens += one.image_tokens;
+            second.output_tokens += one.output_tokens;
+            second.thinking_tokens += one.thinking_tokens;
+        }
     }
     total.text_tokens = sum.text_tokens;
     total.image_tokens = sum.image_tokens;
@@ -130,7 +152,7 @@ pub fn estimate_pending(
             sum.output_tokens + sum.thinking_tokens,
         ));
         let max_thinking = if thinking_budget > 0 {
-            thinking_budget as u64 * total.answers
+            thinking_budget as u64 * calls
         } else {
             sum.thinking_tokens * 2
         };
@@ -138,6 +160,11 @@ pub fn estimate_pending(
             &price,
             sum.prompt_tokens(),
             sum.output_tokens + max_thinking,
+        ));
+        total.double_grading_cost_usd = Some(pricing::cost(
+            &price,
+            second.prompt_tokens(),
+            second.output_tokens + second.thinking_tokens,
         ));
     }
     Ok(total)

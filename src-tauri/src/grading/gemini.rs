@@ -14,9 +14,10 @@ use super::endpoint::{
 };
 use super::names::{self, NameOutcome, NameRequest};
 use super::pricing::Family;
-use super::prompt::{question_text, response_schema, SYSTEM_INSTRUCTION};
+use super::prompt::{response_schema, system_instruction, user_text};
 use super::response::{answer_to_grade, invalid};
 use super::{ApiKey, GradeError, GradeOutcome, GradeRequest, Grader, Usage};
+use crate::exams::Question;
 
 /// The public endpoint; a proxy or the test fake replaces it through `GEMINI_BASE_URL`.
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
@@ -164,7 +165,7 @@ impl GeminiGrader {
         if !(200..300).contains(&status) {
             return Err(classify_error(status, &text, &self.config.model));
         }
-        parse_response(&text, request.question.max_points, &self.config.model)
+        parse_response(&text, &request.question, &self.config.model)
     }
 
     /// Asks Gemini for one small answer to check the key and the model (Settings' "test
@@ -243,20 +244,28 @@ pub fn request_body(
     max_output_tokens: i64,
 ) -> Value {
     json!({
-        "systemInstruction": {"parts": [{"text": SYSTEM_INSTRUCTION}]},
+        "systemInstruction": {"parts": [{"text": system_instruction(&request.question)}]},
         "contents": [{
             "role": "user",
             "parts": [
                 inline_image(&request.image, &request.mime_type),
-                {"text": question_text(&request.question)}
+                {"text": user_text(&request.question)}
             ]
         }],
-        "generationConfig": generation_config(
+        "generationConfig": sampled(generation_config(
             config,
-            response_schema(request.question.max_points),
+            response_schema(&request.question),
             max_output_tokens
-        )
+        ), request.sample)
     })
+}
+
+/// A second, independent sample asks with its own seed (Gemini's `generationConfig.seed`).
+fn sampled(mut generation_config: Value, sample: u32) -> Value {
+    if sample > 0 {
+        generation_config["seed"] = json!(sample);
+    }
+    generation_config
 }
 
 /// The `generateContent` body that reads a script's name and ID boxes.
@@ -279,15 +288,7 @@ pub fn name_request_body(
 }
 
 fn add_usage(a: &Usage, b: &Usage) -> Usage {
-    let sum = |x: Option<i64>, y: Option<i64>| match (x, y) {
-        (None, None) => None,
-        (x, y) => Some(x.unwrap_or(0) + y.unwrap_or(0)),
-    };
-    Usage {
-        prompt_tokens: sum(a.prompt_tokens, b.prompt_tokens),
-        output_tokens: sum(a.output_tokens, b.output_tokens),
-        thoughts_tokens: sum(a.thoughts_tokens, b.thoughts_tokens),
-    }
+    a.plus(b)
 }
 
 #[async_trait]
@@ -609,10 +610,10 @@ pub enum Envelope {
 }
 
 /// Reads a 200 answer into a grade, a MAX_TOKENS cut, or the reason it is neither.
-pub fn parse_response(body: &str, max_points: f64, model: &str) -> Result<Parsed, GradeError> {
+pub fn parse_response(body: &str, question: &Question, model: &str) -> Result<Parsed, GradeError> {
     match read_envelope(body, model)? {
         Envelope::Text { text, usage, model } => {
-            answer_to_grade(&text, max_points, model, usage, "Gemini").map(Parsed::Grade)
+            answer_to_grade(&text, question, model, usage, "Gemini").map(Parsed::Grade)
         }
         Envelope::MaxTokens(usage) => Ok(Parsed::MaxTokens(usage)),
     }
@@ -692,8 +693,12 @@ pub fn read_envelope(body: &str, model: &str) -> Result<Envelope, GradeError> {
 }
 
 /// Turns a 200 answer into a grade, or the reason it is not one (MAX_TOKENS included).
-pub fn parse_success(body: &str, max_points: f64, model: &str) -> Result<GradeOutcome, GradeError> {
-    match parse_response(body, max_points, model)? {
+pub fn parse_success(
+    body: &str,
+    question: &Question,
+    model: &str,
+) -> Result<GradeOutcome, GradeError> {
+    match parse_response(body, question, model)? {
         Parsed::Grade(grade) => Ok(grade),
         Parsed::MaxTokens(_) => Err(invalid(
             "Gemini ran out of output tokens before finishing the grade",
@@ -704,7 +709,6 @@ pub fn parse_success(body: &str, max_points: f64, model: &str) -> Result<GradeOu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exams::Question;
 
     fn question() -> Question {
         Question {
@@ -714,6 +718,8 @@ mod tests {
             max_points: 2.0,
             rubric: "2 for 4".into(),
             reference_answer: "4".into(),
+            scoring: Default::default(),
+            items: Vec::new(),
         }
     }
 
@@ -723,6 +729,7 @@ mod tests {
             image: vec![1, 2, 3],
             mime_type: "image/png".into(),
             question: question(),
+            sample: 0,
         };
         let config = GeminiConfig::new("http://x", "gemini-2.5-flash", ApiKey::default());
         let body = request_body(&config, &request, config.first_output_budget());
@@ -730,10 +737,15 @@ mod tests {
         let parts = &body["contents"][0]["parts"];
         assert_eq!(parts[0]["inlineData"]["data"], "AQID");
         assert_eq!(parts[0]["inlineData"]["mimeType"], "image/png");
-        assert!(parts[1]["text"]
+        // The question and its points are instructions (the system's), not the student's.
+        assert!(body["systemInstruction"]["parts"][0]["text"]
             .as_str()
             .unwrap()
             .contains("Maximum points: 2"));
+        assert!(!parts[1]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Maximum points"));
         let config = &body["generationConfig"];
         assert_eq!(config["responseMimeType"], "application/json");
         assert_eq!(
@@ -820,38 +832,38 @@ mod tests {
             {"text":"{\"transcription\":\"2+2=5\",\"score\":0.5,\"feedback\":\"close\",\"confidence\":0.9,\"needs_review\":false}"}]},
             "finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":300,"candidatesTokenCount":40,"thoughtsTokenCount":12},
             "modelVersion":"gemini-2.5-flash"}"#;
-        let grade = parse_success(ok, 2.0, "m").unwrap();
+        let grade = parse_success(ok, &question(), "m").unwrap();
         assert_eq!(grade.score, 0.5);
         assert_eq!(grade.transcription, "2+2=5");
         assert_eq!(grade.usage.thoughts_tokens, Some(12));
         let too_high = ok.replace("\\\"score\\\":0.5", "\\\"score\\\":3");
         assert!(matches!(
-            parse_success(&too_high, 2.0, "m"),
+            parse_success(&too_high, &question(), "m"),
             Err(GradeError::Transient { .. })
         ));
         let blocked = r#"{"promptFeedback":{"blockReason":"SAFETY"}}"#;
         assert!(matches!(
-            parse_success(blocked, 2.0, "m"),
+            parse_success(blocked, &question(), "m"),
             Err(GradeError::Refused { .. })
         ));
         let safety = r#"{"candidates":[{"finishReason":"SAFETY"}]}"#;
         assert!(matches!(
-            parse_success(safety, 2.0, "m"),
+            parse_success(safety, &question(), "m"),
             Err(GradeError::Refused { .. })
         ));
         let empty = r#"{"candidates":[{"content":{"parts":[]},"finishReason":"STOP"}]}"#;
         assert!(matches!(
-            parse_success(empty, 2.0, "m"),
+            parse_success(empty, &question(), "m"),
             Err(GradeError::Transient { .. })
         ));
         let cut = r#"{"candidates":[{"content":{"parts":[{"text":"{\"transcription\": \"x ="}]},"finishReason":"MAX_TOKENS"}],
             "usageMetadata":{"promptTokenCount":300,"candidatesTokenCount":10,"thoughtsTokenCount":3062}}"#;
         assert!(
-            matches!(parse_response(cut, 2.0, "m"), Ok(Parsed::MaxTokens(u)) if u.thoughts_tokens == Some(3062))
+            matches!(parse_response(cut, &question(), "m"), Ok(Parsed::MaxTokens(u)) if u.thoughts_tokens == Some(3062))
         );
         let odd = r#"{"candidates":[{"finishReason":"SOMETHING_NEW"}]}"#;
         assert!(matches!(
-            parse_success(odd, 2.0, "m"),
+            parse_success(odd, &question(), "m"),
             Err(GradeError::Transient { .. })
         ));
     }

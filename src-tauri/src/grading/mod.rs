@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::exams::Question;
+use crate::exams::{self, Question};
 pub use names::{NameOutcome, NameRequest};
 
 /// What a grader needs: the answer image and the question it answers.
@@ -27,6 +27,8 @@ pub struct GradeRequest {
     pub image: Vec<u8>,
     pub mime_type: String,
     pub question: Question,
+    /// 0 for the first grading; 1 asks for a second, independent sample (double grading).
+    pub sample: u32,
 }
 
 /// Token counts the provider reported, for cost.
@@ -37,17 +39,77 @@ pub struct Usage {
     pub thoughts_tokens: Option<i64>,
 }
 
+impl Usage {
+    /// Both calls' tokens (a count either side lacks counts as 0).
+    pub fn plus(&self, other: &Usage) -> Usage {
+        let sum = |x: Option<i64>, y: Option<i64>| match (x, y) {
+            (None, None) => None,
+            (x, y) => Some(x.unwrap_or(0) + y.unwrap_or(0)),
+        };
+        Usage {
+            prompt_tokens: sum(self.prompt_tokens, other.prompt_tokens),
+            output_tokens: sum(self.output_tokens, other.output_tokens),
+            thoughts_tokens: sum(self.thoughts_tokens, other.thoughts_tokens),
+        }
+    }
+}
+
 /// A validated grade from the model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GradeOutcome {
     pub transcription: String,
+    /// The core's score: the items' sum when the question has items, else the model's.
     pub score: f64,
+    /// Whether `score` was computed from rubric items (so an item edit re-scores it).
+    pub from_items: bool,
+    /// The rubric items the model applied, with its evidence.
+    pub applied: Vec<crate::rubric::AppliedItem>,
+    /// Why the core itself sends the answer to the teacher (see `rubric::guard`).
+    pub core_flag: Option<String>,
     pub feedback: String,
     pub confidence: Option<f64>,
     pub needs_review: bool,
     pub review_reason: Option<String>,
     pub model: String,
     pub usage: Usage,
+}
+
+impl GradeOutcome {
+    /// The grade as the store keeps it, with the second grading when there was one.
+    pub fn into_new_grade(
+        self,
+        max_points: f64,
+        second: Option<exams::SecondOpinion>,
+    ) -> exams::NewGrade {
+        exams::NewGrade {
+            score: self.score,
+            max_points,
+            feedback: self.feedback,
+            transcription: self.transcription,
+            confidence: self.confidence,
+            needs_review: self.needs_review,
+            review_reason: self.review_reason,
+            model: self.model,
+            prompt_tokens: self.usage.prompt_tokens,
+            output_tokens: self.usage.output_tokens,
+            thoughts_tokens: self.usage.thoughts_tokens,
+            from_items: self.from_items,
+            applied: self.applied,
+            core_flag: self.core_flag,
+            second,
+        }
+    }
+
+    /// This grade as the second opinion of another.
+    pub fn as_second_opinion(&self) -> exams::SecondOpinion {
+        exams::SecondOpinion {
+            score: self.score,
+            items: self.applied.iter().map(|a| a.item_id).collect(),
+            transcription: self.transcription.clone(),
+            feedback: self.feedback.clone(),
+            model: self.model.clone(),
+        }
+    }
 }
 
 /// Why a grading attempt failed, in the terms the queue acts on.

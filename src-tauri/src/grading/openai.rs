@@ -10,9 +10,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::endpoint::{http_client, redirect_error, secret_header, ClientError, Endpoint};
-use super::prompt::{question_text, response_schema, SYSTEM_INSTRUCTION};
+use super::prompt::{response_schema, system_instruction, user_text};
 use super::response::{answer_to_grade, invalid};
 use super::{ApiKey, GradeError, GradeOutcome, GradeRequest, Grader, Usage};
+use crate::exams::Question;
 
 /// Where the local model server is and which model to use; a key only if the server wants one.
 #[derive(Clone, Debug)]
@@ -72,14 +73,14 @@ pub fn request_body(config: &OpenAiConfig, request: &GradeRequest) -> Value {
     json!({
         "model": config.model,
         "messages": [
-            {"role": "system", "content": SYSTEM_INSTRUCTION},
+            {"role": "system", "content": system_instruction(&request.question)},
             {"role": "user", "content": [
                 {"type": "image_url", "image_url": {"url": format!("data:{};base64,{image}", request.mime_type)}},
-                {"type": "text", "text": question_text(&request.question)}
+                {"type": "text", "text": user_text(&request.question)}
             ]}
         ],
         "response_format": {"type": "json_schema", "json_schema": {
-            "name": "grade", "schema": response_schema(request.question.max_points)}},
+            "name": "grade", "schema": response_schema(&request.question)}},
         "temperature": 0.2,
         "max_tokens": config.max_tokens
     })
@@ -112,7 +113,11 @@ struct ChatUsage {
 }
 
 /// Reads a chat-completions answer.
-pub fn parse_chat(body: &str, max_points: f64, model: &str) -> Result<GradeOutcome, GradeError> {
+pub fn parse_chat(
+    body: &str,
+    question: &Question,
+    model: &str,
+) -> Result<GradeOutcome, GradeError> {
     let response: ChatResponse = serde_json::from_str(body).map_err(|e| {
         invalid(format!(
             "the local model sent an answer GradeDesk could not read ({e})"
@@ -154,7 +159,7 @@ pub fn parse_chat(body: &str, max_points: f64, model: &str) -> Result<GradeOutco
     }
     let text = message.and_then(|m| m.content).unwrap_or_default();
     let model = response.model.unwrap_or_else(|| model.to_string());
-    answer_to_grade(&text, max_points, model, usage, "the local model")
+    answer_to_grade(&text, question, model, usage, "the local model")
 }
 
 /// Classifies an error answer: OpenAI-style `{"error": {"message", "type", "code"}}`.
@@ -246,6 +251,6 @@ impl Grader for OpenAiGrader {
                 &self.config.model,
             ));
         }
-        parse_chat(&text, request.question.max_points, &self.config.model)
+        parse_chat(&text, &request.question, &self.config.model)
     }
 }

@@ -10,7 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::prompt::{question_text, SYSTEM_INSTRUCTION};
+use super::prompt::{system_instruction, user_text};
 use crate::exams::Question;
 
 /// Tokens per image tile (Gemini 2.x) and per small image.
@@ -184,7 +184,7 @@ pub fn estimate_answer(
     thinking_budget: i64,
 ) -> AnswerEstimate {
     AnswerEstimate {
-        text_tokens: text_tokens(SYSTEM_INSTRUCTION) + text_tokens(&question_text(question)),
+        text_tokens: text_tokens(&system_instruction(question)) + text_tokens(&user_text(question)),
         image_tokens: image_tokens(model, width, height, media_resolution),
         output_tokens: EXPECTED_ANSWER_TOKENS,
         thinking_tokens: expected_thinking_tokens(model, thinking_budget),

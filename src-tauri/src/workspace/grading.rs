@@ -11,7 +11,7 @@ use ts_rs::TS;
 use super::Workspace;
 use crate::error::CoreError;
 use crate::events::{Changed, EventBody};
-use crate::exams::{self, ItemView, Override, ReviewRow};
+use crate::exams::{self, ExamError, ItemView, Override, ReviewRow};
 use crate::grading::estimate::{self, BatchActual, BatchEstimate};
 use crate::grading::gemini::GeminiGrader;
 use crate::grading::pricing::{self, Price};
@@ -135,7 +135,7 @@ impl Workspace {
     pub async fn estimate(&self, exam_id: Option<i64>) -> Result<Estimate, CoreError> {
         let settings = self.settings().await?;
         self.store
-            .run(move |conn| -> Result<Estimate, StoreError> {
+            .run(move |conn| -> Result<Estimate, ExamError> {
                 Ok(Estimate {
                     to_grade: estimate::estimate_pending(
                         conn,

@@ -16,6 +16,7 @@ mod grading;
 mod handback;
 mod layout;
 mod roster;
+mod rubric;
 mod uploads;
 
 pub use batches::{BatchOverview, ExamBatching};
@@ -27,6 +28,7 @@ pub use grading::{Estimate, SettingsView};
 pub use handback::{default_export_dir, ExportDone};
 pub use layout::{RegionImpact, SplitReview, SplitStudent, TemplateView, SPLIT_REVIEW_HOLD};
 pub use roster::{MatchChoice, RosterImport, MAX_ROSTER_BYTES};
+pub use rubric::{QuestionEdited, RubricEdit};
 
 use crate::error::CoreError;
 use crate::events::{Changed, EventBody, EventHub};
@@ -197,16 +199,6 @@ impl Workspace {
         questions: Vec<QuestionInput>,
     ) -> Result<Vec<Question>, CoreError> {
         self.edit_exams(move |tx| exams::add_questions(tx, exam_id, &questions))
-            .await
-    }
-
-    /// Edits a question; see [`exams::update_question`] for what may change when.
-    pub async fn update_question(
-        &self,
-        question_id: i64,
-        question: QuestionInput,
-    ) -> Result<Question, CoreError> {
-        self.edit_exams(move |tx| exams::update_question(tx, question_id, &question))
             .await
     }
 

@@ -9,7 +9,15 @@ export type Bbox = { x: number, y: number, w: number, h: number, };
 /**
  * A stored question: everything the grader needs to judge an answer.
  */
-export type Question = { id: number, label: string, prompt: string, max_points: number, rubric: string, reference_answer: string, };
+export type Question = { id: number, label: string, prompt: string, max_points: number, 
+/**
+ * Free rubric guidance beside the items (shown to the model as notes).
+ */
+rubric: string, reference_answer: string, scoring: Scoring, 
+/**
+ * The items the model chooses from and the core adds up.
+ */
+items: Array<RubricItem>, };
 
 /**
  * A question as the teacher writes it in the questions file.
@@ -19,7 +27,16 @@ export type QuestionInput = { label: string, prompt: string, max_points: number,
  * Free text, or (in a questions file) a list of `{text, points}` lines, which is
  * written down as text lines "- text (N pts)" so the grader and the editor read the same.
  */
-rubric: string, reference_answer: string, };
+rubric: string, reference_answer: string, 
+/**
+ * How the rubric items count (positive when absent).
+ */
+scoring: Scoring, 
+/**
+ * The rubric items the core scores. A rubric given as lines with points (or text whose
+ * every line is "- text (N pts)") becomes items when this is empty.
+ */
+items: Array<RubricItemInput>, };
 
 /**
  * An exam with its questions in order.
@@ -104,7 +121,47 @@ export type Override = { item_id: number, score: number, note: string | null, cr
 /**
  * One answer of a question across the class, for the review page.
  */
-export type ReviewRow = { item_id: number, submission_id: number, student: string, question_label: string, state: ItemState, max_points: number, ai_score: number | null, feedback: string | null, transcription: string | null, confidence: number | null, needs_review: boolean, review_reason: string | null, 
+export type ReviewRow = { item_id: number, submission_id: number, student: string, question_label: string, state: ItemState, max_points: number, ai_score: number | null, feedback: string | null, 
+/**
+ * The transcription as it stands: the teacher's correction, else the model's.
+ */
+transcription: string | null, 
+/**
+ * The model's own transcription, kept beside a correction.
+ */
+model_transcription: string | null, transcription_edited: boolean, confidence: number | null, 
+/**
+ * Still waits for the teacher (flagged, or not accepted on the evidence).
+ */
+needs_review: boolean, 
+/**
+ * Why it was routed where it is: a flag, what the evidence lacks, or why it was accepted.
+ */
+review_reason: string | null, route: Route, 
+/**
+ * Accepted by the teacher, or automatically on the measured evidence.
+ */
+accepted: boolean, 
+/**
+ * The rubric items the model applied, with its evidence.
+ */
+applied: Array<AppliedItem>, 
+/**
+ * The items the teacher chose, when their decision was by items.
+ */
+teacher_items: Array<number> | null, 
+/**
+ * The teacher's latest decision: "score", "items" or "accept".
+ */
+decision: string | null, 
+/**
+ * The core's own flag (an answer addressing the grader, full marks for nothing).
+ */
+core_flag: string | null, 
+/**
+ * The second grading of a double-graded answer.
+ */
+second_opinion: SecondOpinion | null, 
 /**
  * The teacher's current score, if they overrode the AI.
  */
@@ -122,6 +179,138 @@ outside_writing: string | null,
  * Each such piece of writing, to show and to add to this answer.
  */
 outside: Array<OutsideWriting>, };
+
+/**
+ * How a question's items count.
+ */
+export type Scoring = "positive" | "negative";
+
+/**
+ * One rubric item of a question: what the model is asked about and the teacher toggles.
+ */
+export type RubricItem = { 
+/**
+ * Stable across edits: the model names items by it and answers keep it.
+ */
+id: number, text: string, 
+/**
+ * Positive to award, negative to deduct.
+ */
+points: number, };
+
+/**
+ * A rubric item as the teacher or a questions file writes it.
+ */
+export type RubricItemInput = { 
+/**
+ * The item this edits; absent for a new item.
+ */
+id?: number, text: string, points: number, };
+
+/**
+ * An item the model applied to an answer, with the words it quoted as evidence.
+ */
+export type AppliedItem = { item_id: number, evidence: string, };
+
+/**
+ * Where an answer stands.
+ */
+export type Route = "flagged" | "waiting" | "auto_accepted" | "teacher";
+
+/**
+ * An exam's routing settings.
+ */
+export type ReviewPolicy = { 
+/**
+ * Off (the default) until the teacher turns it on: every answer waits for them.
+ */
+auto_accept: boolean, 
+/**
+ * The model's confidence an answer needs (0..1).
+ */
+confidence_threshold: number, 
+/**
+ * The share of reviewed answers on which the AI gave the teacher's score (0..1).
+ */
+agreement_target: number, 
+/**
+ * Grade every answer twice; a disagreement beyond one point goes to review.
+ */
+double_grading: boolean, };
+
+/**
+ * How a question's review is routed: the exam's policy, the agreement measured so far, and
+ * how many of its answers are flagged, waiting, accepted automatically or by the teacher.
+ */
+export type ReviewRouting = { question_label: string, policy: ReviewPolicy, 
+/**
+ * Answers the teacher accepted or overrode.
+ */
+reviewed: number, 
+/**
+ * Of those, where the AI gave the teacher's score.
+ */
+exact: number, 
+/**
+ * Reviews needed before the agreement counts.
+ */
+min_reviewed: number, flagged: number, waiting: number, auto_accepted: number, by_teacher: number, };
+
+/**
+ * What a rubric edit did: items added and removed, and the answers whose score changed.
+ */
+export type RubricChange = { added: number, removed: number, 
+/**
+ * Items whose points changed.
+ */
+repointed: number, 
+/**
+ * Answers (item ids) re-scored, the model not asked.
+ */
+rescored: Array<number>, 
+/**
+ * Answers of the question graded before the new items existed: grading them again is
+ * what would apply the new items (offered, never done silently).
+ */
+graded_before: number, };
+
+/**
+ * What grading a question again would involve: how many current answers, and what their
+ * grading cost so far (the measured price of one, times the answers).
+ */
+export type RegradeOffer = { question_label: string, 
+/**
+ * Current answers that would be graded again.
+ */
+answers: number, 
+/**
+ * What they cost when graded before, in dollars (None when no cost is known).
+ */
+estimated_usd: number | null, 
+/**
+ * Each answer is graded twice on this exam.
+ */
+double_grading: boolean, };
+
+/**
+ * A second grading of an answer, as stored.
+ */
+export type SecondOpinion = { score: number, items: Array<number>, transcription: string, feedback: string, model: string, };
+
+/**
+ * A question after an edit, with what the edit did to its answers.
+ */
+export type QuestionEdited = { question: Question, change: RubricChange, 
+/**
+ * Set when items were added to a question with graded answers: what grading it again
+ * would cost (the teacher decides).
+ */
+regrade: RegradeOffer | null, };
+
+/**
+ * One change to a question's items, as the CLI names it.
+ */
+export type RubricEdit = { "op": "add", text: string, points: number, } | { "op": "change", id: number, text?: string, points?: number, } | { "op": "delete", id: number, } | { "op": "scoring", scoring: Scoring, };
 
 /**
  * One student of an exam's roster.
@@ -373,7 +562,16 @@ expected_cost_usd: number | null,
 /**
  * Dollars if every answer thinks up to its whole budget.
  */
-max_cost_usd: number | null, };
+max_cost_usd: number | null, 
+/**
+ * Answers graded twice because their exam asks for a second opinion (their tokens are
+ * counted twice in the totals above).
+ */
+double_graded: number, 
+/**
+ * The part of the expected cost the second opinions add, or None without a price.
+ */
+double_grading_cost_usd: number | null, };
 
 /**
  * What stored grades report.

@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod review;
+
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -196,6 +198,16 @@ pub enum Command {
     /// follow, cancel or wait for batches.
     #[command(subcommand)]
     Batch(BatchCommand),
+    /// A question's rubric items: list them, edit them (every answer re-scored at once,
+    /// without the model), or grade the question again.
+    #[command(subcommand)]
+    Rubric(review::RubricCommand),
+    /// Each answer as review sees it (score, items, transcription, whether it waits for you
+    /// and why), or the teacher's decision on one (--item with --accept, --apply, --transcription).
+    Review(review::ReviewArgs),
+    /// When answers may skip review: auto-accept, the confidence threshold, the agreement
+    /// target, double grading.
+    Routing(review::RoutingArgs),
     /// Set the teacher's score for an answer (the export uses it instead of the AI's).
     Override {
         #[arg(long)]
@@ -724,6 +736,9 @@ pub async fn run(data_dir: &Path, command: Command) -> ExitCode {
         Command::Settings(command) => settings(&workspace, command).await,
         Command::Key(command) => key(&workspace, command).await,
         Command::Estimate { exam } => workspace.estimate(exam).await.map(|e| print_json(&e)),
+        Command::Rubric(command) => review::rubric(&workspace, command).await,
+        Command::Review(args) => review::review(&workspace, args).await,
+        Command::Routing(args) => review::routing(&workspace, args).await,
         Command::Override { item, score, note } => workspace
             .override_score(item, score, note)
             .await
