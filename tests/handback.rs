@@ -204,9 +204,10 @@ async fn every_format_reads_back_with_names_scores_and_no_formula() {
         first_q2[column(h, "note")],
         "Good reasoning — the units were there after all."
     );
+    // The rubric cell lists the items the answer's score is made of.
     assert_eq!(
         first_q2[column(h, "rubric")],
-        "Correct set-up (1 pt); Correct result with units (2 pts)"
+        applied_lines(1, ai_score(0, 1))
     );
     assert_eq!(first_q2[column(h, "feedback")], feedback(0, 1));
     assert!(long
@@ -295,6 +296,35 @@ async fn every_format_reads_back_with_names_scores_and_no_formula() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
+/// The rubric items the fixture's AI applied for `score` on question `q` (Q1 or Q2), as
+/// the hand-back lists them: greedily the largest that fit, shown in the rubric's order.
+fn applied_lines(q: usize, score: f64) -> String {
+    let rubric: [&[(&str, f64)]; 2] = [
+        &[("States F = ma", 1.0), ("Names each quantity", 1.0)],
+        &[("Correct set-up", 1.0), ("Correct result with units", 2.0)],
+    ];
+    let items = rubric[q];
+    let mut by_size: Vec<usize> = (0..items.len()).collect();
+    by_size.sort_by(|a, b| items[*b].1.total_cmp(&items[*a].1));
+    let mut left = score;
+    let mut chosen = Vec::new();
+    for k in by_size {
+        if items[k].1 <= left + 1e-9 {
+            left -= items[k].1;
+            chosen.push(k);
+        }
+    }
+    (0..items.len())
+        .filter(|k| chosen.contains(k))
+        .map(|k| {
+            let (text, points) = items[k];
+            let unit = if points == 1.0 { "pt" } else { "pts" };
+            format!("{text} (+{points} {unit})")
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn pdftotext(path: &Path) -> String {
     let out = Command::new("pdftotext")
         .args(["-layout", path.to_str().unwrap(), "-"])
@@ -338,7 +368,8 @@ async fn the_feedback_pdfs_hold_each_students_name_scores_and_feedback() {
         "The teacher changed the score from {} to {q2}.",
         ai_score(0, 1)
     )));
-    assert!(flat.contains("Correct result with units (2 pts)"), "{flat}");
+    assert!(flat.contains("Rubric items applied"), "{flat}");
+    assert!(flat.contains(&applied_lines(1, ai_score(0, 1))), "{flat}");
     assert!(
         !flat.contains(&NAMES[1][..10]),
         "another student's name in the first PDF"

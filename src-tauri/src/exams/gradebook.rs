@@ -62,8 +62,12 @@ pub struct ClassAnswer {
     pub teacher_score: Option<f64>,
     pub teacher_note: Option<String>,
     pub feedback: String,
+    /// The transcription as the teacher corrected it, else the model's.
     pub transcription: String,
     pub crop_path: String,
+    /// The rubric items the final score is made of: the teacher's choice when they chose
+    /// items, else the AI's (ids, in the rubric's order).
+    pub applied: Vec<i64>,
 }
 
 /// A submission of the exam: the student as the scan names them.
@@ -127,6 +131,15 @@ pub fn class_record(conn: &Connection, exam_id: i64) -> Result<ClassRecord, Exam
     for (view, transcription) in views {
         let (crop_path, teacher_note): (String, Option<String>) =
             extra.query_row([view.item_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let applied = match super::latest_decision(conn, view.item_id)? {
+            Some((kind, ids)) if kind == "items" => ids,
+            _ => super::grade_items(conn, view.item_id)?
+                .into_iter()
+                .map(|a| a.item_id)
+                .collect(),
+        };
+        let transcription =
+            super::corrected_transcription(conn, view.item_id)?.unwrap_or(transcription);
         answers.push(ClassAnswer {
             item_id: view.item_id,
             submission_id: view.submission_id,
@@ -138,6 +151,7 @@ pub fn class_record(conn: &Connection, exam_id: i64) -> Result<ClassRecord, Exam
             feedback: view.feedback.unwrap_or_default(),
             transcription,
             crop_path,
+            applied,
         });
     }
     Ok(ClassRecord {

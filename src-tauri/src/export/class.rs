@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use crate::exams::{ClassRecord, GradebookRow, ItemState};
+use crate::rubric::RubricItem;
 use crate::stats::QuestionData;
 
 /// A question as the hand-back shows it.
@@ -14,9 +15,11 @@ pub struct BookQuestion {
     pub label: String,
     pub prompt: String,
     pub max_points: f64,
-    /// The rubric's lines without their "- " bullets (the question's rubric; the grader
-    /// does not record which lines it applied).
+    /// The free rubric's lines without their "- " bullets (guidance for the grader; which
+    /// of them applied is not recorded).
     pub rubric_lines: Vec<String>,
+    /// The rubric items the core scores (which of them applied is recorded per answer).
+    pub items: Vec<RubricItem>,
 }
 
 /// One student's answer to one question.
@@ -32,6 +35,9 @@ pub struct BookAnswer {
     pub feedback: String,
     pub transcription: String,
     pub crop_path: PathBuf,
+    /// The rubric items the final score is made of, as the student reads them:
+    /// "States F = ma (+2 pts)".
+    pub applied: Vec<String>,
 }
 
 impl BookAnswer {
@@ -103,6 +109,7 @@ impl ClassBook {
                 prompt: q.prompt.clone(),
                 max_points: q.max_points,
                 rubric_lines: rubric_lines(&q.rubric),
+                items: q.items.clone(),
             })
             .collect();
         let mut students: Vec<BookStudent> = record
@@ -147,6 +154,7 @@ impl ClassBook {
                 feedback: answer.feedback,
                 transcription: answer.transcription,
                 crop_path: PathBuf::from(answer.crop_path),
+                applied: applied_lines(&questions[slot].items, &answer.applied),
             });
         }
         ClassBook {
@@ -222,6 +230,24 @@ impl ClassBook {
     }
 }
 
+/// The items an answer has, as lines a student reads: "text (+2 pts)", "text (−1 pt)".
+pub fn applied_lines(items: &[RubricItem], applied: &[i64]) -> Vec<String> {
+    items
+        .iter()
+        .filter(|i| applied.contains(&i.id))
+        .map(|i| {
+            let size = i.points.abs();
+            let unit = if (size - 1.0).abs() < 1e-9 {
+                "pt"
+            } else {
+                "pts"
+            };
+            let sign = if i.points < 0.0 { "−" } else { "+" };
+            format!("{} ({sign}{size} {unit})", i.text)
+        })
+        .collect()
+}
+
 /// The rubric's lines, "- " bullets and blank lines dropped.
 pub fn rubric_lines(rubric: &str) -> Vec<String> {
     rubric
@@ -252,6 +278,7 @@ mod tests {
             feedback: String::new(),
             transcription: transcription.into(),
             crop_path: PathBuf::new(),
+            applied: Vec::new(),
         })
     }
 
@@ -273,6 +300,7 @@ mod tests {
             prompt: String::new(),
             max_points: 2.0,
             rubric_lines: Vec::new(),
+            items: Vec::new(),
         };
         let book = ClassBook {
             exam_id: 1,
@@ -297,6 +325,31 @@ mod tests {
         assert_eq!(
             rubric_lines("- a (1 pt)\n\n* b\n• c"),
             ["a (1 pt)", "b", "c"]
+        );
+        let items = [
+            RubricItem {
+                id: 7,
+                text: "States F = ma".into(),
+                points: 2.0,
+            },
+            RubricItem {
+                id: 8,
+                text: "Sign error".into(),
+                points: -1.0,
+            },
+            RubricItem {
+                id: 9,
+                text: "Units".into(),
+                points: 0.5,
+            },
+        ];
+        assert_eq!(
+            applied_lines(&items, &[9, 7, 8]),
+            [
+                "States F = ma (+2 pts)",
+                "Sign error (−1 pt)",
+                "Units (+0.5 pts)"
+            ]
         );
         assert_eq!(percent(2.0, 3.0), Some(66.7));
         assert_eq!(percent(1.0, 0.0), None);

@@ -380,7 +380,28 @@ fn question_block(ts: &Typesetter, q: &BookQuestion, answer: Option<&BookAnswer>
                 6.0,
             ),
         }
-        if !q.rubric_lines.is_empty() {
+        if !q.items.is_empty() {
+            // What the score is made of: the items applied, as the core scored them.
+            stack(
+                &mut block,
+                ts.paragraph("Rubric items applied", true, 10.0, INK, 0.0),
+                9.0,
+            );
+            if a.applied.is_empty() {
+                stack(
+                    &mut block,
+                    ts.paragraph("none of the rubric's items", false, 9.5, GREY, 8.0),
+                    1.0,
+                );
+            }
+            for line in &a.applied {
+                stack(
+                    &mut block,
+                    ts.paragraph(&format!("✓  {line}"), false, 9.5, INK, 8.0),
+                    1.0,
+                );
+            }
+        } else if !q.rubric_lines.is_empty() {
             stack(
                 &mut block,
                 ts.paragraph("Rubric", true, 10.0, INK, 0.0),

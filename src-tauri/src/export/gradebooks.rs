@@ -14,7 +14,7 @@
 //!   the grade column headed by the assignment's name.
 
 use super::cells::{guard, maybe_number, number};
-use super::class::{percent, ClassBook};
+use super::class::{percent, BookAnswer, BookQuestion, ClassBook};
 
 /// One row of cells.
 pub type Row = Vec<String>;
@@ -79,6 +79,16 @@ pub const LONG_HEADER: [&str; 14] = [
     "transcription",
 ];
 
+/// The long gradebook's rubric cell: the items the answer's score is made of when the
+/// question has items, else the question's rubric lines.
+fn rubric_cell(q: &BookQuestion, a: &BookAnswer) -> String {
+    if q.items.is_empty() {
+        q.rubric_lines.join("; ")
+    } else {
+        a.applied.join("; ")
+    }
+}
+
 /// Long: a row per answer with both scores, the rubric lines, the feedback and the note.
 pub fn long(book: &ClassBook) -> Vec<Row> {
     let mut rows = vec![LONG_HEADER.iter().map(|h| h.to_string()).collect()];
@@ -100,7 +110,7 @@ pub fn long(book: &ClassBook) -> Vec<Row> {
                 maybe_number(a.ai_score),
                 maybe_number(a.teacher_score),
                 state,
-                text(&q.rubric_lines.join("; ")),
+                text(&rubric_cell(q, a)),
                 text(&a.feedback),
                 opt_text(a.teacher_note.as_deref()),
                 text(&a.transcription),
