@@ -37,12 +37,15 @@ function installMock(scenario) {
     id: 1,
     name: 'Year 9 Physics — Forces & Motion mid-term',
     questions: [
-      { id: 11, label: 'Q1', prompt: 'State Newton’s second law.', max_points: 2, rubric: '- F = ma, or the law in words (1 pt)\n- names force, mass and acceleration (1 pt)', reference_answer: 'The net force on a body equals its mass times its acceleration: F = ma.' },
-      { id: 12, label: 'Q2', prompt: 'Define momentum.', max_points: 3, rubric: '', reference_answer: '' },
-      { id: 13, label: 'Q3', prompt: 'A 2 kg cart accelerates at 3 m/s². Find the force.', max_points: 4, rubric: '', reference_answer: '' },
+      {
+        id: 11, label: 'Q1', prompt: 'State Newton’s second law.', max_points: 2, rubric: 'Accept a = F/m.', reference_answer: 'The net force on a body equals its mass times its acceleration: F = ma.', scoring: 'positive',
+        items: [{ id: 1101, text: 'F = ma, or the law in words', points: 1 }, { id: 1102, text: 'names force, mass and acceleration', points: 1 }, { id: 1103, text: 'wrong or missing units', points: -0.5 }],
+      },
+      { id: 12, label: 'Q2', prompt: 'Define momentum.', max_points: 3, rubric: '', reference_answer: '', scoring: 'positive', items: [] },
+      { id: 13, label: 'Q3', prompt: 'A 2 kg cart accelerates at 3 m/s². Find the force.', max_points: 4, rubric: '', reference_answer: '', scoring: 'positive', items: [] },
     ],
   };
-  const exam2 = { id: 2, name: 'Chemistry quiz', questions: [{ id: 21, label: 'Q1', prompt: 'pH of water?', max_points: 1, rubric: '', reference_answer: '' }] };
+  const exam2 = { id: 2, name: 'Chemistry quiz', questions: [{ id: 21, label: 'Q1', prompt: 'pH of water?', max_points: 1, rubric: '', reference_answer: '', scoring: 'positive', items: [] }] };
   const names = ['Ada Lovelace', 'Alan Turing', '<b>Grace</b> Hopper', 'Katherine Johnson', 'Édouard Lucas', 'Mary Somerville-Fairfax-Worthington the Third', 'Ibn al-Haytham', 'Emmy Noether'];
   const roster = scenario === 'many' ? Array.from({ length: 400 }, (_, k) => names[k % names.length] + (k >= names.length ? ` ${Math.floor(k / names.length) + 1}` : '')) : names;
   const submissions = roster.map((student, k) => ({ id: k + 1, exam_id: 1, student, file_name: `scan_${String(k + 1).padStart(3, '0')}.pdf`, pages: 2, items: 3, done: k < 3 ? 3 : k < 6 ? 1 : 0, first_page_id: 501, first_page_rev: 'r1' }));
@@ -91,7 +94,21 @@ function installMock(scenario) {
     history: k === 1 ? [{ by: 'ai', score: 2, note: null, at_ms: now - 60000 }, { by: 'teacher', score: 1.5, note: 'units missing', at_ms: now - 1000 }] : [{ by: 'ai', score: k % 3 === 0 ? 1 : 2, note: null, at_ms: now - 60000 }],
     outside_writing: k === 4 ? 'writing outside the boxes on page 1' : null,
     outside: k === 4 ? [{ page_id: 505, rev: 'r1', template_page: 1, index: 0, page_box: { x: 0.07, y: 0.15, w: 0.5, h: 0.04 } }] : [],
-  })).sort((a, b) => Number(b.needs_review) - Number(a.needs_review));
+    // The shape of src/api/generated.ts's ReviewRow: routes, rubric items, second opinions.
+    route: k === 0 || k === 4 ? 'flagged' : k === 1 ? 'teacher' : k === 3 ? 'auto_accepted' : 'waiting',
+    accepted: k === 1 || k === 3,
+    model_transcription: k === 1 ? 'The net force on a body equals its mass times its acceleration, F = m a,\nwhere a is in m/s.' : 'F = ma',
+    transcription_edited: k === 1,
+    applied: k % 3 === 0 ? [{ item_id: 1101, evidence: 'F = ma' }] : [{ item_id: 1101, evidence: 'F = ma' }, { item_id: 1102, evidence: 'force, mass, acceleration' }],
+    teacher_items: k === 1 ? [1101, 1102, 1103] : null,
+    decision: k === 1 ? 'items' : null,
+    core_flag: null,
+    second_opinion: k === 0 ? { score: 2, items: [1101, 1102], transcription: 'F = ma', feedback: 'States the law with symbols.', model: 'gemini-2.5-flash' } : null,
+  }));
+  for (const r of review) if (r.route === 'auto_accepted') { r.needs_review = false; r.review_reason = 'confidence 93% ≥ 80%, and the AI gave your score on 11 of 12 reviewed answers (92%)'; }
+  for (const r of review) if (r.route === 'waiting' && r.review_reason === null) r.review_reason = 'auto-accept is off for this exam';
+  review.sort((a, b) => Number(b.route === 'flagged') - Number(a.route === 'flagged'));
+  const routing = { auto_accept: true, confidence_threshold: 0.8, agreement_target: 0.9, double_grading: false };
   const stored = { provider: 'gemini', model: 'gemini-2.5-flash', base_url: 'https://generativelanguage.googleapis.com', base_url_confirmed_host: null, openai_base_url: 'http://127.0.0.1:11434/v1', openai_base_url_confirmed_host: null, openai_model: 'qwen2.5vl:7b', concurrency: 4, requests_per_minute: 60, requests_per_day: 0, request_timeout_secs: 120, thinking_budget: 1024, thinking_level: 'low', media_resolution: 'high' };
   const settings = {
     settings: stored,
@@ -173,6 +190,7 @@ function installMock(scenario) {
   window.__mock = {
     calls,
     items,
+    review,
     regions,
     split,
     matchRowsData,
@@ -194,12 +212,23 @@ function installMock(scenario) {
       case 'export_gradebook': return { rows: submissions.length, path: args.path };
       case 'export_feedback': return { students: submissions.length, files: submissions.map((x, k) => `${args.dir}/${String(k + 1).padStart(3, '0')}.pdf`), class_pdf: `${args.dir}/class.pdf` };
       case 'override_score': return { item_id: args.itemId, score: args.score, note: null, created_at: Date.now() };
+      case 'set_answer_items': return { item_id: args.itemId, score: args.rubricItemIds.length, note: null, created_at: Date.now() };
+      case 'accept_answer': return { item_id: args.itemId, score: 2, note: null, created_at: Date.now() };
+      case 'set_transcription': return null;
+      case 'review_routing': {
+        const flagged = review.filter((r) => r.route === 'flagged').length;
+        const auto = review.filter((r) => r.route === 'auto_accepted').length;
+        const teacher = review.filter((r) => r.route === 'teacher').length;
+        return { question_label: args.questionLabel, policy: routing, reviewed: 12, exact: 11, min_reviewed: 10, flagged, waiting: review.length - flagged - auto - teacher, auto_accepted: auto, by_teacher: teacher };
+      }
+      case 'set_review_policy': Object.assign(routing, args.policy); return routing;
+      case 'regrade_question': return review.length;
       case 'get_settings': case 'save_settings': return settings;
       case 'set_api_key': return { ...settings, api_key: '••••••••' + String(args.key).slice(-4) };
       case 'test_api_key': return 'the API key works with gemini-2.5-flash';
       // The shape of src/api/generated.ts's Estimate (BatchEstimate and BatchActual).
       case 'estimate': return {
-        to_grade: { model: 'gemini-2.5-flash', answers: 11, unreadable: 0, text_tokens: 4400, image_tokens: 9600, prompt_tokens: 14000, expected_output_tokens: 5000, expected_thinking_tokens: 11264, image_tokens_unprepared: 28416, bytes_on_disk: 6_100_000, bytes_sent: 1_900_000, expected_cost_usd: 0.017, max_cost_usd: 0.041 },
+        to_grade: { model: 'gemini-2.5-flash', answers: 11, unreadable: 0, text_tokens: 4400, image_tokens: 9600, prompt_tokens: 14000, expected_output_tokens: 5000, expected_thinking_tokens: 11264, image_tokens_unprepared: 28416, bytes_on_disk: 6_100_000, bytes_sent: 1_900_000, expected_cost_usd: 0.017, max_cost_usd: 0.041, double_graded: 0, double_grading_cost_usd: 0 },
         graded: { graded: 13, prompt_tokens: 16500, output_tokens: 5900, thoughts_tokens: 12000, cost_usd: 0.021 },
       };
       // The shape of src/api/generated.ts's BatchOverview: one exam graded later, one batch running.
@@ -223,7 +252,15 @@ function installMock(scenario) {
         setTimeout(() => window.__mock.emit({ seq: 0, type: 'heartbeat', at_ms: Date.now() }), 20);
         return args.handler;
       case 'update_exam': case 'delete_question': return null;
-      case 'update_question': return { id: args.questionId, ...args.question };
+      case 'update_question': {
+        const added = args.question.items.filter((i) => i.id === undefined).length;
+        const question = { id: args.questionId, ...args.question, items: args.question.items.map((i, k) => ({ ...i, id: i.id ?? 1200 + k })) };
+        return {
+          question,
+          change: { added, removed: 0, repointed: 1, rescored: [1, 4, 7], graded_before: added > 0 ? 8 : 0 },
+          regrade: added > 0 ? { question_label: question.label, answers: 8, estimated_usd: 0.0024, double_grading: false } : null,
+        };
+      }
       case 'add_questions': return args.questions.map((q, k) => ({ id: 90 + k, ...q }));
       case 'import_paths': return { imported: [{ submission_id: 99, file: 'scan_009.pdf', pages: 2 }], skipped: [{ file: 'notes.txt', reason: 'not a scan (GradeDesk imports JPEG, PNG, TIFF, WebP, HEIC and PDF files)' }], failed: [] };
       case 'plugin:notification|notify': return null;
@@ -575,12 +612,21 @@ for (const viewport of [{ width: 1280, height: 800 }, { width: 1920, height: 108
     await page.keyboard.press('Enter');
     await page.getByTestId('exam-editor').waitFor();
     check((await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))) === 'exam-name', 'the editor starts on the exam name');
-    check((await page.getByTestId('rubric-total').textContent()) === 'Lines add up to 2 of 2 points', 'rubric lines with points');
+    check((await page.getByTestId('rubric-total').textContent()) === 'Items add up to 2 of 2 points', 'rubric items with points');
     await page.getByTestId('rubric-points-1').fill('1.5');
+    await page.getByTestId('add-rubric-line').click();
+    await page.getByTestId('rubric-text-3').fill('draws a free-body diagram');
+    await page.getByTestId('rubric-points-3').fill('0.5');
     await page.getByTestId('question-save').click();
-    await page.waitForFunction(() => window.__mock.calls.some((c) => c.cmd === 'update_question' && c.args.question.rubric.includes('(1.5 pts)')));
-    await page.getByText('Q1 saved').waitFor();
+    await page.waitForFunction(() =>
+      window.__mock.calls.some((c) => c.cmd === 'update_question' && c.args.question.items.some((i) => i.id === 1102 && i.points === 1.5) && c.args.question.items.length === 4),
+    );
+    // A new item on a graded question: grading it again is offered, with its cost.
+    const offer = await page.getByTestId('regrade-offer').textContent();
+    check(/8 graded answers/.test(offer) && offer.includes('$0.0024'), `regrade offer: ${offer}`);
+    await page.getByText('3 answers re-scored', { exact: false }).waitFor();
     await shot(page, 'exam-editor', size);
+    await page.getByTestId('regrade-dismiss').click();
     await page.keyboard.press('Escape');
     await page.getByTestId('exam-editor').waitFor({ state: 'detached' });
 
@@ -615,13 +661,41 @@ for (const viewport of [{ width: 1280, height: 800 }, { width: 1920, height: 108
     await page.getByTestId('review-list').waitFor();
     await page.locator('[data-testid^="review-row-"]').first().waitFor();
     await page.getByTestId('review-list').focus();
+    await page.getByTestId('routing-why').waitFor();
     await shot(page, 'review', size);
+    // Q1 has rubric items: they sit beside the crop, the AI's ticked with its evidence, and
+    // a number key toggles one (the whole set goes to the core, which adds the points).
+    const first = await page.evaluate(() => window.__mock.review[0]);
+    const geometry = await page.evaluate((itemId) => {
+      const card = document.querySelector(`[data-testid="review-row-${itemId}"]`)?.getBoundingClientRect();
+      const crop = document.querySelector(`[data-testid="review-row-${itemId}"] .review-crop`)?.getBoundingClientRect();
+      const list = document.querySelector(`[data-testid="review-items-${itemId}"]`)?.getBoundingClientRect();
+      return card && crop && list ? { card: [card.top, card.bottom], crop: [crop.right, crop.top], list: [list.left, list.top, list.bottom] } : null;
+    }, first.item_id);
+    check(
+      geometry !== null && geometry.list[0] >= geometry.crop[0] && geometry.list[1] >= geometry.card[0] && geometry.list[2] <= geometry.card[1] + 1,
+      `rubric items beside the crop, inside their card: ${JSON.stringify(geometry)}`,
+    );
+    const ticks = await page.locator(`[data-testid="review-items-${first.item_id}"] [aria-checked="true"]`).count();
+    check(ticks === first.applied.length, `the AI's items are ticked (${ticks} of ${first.applied.length})`);
+    await page.keyboard.press('3');
+    const toggled = await nextCall(page, 'set_answer_items', 0, 'key 3');
+    check(JSON.stringify(toggled.rubricItemIds) === JSON.stringify([...first.applied.map((a) => a.item_id), 1103]), `key 3 adds item 3: ${JSON.stringify(toggled)}`);
+    await shot(page, 'review-items', size);
+    await page.keyboard.press('a');
+    const accepted = await nextCall(page, 'accept_answer', 0, 'key a');
+    check(accepted.itemId === first.item_id, 'a accepts the selected answer');
+    // Q2 has no items: digits type a free score.
+    await page.getByTestId('review-question').selectOption('Q2');
+    await page.locator('[data-testid^="review-row-"]').first().waitFor();
+    await page.getByTestId('review-list').focus();
     await page.keyboard.press('1');
     await page.keyboard.press('.');
     await page.keyboard.press('5');
     await shot(page, 'review-typing', size);
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => window.__mock.calls.some((c) => c.cmd === 'override_score' && c.args.score === 1.5));
+    await page.getByTestId('review-question').selectOption('Q1');
     // Anonymous review: no student's name left on the cards.
     const names = await page.locator('.review-student').allInnerTexts();
     await page.getByTestId('review-anonymous').check();

@@ -44,6 +44,10 @@ import {
   type MatchRow,
   type RosterEntry,
   type RosterImport,
+  type QuestionEdited,
+  type RegradeOffer,
+  type ReviewRouting,
+  type ReviewPolicy,
 } from './types';
 
 export * from './types';
@@ -156,6 +160,34 @@ export function overrideScore(itemId: number, score: number, note?: string): Pro
   return call<Override>('override_score', note === undefined ? { itemId, score } : { itemId, score, note });
 }
 
+/** The teacher's decision by rubric items: the core adds their points (bounded 0 … max). */
+export function setAnswerItems(itemId: number, rubricItemIds: number[], note?: string): Promise<Override> {
+  return call<Override>(
+    'set_answer_items',
+    note === undefined ? { itemId, rubricItemIds } : { itemId, rubricItemIds, note },
+  );
+}
+
+/** The teacher accepts the AI's grade as it stands (items and score). */
+export function acceptAnswer(itemId: number): Promise<Override> {
+  return call<Override>('accept_answer', { itemId });
+}
+
+/** Corrects the model's transcription of an answer (kept beside the model's). */
+export function setTranscription(itemId: number, text: string): Promise<void> {
+  return call<void>('set_transcription', { itemId, text });
+}
+
+/** How a question's review is routed: policy, measured agreement, and the counts per route. */
+export function reviewRouting(examId: number, questionLabel: string): Promise<ReviewRouting> {
+  return call<ReviewRouting>('review_routing', { examId, questionLabel });
+}
+
+/** Sets an exam's routing policy (auto-accept, thresholds, double grading). */
+export function setReviewPolicy(examId: number, policy: ReviewPolicy): Promise<ReviewPolicy> {
+  return call<ReviewPolicy>('set_review_policy', { examId, policy });
+}
+
 export function getSettings(): Promise<SettingsView> {
   return call<SettingsView>('get_settings');
 }
@@ -224,9 +256,21 @@ export function addQuestions(examId: number, questions: QuestionInput[]): Promis
   return call<Question[]>('add_questions', { examId, questions });
 }
 
-/** Edits a question; its points cannot change once an answer has a score. */
-export function updateQuestion(questionId: number, question: QuestionInput): Promise<Question> {
-  return call<Question>('update_question', { questionId, question });
+/** Edits a question; its points cannot change once an answer has a score. Editing its items
+ * re-scores every answer that has them (no model call); the reply says which, and what
+ * grading the question again would cost when items were added. */
+export function updateQuestion(questionId: number, question: QuestionInput): Promise<QuestionEdited> {
+  return call<QuestionEdited>('update_question', { questionId, question });
+}
+
+/** What grading a question's answers again would involve (answers, measured cost). */
+export function regradeOffer(questionId: number): Promise<RegradeOffer> {
+  return call<RegradeOffer>('regrade_offer', { questionId });
+}
+
+/** Grades every current answer of the question again; resolves with how many were queued. */
+export function regradeQuestion(questionId: number): Promise<number> {
+  return call<number>('regrade_question', { questionId });
 }
 
 /** Deletes a question; refused (with the reason) when answers are boxed for it. */

@@ -13,6 +13,7 @@ vi.mock('../api', async (original) => ({
   addQuestions: vi.fn(),
   updateQuestion: vi.fn(),
   deleteQuestion: vi.fn(),
+  regradeQuestion: vi.fn(),
 }));
 
 const exam: Exam = {
@@ -24,10 +25,15 @@ const exam: Exam = {
       label: 'Q1',
       prompt: 'State Newton’s second law.',
       max_points: 2,
-      rubric: '- F = ma (1 pt)\n- names each term (1 pt)',
+      rubric: 'accept a = F/m',
       reference_answer: 'F = ma',
+      scoring: 'positive',
+      items: [
+        { id: 41, text: 'F = ma', points: 1 },
+        { id: 42, text: 'names each term', points: 1 },
+      ],
     },
-    { id: 12, label: 'Q2', prompt: 'Define momentum.', max_points: 3, rubric: '', reference_answer: '' },
+    { id: 12, label: 'Q2', prompt: 'Define momentum.', max_points: 3, rubric: '', reference_answer: '', scoring: 'positive', items: [] },
   ],
 };
 
@@ -64,16 +70,23 @@ describe('ExamEditor', () => {
     await waitFor(() => expect(api.updateExam).toHaveBeenCalledWith(1, 'Physics 10B'));
   });
 
-  it('shows rubric lines with their points and saves an edited question', async () => {
-    vi.mocked(api.updateQuestion).mockResolvedValue(exam.questions[0]!);
+  it('shows rubric items with their points and saves an edited question, ids kept', async () => {
+    vi.mocked(api.updateQuestion).mockResolvedValue({
+      question: exam.questions[0]!,
+      change: { added: 1, removed: 0, repointed: 0, rescored: [], graded_before: 12 },
+      regrade: { question_label: 'Q1', answers: 12, estimated_usd: 0.0031, double_grading: false },
+    });
+    vi.mocked(api.regradeQuestion).mockResolvedValue(12);
     renderEditor();
     expect(input('rubric-text-0').value).toBe('F = ma');
     expect(input('rubric-points-1').value).toBe('1');
-    expect(screen.getByTestId('rubric-total').textContent).toBe('Lines add up to 2 of 2 points');
+    expect(screen.getByTestId('rubric-total').textContent).toBe('Items add up to 2 of 2 points');
+    expect(screen.getByTestId<HTMLTextAreaElement>('question-notes').value).toBe('accept a = F/m');
     fireEvent.change(screen.getByLabelText('Max points'), { target: { value: '3' } });
+    fireEvent.change(input('rubric-points-1'), { target: { value: '1,5' } });
     fireEvent.click(screen.getByTestId('add-rubric-line'));
-    fireEvent.change(input('rubric-text-2'), { target: { value: 'units' } });
-    fireEvent.change(input('rubric-points-2'), { target: { value: '1' } });
+    fireEvent.change(input('rubric-text-2'), { target: { value: 'wrong units' } });
+    fireEvent.change(input('rubric-points-2'), { target: { value: '-0.5' } });
     fireEvent.change(screen.getByLabelText('Reference answer'), { target: { value: 'F = m a, in newtons' } });
     fireEvent.click(screen.getByTestId('question-save'));
     await waitFor(() =>
@@ -81,10 +94,56 @@ describe('ExamEditor', () => {
         label: 'Q1',
         prompt: 'State Newton’s second law.',
         max_points: 3,
-        rubric: '- F = ma (1 pt)\n- names each term (1 pt)\n- units (1 pt)',
+        rubric: 'accept a = F/m',
         reference_answer: 'F = m a, in newtons',
+        scoring: 'positive',
+        items: [
+          { id: 41, text: 'F = ma', points: 1 },
+          { id: 42, text: 'names each term', points: 1.5 },
+          { text: 'wrong units', points: -0.5 },
+        ],
       }),
     );
+    // A new item on a graded question: grading it again is offered with its cost.
+    const offer = await screen.findByTestId('regrade-offer');
+    expect(offer.textContent).toContain('12 graded answers');
+    expect(offer.textContent).toContain('$0.0031');
+    fireEvent.click(screen.getByTestId('regrade-confirm'));
+    await waitFor(() => expect(api.regradeQuestion).toHaveBeenCalledWith(11));
+    expect(screen.queryByTestId('regrade-offer')).toBeNull();
+  });
+
+  it('refuses an item worth more than the question, and saves negative scoring', async () => {
+    vi.mocked(api.updateQuestion).mockResolvedValue({
+      question: exam.questions[0]!,
+      change: { added: 0, removed: 0, repointed: 1, rescored: [5, 6], graded_before: 0 },
+      regrade: null,
+    });
+    renderEditor();
+    fireEvent.change(input('rubric-points-0'), { target: { value: '5' } });
+    fireEvent.click(screen.getByTestId('question-save'));
+    expect((await screen.findByRole('alert')).textContent).toBe(
+      'Rubric item 1 of Q1: its points must be a number from −2 to 2 (negative to deduct).',
+    );
+    expect(api.updateQuestion).not.toHaveBeenCalled();
+    fireEvent.change(screen.getByTestId('question-scoring'), { target: { value: 'negative' } });
+    fireEvent.change(input('rubric-points-0'), { target: { value: '-1' } });
+    fireEvent.change(input('rubric-points-1'), { target: { value: '-0.5' } });
+    expect(screen.getByTestId('rubric-total').textContent).toBe('Deductions add up to 1.5 of 2 points');
+    fireEvent.click(screen.getByTestId('question-save'));
+    await waitFor(() =>
+      expect(api.updateQuestion).toHaveBeenCalledWith(
+        11,
+        expect.objectContaining({
+          scoring: 'negative',
+          items: [
+            { id: 41, text: 'F = ma', points: -1 },
+            { id: 42, text: 'names each term', points: -0.5 },
+          ],
+        }),
+      ),
+    );
+    expect(screen.queryByTestId('regrade-offer')).toBeNull();
   });
 
   it('shows the core’s refusal as a sentence (deleting an answered question)', async () => {
@@ -110,7 +169,7 @@ describe('ExamEditor', () => {
     fireEvent.click(screen.getByTestId('question-save'));
     await waitFor(() =>
       expect(api.addQuestions).toHaveBeenCalledWith(1, [
-        { label: 'Q3', prompt: 'Define impulse.', max_points: 1.5, rubric: '', reference_answer: '' },
+        { label: 'Q3', prompt: 'Define impulse.', max_points: 1.5, rubric: '', reference_answer: '', scoring: 'positive', items: [] },
       ]),
     );
   });
@@ -124,7 +183,15 @@ describe('ExamEditor', () => {
     fireEvent.change(screen.getByTestId('import-questions'), { target: { files: [file] } });
     await waitFor(() =>
       expect(api.addQuestions).toHaveBeenCalledWith(1, [
-        { label: 'Q3', prompt: 'Define work.', max_points: 2, rubric: '- W = Fd (2 pts)', reference_answer: '' },
+        {
+          label: 'Q3',
+          prompt: 'Define work.',
+          max_points: 2,
+          rubric: '',
+          reference_answer: '',
+          scoring: 'positive',
+          items: [{ text: 'W = Fd', points: 2 }],
+        },
       ]),
     );
   });

@@ -1,8 +1,9 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useRef, useState, type ChangeEvent, type FormEvent, type KeyboardEvent } from 'react';
 import { toast } from 'sonner';
-import { addQuestions, deleteQuestion, errorMessage, updateExam, updateQuestion } from '../api';
-import type { Exam, Question, QuestionInput } from '../api/types';
+import { addQuestions, deleteQuestion, errorMessage, regradeQuestion, updateExam, updateQuestion } from '../api';
+import type { Exam, Question, QuestionInput, RegradeOffer, RubricChange } from '../api/types';
+import { formatCost } from '../lib/batches';
 import { formatPoints, pluralize } from '../lib/format';
 import { draftFrom, draftToInput, nextLabel, type QuestionDraft } from '../lib/questionDraft';
 import { parseQuestions, QUESTIONS_FORMAT_HELP } from '../lib/questions';
@@ -18,6 +19,12 @@ function readText(file: Blob): Promise<string> {
     reader.onerror = () => reject(new Error('The file could not be read.'));
     reader.readAsText(file);
   });
+}
+
+/** What an edit did to the answers, after "Q1 saved". */
+function changeText(change: RubricChange): string {
+  const n = change.rescored.length;
+  return n === 0 ? '' : `: ${pluralize(n, 'answer')} re-scored from the edited items (no model call)`;
 }
 
 /** "new" edits a question not stored yet; a number edits that stored question. */
@@ -37,6 +44,13 @@ export function ExamEditor({ exam, onClose }: Props) {
   const [selection, setSelection] = useState<Selection>(exam.questions[0]?.id ?? 'new');
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
+  /** Items were added to a question with graded answers: grading it again is offered. */
+  const [offer, setOffer] = useState<{ questionId: number; offer: RegradeOffer } | null>(null);
+  const offerRef = useRef<HTMLDivElement>(null);
+  // The offer appears at the top of the dialog, which the Save button may have scrolled past.
+  useEffect(() => {
+    if (offer !== null) offerRef.current?.scrollIntoView?.({ block: 'nearest' });
+  }, [offer]);
   const selected = selection === 'new' ? null : (exam.questions.find((q) => q.id === selection) ?? null);
 
   useEffect(() => {
@@ -163,6 +177,35 @@ export function ExamEditor({ exam, onClose }: Props) {
             {problem}
           </p>
         )}
+        {offer !== null && (
+          <div ref={offerRef} className="banner regrade-offer" role="status" data-testid="regrade-offer">
+            <p>
+              {offer.offer.question_label} has new rubric items, which {pluralize(offer.offer.answers, 'graded answer')} did not
+              have when graded. Grading {offer.offer.answers === 1 ? 'it' : 'them'} again applies the new items
+              {offer.offer.estimated_usd === null ? '' : `, for about ${formatCost(offer.offer.estimated_usd)}`}
+              {offer.offer.double_grading ? ' (each graded twice on this exam)' : ''}.
+            </p>
+            <button
+              type="button"
+              className="btn btn-small"
+              data-testid="regrade-confirm"
+              disabled={busy}
+              onClick={() => {
+                const { questionId, offer: o } = offer;
+                setOffer(null);
+                void run(
+                  () => regradeQuestion(questionId),
+                  (n) => `${pluralize(n, 'answer')} of ${o.question_label} queued to grade again`,
+                );
+              }}
+            >
+              Grade {offer.offer.question_label} again
+            </button>
+            <button type="button" className="btn btn-small btn-ghost" data-testid="regrade-dismiss" onClick={() => setOffer(null)}>
+              Not now
+            </button>
+          </div>
+        )}
         <div className="editor-grid">
           <nav className="editor-questions" aria-label="Questions">
             <ul>
@@ -216,7 +259,11 @@ export function ExamEditor({ exam, onClose }: Props) {
                 const added = await run(() => addQuestions(exam.id, [input]), () => `${input.label} added`);
                 if (added && added[0]) setSelection(added[0].id);
               } else {
-                await run(() => updateQuestion(selected.id, input), () => `${input.label} saved`);
+                const edited = await run(
+                  () => updateQuestion(selected.id, input),
+                  (e) => `${input.label} saved${changeText(e.change)}`,
+                );
+                setOffer(edited?.regrade ? { questionId: selected.id, offer: edited.regrade } : null);
               }
             }}
             onDelete={async () => {
@@ -289,22 +336,41 @@ function QuestionForm({ question, label, busy, onSave, onDelete, onProblem }: Fo
         <textarea id={`${id}-prompt`} data-testid="question-prompt" rows={3} value={draft.prompt} onChange={(e) => set({ prompt: e.target.value })} />
       </div>
       <fieldset className="rubric">
-        <legend>Rubric</legend>
+        <legend>Rubric items</legend>
+        <div className="field field-inline rubric-scoring">
+          <label htmlFor={`${id}-scoring`}>Scoring</label>
+          <select
+            id={`${id}-scoring`}
+            data-testid="question-scoring"
+            value={draft.scoring}
+            onChange={(e) => set({ scoring: e.target.value === 'negative' ? 'negative' : 'positive' })}
+          >
+            <option value="positive">Positive: start at 0, items add points</option>
+            <option value="negative">Negative: start at full marks, items deduct</option>
+          </select>
+        </div>
+        <p className="hint">
+          The AI names the items an answer meets; GradeDesk adds their points (kept within 0 and the question&rsquo;s points).
+          Give an item negative points to deduct. Editing an item&rsquo;s points re-scores every answer that has it.
+        </p>
         {draft.rubric.map((line, k) => (
-          <div className="rubric-line" key={k} data-testid={`rubric-line-${k}`}>
+          <div className="rubric-line" key={line.id ?? `new-${k}`} data-testid={`rubric-line-${k}`}>
+            <span className="rubric-key" aria-hidden="true">
+              {k + 1}
+            </span>
             <label className="visually-hidden" htmlFor={`${id}-rt-${k}`}>
-              Rubric line {k + 1}
+              Rubric item {k + 1}
             </label>
             <input
               id={`${id}-rt-${k}`}
               data-testid={`rubric-text-${k}`}
               value={line.text}
-              placeholder="What earns the points"
+              placeholder={draft.scoring === 'negative' ? 'What loses points' : 'What earns the points'}
               onChange={(e) => setLine(k, { text: e.target.value })}
               autoComplete="off"
             />
             <label className="visually-hidden" htmlFor={`${id}-rp-${k}`}>
-              Points for rubric line {k + 1}
+              Points for rubric item {k + 1}
             </label>
             <input
               id={`${id}-rp-${k}`}
@@ -312,14 +378,14 @@ function QuestionForm({ question, label, busy, onSave, onDelete, onProblem }: Fo
               data-testid={`rubric-points-${k}`}
               inputMode="decimal"
               value={line.points}
-              placeholder="pts"
+              placeholder={draft.scoring === 'negative' ? '−pts' : 'pts'}
               onChange={(e) => setLine(k, { points: e.target.value })}
               autoComplete="off"
             />
             <button
               type="button"
               className="btn btn-ghost btn-small"
-              aria-label={`Remove rubric line ${k + 1}`}
+              aria-label={`Remove rubric item ${k + 1}`}
               onClick={() => setDraft((d) => ({ ...d, rubric: d.rubric.filter((_, j) => j !== k) }))}
             >
               ✕
@@ -333,20 +399,35 @@ function QuestionForm({ question, label, busy, onSave, onDelete, onProblem }: Fo
             data-testid="add-rubric-line"
             onClick={() => setDraft((d) => ({ ...d, rubric: [...d.rubric, { text: '', points: '' }] }))}
           >
-            + Rubric line
+            + Rubric item
           </button>
           {total !== null && total > 0 && (
-            <span className={total === max ? 'muted small' : 'warn small'} data-testid="rubric-total">
-              Lines add up to {formatPoints(total)} of {Number.isFinite(max) ? formatPoints(max) : '?'} points
+            <span className={total >= max ? 'muted small' : 'warn small'} data-testid="rubric-total">
+              {draft.scoring === 'negative' ? 'Deductions add up to' : 'Items add up to'} {formatPoints(total)} of{' '}
+              {Number.isFinite(max) ? formatPoints(max) : '?'} points
             </span>
           )}
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-notes`}>Notes for the grader (optional)</label>
+          <textarea
+            id={`${id}-notes`}
+            data-testid="question-notes"
+            rows={2}
+            value={draft.notes}
+            placeholder="e.g. accept g = 9.8 or 10 m/s²"
+            onChange={(e) => set({ notes: e.target.value })}
+          />
         </div>
       </fieldset>
       <div className="field">
         <label htmlFor={`${id}-ref`}>Reference answer</label>
         <textarea id={`${id}-ref`} data-testid="question-reference" rows={3} value={draft.referenceAnswer} onChange={(e) => set({ referenceAnswer: e.target.value })} />
       </div>
-      <p className="hint">Edits apply to answers graded from now on, queued ones included; grades already given stay as they are.</p>
+      <p className="hint">
+        Item edits re-score the answers already graded at once. Other edits apply to answers graded from now on, queued ones
+        included.
+      </p>
       <div className="form-actions">
         {question !== null &&
           (confirming ? (

@@ -1,26 +1,44 @@
-import type { Question, QuestionInput } from '../api/types';
-import { formatRubric, parseRubric } from './rubric';
+import type { Question, QuestionInput, RubricItemInput, Scoring } from '../api/types';
 
-/** A question as the editor holds it: text fields as typed, rubric as lines. */
-export type DraftLine = { text: string; points: string };
+/**
+ * A rubric item as the editor holds it: text and points as typed, and the stored item's id
+ * (kept so an edit changes that item, and every answer that has it, rather than adding one).
+ */
+export type DraftLine = { id?: number; text: string; points: string };
 export type QuestionDraft = {
   label: string;
   prompt: string;
   maxPoints: string;
+  scoring: Scoring;
+  /** The rubric items the core scores. */
   rubric: DraftLine[];
+  /** Free guidance for the grader beside the items. */
+  notes: string;
   referenceAnswer: string;
 };
 
+const EMPTY_LINE: DraftLine = { text: '', points: '' };
+
 export function draftFrom(q: Question | null, nextLabel: string): QuestionDraft {
   if (q === null) {
-    return { label: nextLabel, prompt: '', maxPoints: '1', rubric: [{ text: '', points: '' }], referenceAnswer: '' };
+    return {
+      label: nextLabel,
+      prompt: '',
+      maxPoints: '1',
+      scoring: 'positive',
+      rubric: [{ ...EMPTY_LINE }],
+      notes: '',
+      referenceAnswer: '',
+    };
   }
-  const lines = parseRubric(q.rubric).map((l) => ({ text: l.text, points: l.points === null ? '' : String(l.points) }));
+  const lines = q.items.map((i) => ({ id: i.id, text: i.text, points: String(i.points) }));
   return {
     label: q.label,
     prompt: q.prompt,
     maxPoints: String(q.max_points),
-    rubric: lines.length > 0 ? lines : [{ text: '', points: '' }],
+    scoring: q.scoring,
+    rubric: lines.length > 0 ? lines : [{ ...EMPTY_LINE }],
+    notes: q.rubric,
     referenceAnswer: q.reference_answer,
   };
 }
@@ -35,8 +53,16 @@ export function nextLabel(questions: Pick<Question, 'label'>[]): string {
 
 function number(text: string): number | null {
   if (text.trim() === '') return null;
-  const n = Number(text.replace(',', '.'));
+  const n = Number(text.replace(',', '.').replace('−', '-'));
   return Number.isFinite(n) ? n : NaN;
+}
+
+/**
+ * What the items add up to: with positive scoring the points awarded by the positive items,
+ * with negative scoring the points the negative items can deduct from full marks.
+ */
+export function itemsTotal(scoring: Scoring, items: Pick<RubricItemInput, 'points'>[]): number {
+  return items.reduce((sum, i) => sum + (scoring === 'positive' ? Math.max(0, i.points) : Math.max(0, -i.points)), 0);
 }
 
 export type DraftResult = { ok: true; input: QuestionInput; rubricTotal: number } | { ok: false; error: string };
@@ -50,27 +76,30 @@ export function draftToInput(d: QuestionDraft): DraftResult {
     return { ok: false, error: `The points of ${label} must be a number above 0.` };
   }
   if (d.prompt.trim() === '') return { ok: false, error: `Write the question ${label} asks.` };
-  const lines = [];
-  let total = 0;
+  const items: RubricItemInput[] = [];
   for (const [k, l] of d.rubric.entries()) {
     if (l.text.trim() === '' && l.points.trim() === '') continue;
     const pts = number(l.points);
-    if (Number.isNaN(pts) || (pts !== null && pts < 0)) {
-      return { ok: false, error: `Rubric line ${k + 1} of ${label}: the points must be a number (or left empty).` };
+    if (pts === null || Number.isNaN(pts) || Math.abs(pts) > max) {
+      return {
+        ok: false,
+        error: `Rubric item ${k + 1} of ${label}: its points must be a number from −${max} to ${max} (negative to deduct).`,
+      };
     }
-    if (l.text.trim() === '') return { ok: false, error: `Rubric line ${k + 1} of ${label} has points but no text.` };
-    total += pts ?? 0;
-    lines.push({ text: l.text, points: pts });
+    if (l.text.trim() === '') return { ok: false, error: `Rubric item ${k + 1} of ${label} has points but no text.` };
+    items.push(l.id === undefined ? { text: l.text.trim(), points: pts } : { id: l.id, text: l.text.trim(), points: pts });
   }
   return {
     ok: true,
-    rubricTotal: total,
+    rubricTotal: itemsTotal(d.scoring, items),
     input: {
       label,
       prompt: d.prompt,
       max_points: max,
-      rubric: formatRubric(lines),
+      rubric: d.notes,
       reference_answer: d.referenceAnswer,
+      scoring: d.scoring,
+      items,
     },
   };
 }

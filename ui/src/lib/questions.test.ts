@@ -9,7 +9,26 @@ describe('parseQuestions', () => {
     expect(ok.ok).toBe(true);
     expect(parseQuestions('[{"label":"Q1","max_points":2}]')).toEqual({
       ok: true,
-      questions: [{ label: 'Q1', prompt: '', max_points: 2, rubric: '', reference_answer: '' }],
+      questions: [{ label: 'Q1', prompt: '', max_points: 2, rubric: '', reference_answer: '', scoring: 'positive', items: [] }],
+    });
+    expect(
+      parseQuestions('[{"max_points":4,"scoring":"negative","rubric":[{"text":"sign error","points":-1},{"text":"units","points":-0.5}]}]'),
+    ).toEqual({
+      ok: true,
+      questions: [
+        {
+          label: 'Q1',
+          prompt: '',
+          max_points: 4,
+          rubric: '',
+          reference_answer: '',
+          scoring: 'negative',
+          items: [
+            { text: 'sign error', points: -1 },
+            { text: 'units', points: -0.5 },
+          ],
+        },
+      ],
     });
   });
 
@@ -18,6 +37,10 @@ describe('parseQuestions', () => {
     expect(parseQuestions('[]')).toMatchObject({ ok: false });
     expect(parseQuestions('[{"label":3,"max_points":1}]')).toMatchObject({ ok: false, error: expect.stringContaining('label') as unknown });
     expect(parseQuestions('[{"label":"Q1","max_points":0}]')).toMatchObject({ ok: false });
+    expect(parseQuestions('[{"label":"Q1","max_points":1,"scoring":"backwards"}]')).toMatchObject({
+      ok: false,
+      error: 'In question Q1, scoring must be "positive" or "negative".',
+    });
     expect(parseQuestions('[{"label":"Q1","max_points":1},{"label":"Q1","max_points":1}]')).toMatchObject({
       ok: false,
       error: 'Two questions are labelled "Q1".',

@@ -1,5 +1,4 @@
-import type { QuestionInput } from '../api/types';
-import { formatRubric, type RubricLine } from './rubric';
+import type { QuestionInput, RubricItemInput, Scoring } from '../api/types';
 
 export const QUESTIONS_EXAMPLE = `[
   {
@@ -19,27 +18,34 @@ function str(v: unknown): string | null {
 
 /**
  * The questions-file format (New exam form, "Import questions", `gradedesk exam create`): a
- * JSON list of `{label?, prompt, max_points, rubric?, reference_answer?}`, where `rubric` is
- * text or a list of `{text, points}` lines. A missing label becomes "Q<n>" (its place in the
+ * JSON list of `{label?, prompt, max_points, rubric?, reference_answer?, scoring?}`, where
+ * `rubric` is text or a list of `{text, points}` items (negative points deduct). A missing label becomes "Q<n>" (its place in the
  * file, counted after `firstNumber - 1`).
  */
 export const QUESTIONS_FORMAT_HELP =
-  'A JSON list of questions: {"label": "Q1", "prompt": "…", "max_points": 2, "rubric": [{"text": "…", "points": 1}], "reference_answer": "…"}. The rubric may also be plain text; a missing label becomes Q1, Q2, …';
+  'A JSON list of questions: {"label": "Q1", "prompt": "…", "max_points": 2, "rubric": [{"text": "…", "points": 1}], "reference_answer": "…", "scoring": "positive"}. Rubric items with negative points deduct; the rubric may also be plain text; a missing label becomes Q1, Q2, …';
 
-function rubricFrom(v: unknown, label: string): { ok: true; text: string } | { ok: false; error: string } {
-  if (v === undefined || v === null) return { ok: true, text: '' };
-  if (typeof v === 'string') return { ok: true, text: v };
+type Rubric = { text: string; items: RubricItemInput[] };
+
+function rubricFrom(v: unknown, label: string): ({ ok: true } & Rubric) | { ok: false; error: string } {
+  if (v === undefined || v === null) return { ok: true, text: '', items: [] };
+  if (typeof v === 'string') return { ok: true, text: v, items: [] };
   if (!Array.isArray(v)) return { ok: false, error: `In question ${label}, the rubric must be text or a list of lines.` };
-  const lines: RubricLine[] = [];
+  const items: RubricItemInput[] = [];
   for (const line of v as unknown[]) {
     const o = typeof line === 'object' && line !== null ? (line as Record<string, unknown>) : {};
     const points = o.points;
-    if (typeof o.text !== 'string' || typeof points !== 'number' || !Number.isFinite(points) || points < 0) {
+    if (typeof o.text !== 'string' || o.text.trim() === '' || typeof points !== 'number' || !Number.isFinite(points)) {
       return { ok: false, error: `In question ${label}, each rubric line needs a text and its points (a number).` };
     }
-    lines.push({ text: o.text, points });
+    items.push({ text: o.text.trim(), points });
   }
-  return { ok: true, text: formatRubric(lines) };
+  return { ok: true, text: '', items };
+}
+
+function scoringFrom(v: unknown): Scoring | null {
+  if (v === undefined || v === null) return 'positive';
+  return v === 'positive' || v === 'negative' ? v : null;
 }
 
 /** Parses and checks a questions file (see `QUESTIONS_FORMAT_HELP`); errors are sentences. */
@@ -79,12 +85,18 @@ export function parseQuestions(text: string, firstNumber = 1): ParseResult {
         return { ok: false, error: `In question ${label}, ${key} must be text.` };
       }
     }
+    const scoring = scoringFrom(o.scoring);
+    if (scoring === null) {
+      return { ok: false, error: `In question ${label}, scoring must be "positive" or "negative".` };
+    }
     questions.push({
       label,
       prompt,
       max_points: max,
       rubric: rubric.text,
       reference_answer: str(o.reference_answer) ?? '',
+      scoring,
+      items: rubric.items,
     });
   }
   return { ok: true, questions };

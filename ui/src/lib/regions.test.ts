@@ -3,7 +3,7 @@ import type { Question, Region } from '../api/types';
 import { nextTarget, regionCaption, regionTargets, regradeWarning, targetKey } from './regions';
 
 const q = (label: string, id: number): Question =>
-  ({ id, label, prompt: '', max_points: 1, rubric: '', reference_answer: '' });
+  ({ id, label, prompt: '', max_points: 1, rubric: '', reference_answer: '', scoring: 'positive', items: [] });
 
 const region = (id: number, kind: Region['kind'], label: string | null, questionId: number | null, position = 0): Region => ({
     region_id: id,

@@ -2,10 +2,23 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 import { toast } from 'sonner';
-import { addOutsideWriting, cropImageUrl, dismissOutsideWriting, errorMessage, overrideScore, pageImageUrl, reviewItems } from '../api';
-import type { Exam, OutsideWriting, ReviewRow } from '../api/types';
+import {
+  acceptAnswer,
+  addOutsideWriting,
+  cropImageUrl,
+  dismissOutsideWriting,
+  errorMessage,
+  overrideScore,
+  pageImageUrl,
+  reviewItems,
+  setAnswerItems,
+  setTranscription,
+} from '../api';
+import type { Exam, OutsideWriting, Question, ReviewRow } from '../api/types';
+import { RoutingPanel } from '../components/RoutingPanel';
 import { loadAnonymous, reviewName, saveAnonymous } from '../lib/anonymous';
 import { formatPoints, STATE_LABEL } from '../lib/format';
+import { chosenItems, itemForKey, ROUTE_LABEL, signedPoints, toggleItem } from '../lib/reviewItems';
 import { applyScoreKey, parsePending, scoreProblem } from '../lib/scoreInput';
 import { useLiveData } from '../live/LiveContext';
 
@@ -83,23 +96,22 @@ export function ReviewPage({ exam, exams = [], onSelectExam, onBack, initialRect
     virtualizer.scrollToIndex(next, { align: 'auto' });
   };
 
-  const save = async (row: ReviewRow, score: number) => {
-    const problem = scoreProblem(score, row.max_points);
-    if (problem !== null) {
-      toast.error(problem, { id: 'review-score' });
-      return;
-    }
+  const question: Question | undefined = exam?.questions.find((q) => q.label === label);
+  const hasItems = (question?.items.length ?? 0) > 0;
+
+  /** Runs one of the teacher's decisions, refreshes the list and the routing, says what it did. */
+  const decide = async (row: ReviewRow, action: () => Promise<{ score: number }>, next: boolean) => {
     setSaving(true);
     try {
-      const trimmed = note.trim();
-      await overrideScore(row.item_id, score, trimmed === '' ? undefined : trimmed);
+      const done = await action();
       setPending('');
       setNote('');
       await client.invalidateQueries({ queryKey: reviewQueryKey(examId, label) });
-      toast.success(`${reviewName(row.student, row.submission_id, anonymous)}: ${formatPoints(score)} / ${formatPoints(row.max_points)} saved.`, {
+      await client.invalidateQueries({ queryKey: ['routing', examId] });
+      toast.success(`${reviewName(row.student, row.submission_id, anonymous)}: ${formatPoints(done.score)} / ${formatPoints(row.max_points)} saved.`, {
         id: 'review-score',
       });
-      move(1);
+      if (next) move(1);
     } catch (err) {
       toast.error(errorMessage(err), { id: 'review-score-error', duration: 8000 });
     } finally {
@@ -107,32 +119,65 @@ export function ReviewPage({ exam, exams = [], onSelectExam, onBack, initialRect
     }
   };
 
+  const noteArg = () => (note.trim() === '' ? undefined : note.trim());
+
+  const save = (row: ReviewRow, score: number) => {
+    const problem = scoreProblem(score, row.max_points);
+    if (problem !== null) {
+      toast.error(problem, { id: 'review-score' });
+      return;
+    }
+    void decide(row, () => overrideScore(row.item_id, score, noteArg()), true);
+  };
+
+  /** Saves the typed score, else accepts the AI's grade as it stands. */
   const accept = (row: ReviewRow) => {
     const typed = parsePending(pending);
-    const score = typed ?? row.teacher_score ?? row.ai_score;
-    if (score === null) {
+    if (typed !== null) {
+      save(row, typed);
+      return;
+    }
+    if (row.ai_score === null) {
       toast.error('This answer has no AI score yet: type a score first.', { id: 'review-score' });
       return;
     }
-    void save(row, score);
+    if (note.trim() !== '') {
+      // A note goes with a score: keep the current one and record the note beside it.
+      save(row, row.score ?? row.ai_score);
+      return;
+    }
+    void decide(row, () => acceptAnswer(row.item_id), true);
+  };
+
+  /** Switches a rubric item on or off for the answer; the core adds the points up. */
+  const toggle = (row: ReviewRow, rubricItemId: number) => {
+    if (question === undefined) return;
+    const ids = toggleItem(question, chosenItems(row), rubricItemId);
+    void decide(row, () => setAnswerItems(row.item_id, ids, noteArg()), false);
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
     if (e.altKey || e.ctrlKey || e.metaKey) return;
-    if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
+    if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement || e.target instanceof HTMLTextAreaElement) return;
+    const rubricItem = hasItems ? itemForKey(question, e.key) : null;
     if (e.key === 'j' || e.key === 'ArrowDown') {
       e.preventDefault();
       move(1);
     } else if (e.key === 'k' || e.key === 'ArrowUp') {
       e.preventDefault();
       move(-1);
-    } else if (e.key === 'Enter') {
+    } else if (e.key === 'Enter' || e.key === 'a') {
       if (current && !saving) {
         e.preventDefault();
         accept(current);
       }
     } else if (e.key === 'Escape') {
       setPending('');
+    } else if (hasItems) {
+      if (rubricItem !== null && current && !saving) {
+        e.preventDefault();
+        toggle(current, rubricItem);
+      }
     } else {
       const next = applyScoreKey(pending, e.key);
       if (next !== null) {
@@ -209,10 +254,20 @@ export function ReviewPage({ exam, exams = [], onSelectExam, onBack, initialRect
         </label>
         <div className="toolbar-spacer" />
         <p className="muted small keys-help" id={`${id}-help`}>
-          <kbd>j</kbd>/<kbd>k</kbd> move · <kbd>0</kbd>–<kbd>9</kbd>, <kbd>.</kbd> type a score · <kbd>Enter</kbd>{' '}
-          accept · <kbd>Esc</kbd> clear
+          <kbd>j</kbd>/<kbd>k</kbd> move ·{' '}
+          {hasItems ? (
+            <>
+              <kbd>1</kbd>–<kbd>{Math.min(9, question?.items.length ?? 1)}</kbd> toggle a rubric item ·{' '}
+            </>
+          ) : (
+            <>
+              <kbd>0</kbd>–<kbd>9</kbd>, <kbd>.</kbd> type a score ·{' '}
+            </>
+          )}
+          <kbd>a</kbd>/<kbd>Enter</kbd> accept · <kbd>Esc</kbd> clear
         </p>
       </section>
+      {label !== '' && <RoutingPanel examId={exam.id} label={label} />}
 
       {query.isError ? (
         <p className="banner banner-error" role="alert">
@@ -247,6 +302,13 @@ export function ReviewPage({ exam, exams = [], onSelectExam, onBack, initialRect
                   <ReviewCard
                     domId={`${id}-row-${row.item_id}`}
                     row={row}
+                    question={question}
+                    saving={saving}
+                    onToggle={(rubricItemId) => {
+                      setSelected(v.index);
+                      toggle(row, rubricItemId);
+                    }}
+                    onScore={(score) => save(row, score)}
                     anonymous={anonymous}
                     selected={v.index === selected}
                     pending={v.index === selected ? pending : ''}
@@ -352,9 +414,119 @@ function OutsidePieces({ row }: { row: ReviewRow }) {
   );
 }
 
+/** The teacher's correction of the model's transcription, saved when they leave the field
+ * (keyed by the stored text, so a saved correction starts it afresh). */
+function TranscriptionEditor({ row, domId }: { row: ReviewRow; domId: string }) {
+  const client = useQueryClient();
+  const [text, setText] = useState(row.transcription ?? '');
+  const save = useMutation({
+    mutationFn: (t: string) => setTranscription(row.item_id, t),
+    onSuccess: async () => {
+      toast.success('Transcription corrected', { id: 'review-transcription' });
+      await client.invalidateQueries({ queryKey: ['review'] });
+    },
+    onError: (err) => toast.error('Could not save the transcription', { description: errorMessage(err) }),
+  });
+  const commit = () => {
+    if (text !== (row.transcription ?? '')) save.mutate(text);
+  };
+  return (
+    <div className="field review-transcription-edit">
+      <label htmlFor={`${domId}-tr`} className="muted small">
+        Transcription (what the student wrote; correct the model&rsquo;s reading here)
+      </label>
+      <textarea
+        id={`${domId}-tr`}
+        data-testid="review-transcription-input"
+        rows={3}
+        value={text}
+        onClick={(e) => e.stopPropagation()}
+        onChange={(e) => setText(e.target.value)}
+        onBlur={commit}
+        onKeyDown={(e) => {
+          e.stopPropagation();
+          if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+            e.preventDefault();
+            commit();
+          } else if (e.key === 'Escape') {
+            e.preventDefault();
+            setText(row.transcription ?? '');
+          }
+        }}
+      />
+    </div>
+  );
+}
+
+/** The question's rubric items on an answer: which apply (the AI's with its evidence, or the
+ * teacher's), each a toggle with its number key. */
+function ItemToggles({
+  row,
+  question,
+  selected,
+  saving,
+  onToggle,
+}: {
+  row: ReviewRow;
+  question: Question;
+  selected: boolean;
+  saving: boolean;
+  onToggle: (rubricItemId: number) => void;
+}) {
+  const chosen = new Set(chosenItems(row));
+  const evidence = new Map(row.applied.map((a) => [a.item_id, a.evidence]));
+  return (
+    <ul className="review-items" aria-label="Rubric items" data-testid={`review-items-${row.item_id}`}>
+      {question.items.map((item, k) => {
+        const on = chosen.has(item.id);
+        const quote = evidence.get(item.id);
+        return (
+          <li key={item.id} className={`review-item${on ? ' is-on' : ''}${item.points < 0 ? ' is-deduction' : ''}`}>
+            <button
+              type="button"
+              role="switch"
+              aria-checked={on}
+              className="review-item-toggle"
+              data-testid={`review-item-${row.item_id}-${item.id}`}
+              disabled={saving}
+              onClick={(e) => {
+                e.stopPropagation();
+                onToggle(item.id);
+              }}
+            >
+              <span className="review-item-key" aria-hidden="true">
+                {selected && k < 9 ? <kbd>{k + 1}</kbd> : null}
+              </span>
+              <span className="review-item-check" aria-hidden="true">
+                {on ? '✓' : ''}
+              </span>
+              <span className="review-item-text">{item.text}</span>
+              <span className="review-item-points">{signedPoints(item.points)}</span>
+            </button>
+            {quote !== undefined && quote.trim() !== '' && (
+              <q className="review-item-evidence" data-testid={`review-evidence-${row.item_id}-${item.id}`}>
+                {quote}
+              </q>
+            )}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+const ROUTE_PILL: Record<ReviewRow['route'], string> = {
+  flagged: 'pill pill-failed',
+  waiting: 'pill pill-waiting',
+  auto_accepted: 'pill pill-done',
+  teacher: 'pill pill-done',
+};
+
 function ReviewCard({
   domId,
   row,
+  question,
+  saving,
   anonymous,
   selected,
   pending,
@@ -363,9 +535,14 @@ function ReviewCard({
   onNoteDone,
   onSelect,
   onAccept,
+  onToggle,
+  onScore,
 }: {
   domId: string;
   row: ReviewRow;
+  /** The question answered (its rubric items to toggle). */
+  question: Question | undefined;
+  saving: boolean;
   /** Names hidden: the card shows the script's number only. */
   anonymous: boolean;
   note: string;
@@ -376,15 +553,22 @@ function ReviewCard({
   pending: string;
   onSelect: () => void;
   onAccept: () => void;
+  onToggle: (rubricItemId: number) => void;
+  /** A free score typed in the card (questions with items, where number keys toggle). */
+  onScore: (score: number) => void;
 }) {
   const name = reviewName(row.student, row.submission_id, anonymous);
+  const hasItems = question !== undefined && question.items.length > 0;
+  const [typed, setTyped] = useState('');
+  const showReason = row.review_reason !== null && row.route !== 'teacher';
   return (
     <div
       id={domId}
       role="option"
       aria-selected={selected}
-      className={`review-card${selected ? ' is-selected' : ''}${row.needs_review ? ' is-flagged' : ''}`}
+      className={`review-card${selected ? ' is-selected' : ''}${row.route === 'flagged' ? ' is-flagged' : ''}`}
       data-testid={`review-row-${row.item_id}`}
+      data-route={row.route}
       onClick={onSelect}
     >
       <div className="review-crop">
@@ -393,29 +577,53 @@ function ReviewCard({
       <div className="review-body">
         <div className="review-head">
           <strong className="review-student">{name}</strong>
-          {row.needs_review && (
-            <span className="pill pill-failed" title={row.review_reason ?? undefined}>
-              Needs review
+          {row.state === 'done' && (
+            <span className={ROUTE_PILL[row.route]} data-testid={`review-route-${row.item_id}`} title={row.review_reason ?? undefined}>
+              {ROUTE_LABEL[row.route]}
             </span>
           )}
           {row.state !== 'done' && <span className="pill">{STATE_LABEL[row.state]}</span>}
+          {row.transcription_edited && <span className="pill">transcription corrected</span>}
         </div>
-        {row.needs_review && row.review_reason && <p className="review-reason">{row.review_reason}</p>}
+        {showReason && (
+          <p className={row.route === 'flagged' ? 'review-reason' : 'review-reason is-quiet'} data-testid={`review-reason-${row.item_id}`}>
+            {row.review_reason}
+          </p>
+        )}
         {row.outside_writing && (
           <div className="review-outside" data-testid={`outside-${row.item_id}`}>
             <p>{row.outside_writing}: not in this answer&rsquo;s crop</p>
             <OutsidePieces row={row} />
           </div>
         )}
+        {selected ? (
+          <TranscriptionEditor key={row.transcription ?? ''} row={row} domId={domId} />
+        ) : (
+          <dl className="review-facts">
+            <div>
+              <dt>Transcription</dt>
+              <dd className="review-transcription">{row.transcription ?? '–'}</dd>
+            </div>
+          </dl>
+        )}
+        {row.transcription_edited && row.model_transcription !== null && (
+          <p className="muted small review-model-reading">The model read: {row.model_transcription}</p>
+        )}
+        {hasItems && <ItemToggles row={row} question={question} selected={selected} saving={saving} onToggle={onToggle} />}
         <dl className="review-facts">
-          <div>
-            <dt>Transcription</dt>
-            <dd className="review-transcription">{row.transcription ?? '–'}</dd>
-          </div>
           <div>
             <dt>Feedback</dt>
             <dd>{row.feedback ?? '–'}</dd>
           </div>
+          {row.second_opinion !== null && (
+            <div data-testid={`review-second-${row.item_id}`}>
+              <dt>Second grading</dt>
+              <dd>
+                {scoreText(row.second_opinion.score, row.max_points)}
+                {row.second_opinion.feedback ? ` — ${row.second_opinion.feedback}` : ''}
+              </dd>
+            </div>
+          )}
         </dl>
       </div>
       <div className="review-scores">
@@ -447,6 +655,38 @@ function ReviewCard({
         >
           {selected && pending !== '' ? 'Save score' : 'Accept'}
         </button>
+        {selected && hasItems && (
+          <div className="field review-note">
+            <label htmlFor={`${domId}-score`} className="muted small">
+              Or give a score
+            </label>
+            <input
+              id={`${domId}-score`}
+              data-testid="review-score-input"
+              inputMode="decimal"
+              value={typed}
+              placeholder={`0–${formatPoints(row.max_points)}`}
+              onClick={(e) => e.stopPropagation()}
+              onChange={(e) => setTyped(e.target.value)}
+              onKeyDown={(e) => {
+                e.stopPropagation();
+                if (e.key === 'Enter') {
+                  e.preventDefault();
+                  const score = parsePending(typed.replace(',', '.'));
+                  if (score !== null) {
+                    setTyped('');
+                    onScore(score);
+                  }
+                } else if (e.key === 'Escape') {
+                  e.preventDefault();
+                  setTyped('');
+                  onNoteDone(false);
+                }
+              }}
+              autoComplete="off"
+            />
+          </div>
+        )}
         {selected && (
           <div className="field review-note">
             <label htmlFor={`${domId}-note`} className="muted small">

@@ -17,8 +17,8 @@ export const exam: Exam = {
   id: 1,
   name: 'Physics mid-term',
   questions: [
-    { id: 11, label: 'Q1', prompt: 'State Newton’s second law.', max_points: 2, rubric: '', reference_answer: '' },
-    { id: 12, label: 'Q2', prompt: 'Define momentum.', max_points: 3, rubric: '', reference_answer: '' },
+    { id: 11, label: 'Q1', prompt: 'State Newton’s second law.', max_points: 2, rubric: '', reference_answer: '', scoring: 'positive', items: [] },
+    { id: 12, label: 'Q2', prompt: 'Define momentum.', max_points: 3, rubric: '', reference_answer: '', scoring: 'positive', items: [] },
   ],
 };
 
