@@ -815,6 +815,46 @@ im.save(sys.argv[1], dpi=(300, 300))
     await screenshot('review-outside.png');
   });
 
+  await step('rubric items in the real window: an item added in the editor (grading again offered), toggled on an answer with its number key; the core scores it and the CLI agrees', async () => {
+    await driver.findElement(By.css('[data-testid="nav-exams"]')).click();
+    const select = await driver.wait(until.elementLocated(By.css('[data-testid="exam-select"]')), 10_000);
+    await select.sendKeys('Class of three');
+    await (await driver.wait(until.elementLocated(By.css('[data-testid="edit-exam"]')), 10_000)).click();
+    await driver.wait(until.elementLocated(By.css('[data-testid="exam-editor"]')), 10_000);
+    // The demo's Q1 has a free-text rubric: its first item line is empty.
+    await (await driver.findElement(By.css('[data-testid="rubric-text-0"]'))).sendKeys('Isolates the x-term (3x = 15)');
+    await (await driver.findElement(By.css('[data-testid="rubric-points-0"]'))).sendKeys('1');
+    await (await driver.findElement(By.css('[data-testid="question-save"]'))).click();
+    const offer = await driver.wait(until.elementLocated(By.css('[data-testid="regrade-offer"]')), 10_000);
+    const offerText = await offer.getText();
+    if (!/3 graded answers/.test(offerText)) throw new Error(`grading Q1 again is not offered for its 3 answers: ${offerText}`);
+    await screenshot('rubric-regrade-offer.png');
+    await (await driver.findElement(By.css('[data-testid="regrade-dismiss"]'))).click();
+    await (await driver.findElement(By.css('[data-testid="exam-editor-close"]'))).click();
+
+    await driver.findElement(By.css('[data-testid="nav-review"]')).click();
+    const reviewExam = await driver.wait(until.elementLocated(By.css('[data-testid="review-exam"]')), 10_000);
+    await reviewExam.sendKeys('Class of three');
+    const toggle = await driver.wait(until.elementLocated(By.css('[data-testid^="review-item-"]')), 20_000);
+    const [, itemId, rubricId] = (await toggle.getAttribute('data-testid')).match(/^review-item-(\d+)-(\d+)$/);
+    const row = await driver.findElement(By.css(`[data-testid="review-row-${itemId}"]`));
+    // Beside the crop, inside the answer's card.
+    const geometry = await driver.executeScript(`const card = arguments[0].getBoundingClientRect();
+      const crop = arguments[0].querySelector('.review-crop').getBoundingClientRect();
+      const items = arguments[0].querySelector('.review-items').getBoundingClientRect();
+      return { inside: items.top >= card.top && items.bottom <= card.bottom + 1, beside: items.left >= crop.right };`, row);
+    if (!geometry.inside || !geometry.beside) throw new Error(`the rubric items are not beside the crop in their card: ${JSON.stringify(geometry)}`);
+    await row.click();
+    await driver.actions().sendKeys('1').perform();
+    await driver.wait(async () => (await driver.findElement(By.css(`[data-testid="review-item-${itemId}-${rubricId}"]`)).getAttribute('aria-checked')) === 'true', 10_000, 'key 1 ticks the first item');
+    const teacher = await driver.findElement(By.css(`[data-testid="review-teacher-${itemId}"]`));
+    await driver.wait(async () => (await teacher.getText()).startsWith('1 /'), 10_000, 'the core scores the ticked item: 1 point');
+    await screenshot('review-items.png');
+    const rows = JSON.parse(execFileSync(cli, ['--data-dir', dataDir, 'review', '--exam', String(classExamId), '--question', 'Q1', '--json']).toString());
+    const mine = rows.find((r) => String(r.item_id) === itemId);
+    if (!mine || mine.decision !== 'items' || mine.score !== 1) throw new Error(`the CLI should show the teacher's item and 1 point: ${JSON.stringify(mine)}`);
+  });
+
   await step(`a batch in the real window: the estimate first, sent, polled, results stored, the cost shown`, async () => {
     if (batchExamId === undefined) throw new Error('the batch exam was not set up');
     await driver.findElement(By.css('[data-testid="nav-exams"]')).click();
