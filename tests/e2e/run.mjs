@@ -408,7 +408,8 @@ try {
     const aiText = await driver.findElement(By.css(`[data-testid="review-ai-${itemId}"]`)).getText();
     const aiScore = aiText.split('/')[0].trim();
     const [keys, want] = aiScore === '0.5' ? ['2', '2'] : ['.5', '0.5'];
-    await row.click();
+    // The crop selects the answer (the card's middle holds its transcription field).
+    await row.findElement(By.css('.review-crop')).click();
     await driver.actions().sendKeys(keys).sendKeys(Key.ENTER).perform();
     const teacher = await driver.findElement(By.css(`[data-testid="review-teacher-${itemId}"]`));
     await driver.wait(async () => (await teacher.getText()).startsWith(`${want} /`), 10_000, 'the teacher score shows');
@@ -844,7 +845,7 @@ im.save(sys.argv[1], dpi=(300, 300))
       const items = arguments[0].querySelector('.review-items').getBoundingClientRect();
       return { inside: items.top >= card.top && items.bottom <= card.bottom + 1, beside: items.left >= crop.right };`, row);
     if (!geometry.inside || !geometry.beside) throw new Error(`the rubric items are not beside the crop in their card: ${JSON.stringify(geometry)}`);
-    await row.click();
+    await row.findElement(By.css('.review-crop')).click();
     await driver.actions().sendKeys('1').perform();
     await driver.wait(async () => (await driver.findElement(By.css(`[data-testid="review-item-${itemId}-${rubricId}"]`)).getAttribute('aria-checked')) === 'true', 10_000, 'key 1 ticks the first item');
     const teacher = await driver.findElement(By.css(`[data-testid="review-teacher-${itemId}"]`));

@@ -223,15 +223,13 @@ describe('ReviewPage', () => {
   };
 
   it('shows the rubric items the AI applied with its evidence, and number keys toggle them', async () => {
-    vi.mocked(api.reviewItems).mockResolvedValue([
-      row(1, { max_points: 4, ai_score: 2, score: 2, applied: [{ item_id: 31, evidence: 'F = m a' }] }),
-      row(2, { max_points: 4, ai_score: 2, score: 4, decision: 'items', teacher_items: [31, 32], applied: [{ item_id: 31, evidence: 'F=ma' }] }),
-    ]);
+    const first = row(1, { max_points: 4, ai_score: 2, score: 2, applied: [{ item_id: 31, evidence: 'F = m a' }] });
+    const second = row(2, { max_points: 4, ai_score: 2, score: 4, decision: 'items', teacher_items: [31, 32], applied: [{ item_id: 31, evidence: 'F=ma' }] });
+    vi.mocked(api.reviewItems).mockResolvedValue([first, second]);
     vi.mocked(api.setAnswerItems).mockResolvedValue({ item_id: 1, score: 1, note: null, created_at: 2 });
     renderPage(itemExam);
     const list = await screen.findByTestId('review-list');
-    const first = screen.getByTestId('review-items-1');
-    expect(first.querySelectorAll('li')).toHaveLength(3);
+    expect(screen.getByTestId('review-items-1').querySelectorAll('li')).toHaveLength(3);
     expect(screen.getByTestId('review-item-1-31').getAttribute('aria-checked')).toBe('true');
     expect(screen.getByTestId('review-item-1-32').getAttribute('aria-checked')).toBe('false');
     expect(screen.getByTestId('review-evidence-1-31').textContent).toBe('F = m a');
@@ -239,10 +237,14 @@ describe('ReviewPage', () => {
     // The teacher's own items show on the answer they decided.
     expect(screen.getByTestId('review-item-2-32').getAttribute('aria-checked')).toBe('true');
     // "3" switches the third item on: the core is sent the whole set, in the rubric's order.
+    // Once decided, the answer sorts after those still waiting: the selection follows it.
+    vi.mocked(api.reviewItems).mockResolvedValue([second, { ...first, route: 'teacher', decision: 'items', teacher_items: [31, 33] }]);
     fireEvent.keyDown(list, { key: '3' });
     await waitFor(() => expect(api.setAnswerItems).toHaveBeenCalledWith(1, [31, 33], undefined));
+    await waitFor(() => expect(screen.getByTestId('review-item-1-33').getAttribute('aria-checked')).toBe('true'));
     // A toggle does not move on, and a digit is not a typed score here.
     expect(screen.getByTestId('review-row-1').getAttribute('aria-selected')).toBe('true');
+    expect(screen.getByTestId('review-row-2').getAttribute('aria-selected')).toBe('false');
     expect(screen.queryByTestId('review-pending')).toBeNull();
     // A key past the last item does nothing.
     fireEvent.keyDown(list, { key: '7' });

@@ -52,7 +52,9 @@ function scoreText(score: number | null, max: number): string {
 export function ReviewPage({ exam, exams = [], onSelectExam, onBack, initialRect }: Props) {
   const id = useId();
   const [label, setLabel] = useState<string>(exam?.questions[0]?.label ?? '');
-  const [selected, setSelected] = useState(0);
+  /** The selected answer, by id: a decision re-sorts the list (reviewed answers go after
+   * those still waiting), and the teacher stays on the answer they were deciding. */
+  const [selectedId, setSelectedId] = useState<number | null>(null);
   const [pending, setPending] = useState('');
   const [note, setNote] = useState('');
   const [saving, setSaving] = useState(false);
@@ -75,7 +77,10 @@ export function ReviewPage({ exam, exams = [], onSelectExam, onBack, initialRect
   }, [graded, exam, label, refetch]);
 
   const rows = query.data ?? [];
-  const current: ReviewRow | undefined = rows[Math.min(selected, rows.length - 1)];
+  const found = rows.findIndex((r) => r.item_id === selectedId);
+  const selected = found >= 0 ? found : 0;
+  const setSelected = (index: number) => setSelectedId(rows[index]?.item_id ?? null);
+  const current: ReviewRow | undefined = rows[selected];
 
   // The virtualizer's functions change identity on purpose; nothing here memoizes them.
   // eslint-disable-next-line react-hooks/incompatible-library
@@ -101,6 +106,8 @@ export function ReviewPage({ exam, exams = [], onSelectExam, onBack, initialRect
 
   /** Runs one of the teacher's decisions, refreshes the list and the routing, says what it did. */
   const decide = async (row: ReviewRow, action: () => Promise<{ score: number }>, next: boolean) => {
+    // The answer decided stays selected when the list re-sorts.
+    setSelectedId(row.item_id);
     setSaving(true);
     try {
       const done = await action();
@@ -229,7 +236,7 @@ export function ReviewPage({ exam, exams = [], onSelectExam, onBack, initialRect
             value={label}
             onChange={(e) => {
               setLabel(e.target.value);
-              setSelected(0);
+              setSelectedId(null);
               setPending('');
             }}
           >
@@ -257,7 +264,14 @@ export function ReviewPage({ exam, exams = [], onSelectExam, onBack, initialRect
           <kbd>j</kbd>/<kbd>k</kbd> move ·{' '}
           {hasItems ? (
             <>
-              <kbd>1</kbd>–<kbd>{Math.min(9, question?.items.length ?? 1)}</kbd> toggle a rubric item ·{' '}
+              {(question?.items.length ?? 1) > 1 ? (
+                <>
+                  <kbd>1</kbd>–<kbd>{Math.min(9, question?.items.length ?? 1)}</kbd>
+                </>
+              ) : (
+                <kbd>1</kbd>
+              )}{' '}
+              toggle a rubric item ·{' '}
             </>
           ) : (
             <>
