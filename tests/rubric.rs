@@ -619,12 +619,20 @@ async fn two_gradings_that_disagree_go_to_review_with_both_results_and_the_estim
 }
 
 /// What the simulated teacher would give an answer: the model's items, except where it
-/// misread (low confidence, or one answer in seven whatever its confidence): there the
-/// teacher also credits (or takes away) the first item.
-fn teachers_items(row: &Value, first_item: i64) -> Vec<i64> {
+/// misread: there the teacher also credits (or takes away) the first item. On a `hard`
+/// question the model misreads where its confidence is low and one answer in seven
+/// whatever its confidence; on an easy one, one answer in eleven whatever its confidence
+/// (so an answer accepted automatically can still be one the teacher would change).
+fn teachers_items(row: &Value, first_item: i64, hard: bool) -> Vec<i64> {
     let mut items = ids(&row["ai_items"]);
     let confidence = row["confidence"].as_f64().unwrap();
-    if confidence < 0.7 || row["item_id"].as_i64().unwrap() % 7 == 0 {
+    let id = row["item_id"].as_i64().unwrap();
+    let misread = if hard {
+        confidence < 0.7 || id % 7 == 0
+    } else {
+        id % 11 == 0
+    };
+    if misread {
         if let Some(k) = items.iter().position(|i| *i == first_item) {
             items.remove(k);
         } else {
@@ -682,7 +690,9 @@ async fn routing_accepts_only_with_enough_measured_agreement_on_a_class_of_30() 
         .contains("not known yet (0 of 10")));
 
     let mut figures = Vec::new();
-    for (question, first_item) in [("Q1", 0usize), ("Q2", 0usize)] {
+    // Q1 is hard for the model (it should not be trusted), Q2 easy (it should).
+    for (question, hard) in [("Q1", true), ("Q2", false)] {
+        let first_item = 0usize;
         let first = rubric_items(&cli, exam, question).await[first_item].0;
         // The teacher reviews ten answers in the order review shows them, one at a time.
         for round in 0..10 {
@@ -695,7 +705,7 @@ async fn routing_accepts_only_with_enough_measured_agreement_on_a_class_of_30() 
                 .iter()
                 .find(|r| r["route"] == "waiting" || r["route"] == "flagged")
                 .unwrap();
-            let truth = teachers_items(next, first);
+            let truth = teachers_items(next, first, hard);
             let item = next["item_id"].to_string();
             let mut args = vec!["review", "--exam", &exam_arg, "--item", &item];
             let listed = truth
@@ -739,6 +749,14 @@ async fn routing_accepts_only_with_enough_measured_agreement_on_a_class_of_30() 
         } else {
             assert!(auto.is_empty(), "{question}");
         }
+        if !hard {
+            // The easy question reaches the target: its confident answers skip review.
+            assert!(share >= target, "{question}: {exact} of 10");
+            assert!(
+                !auto.is_empty(),
+                "{question}: no answer reached the confidence"
+            );
+        }
         for r in &auto {
             assert!(r["confidence"].as_f64().unwrap() >= threshold);
             assert_eq!(r["accepted"], true);
@@ -749,14 +767,15 @@ async fn routing_accepts_only_with_enough_measured_agreement_on_a_class_of_30() 
         let wrong = auto
             .iter()
             .filter(|r| {
-                positive_score(&points, &teachers_items(r, first), max)
+                positive_score(&points, &teachers_items(r, first, hard), max)
                     != r["score"].as_f64().unwrap()
             })
             .count();
         let flagged = rows.iter().filter(|r| r["route"] == "flagged").count();
         let waiting = rows.iter().filter(|r| r["route"] == "waiting").count();
         figures.push(format!(
-            "{question}: teacher reviewed 10, AI exact on {exact} ({:.0}%); of the other 20: {} auto-accepted ({wrong} of them the teacher would change), {waiting} waiting, {flagged} flagged",
+            "{question} ({}): teacher reviewed 10, AI exact on {exact} ({:.0}%); of the other 20: {confident} at confidence >= {threshold}, {} auto-accepted ({wrong} of them the teacher would change), {waiting} waiting, {flagged} flagged",
+            if hard { "hard" } else { "easy" },
             share * 100.0,
             auto.len()
         ));
