@@ -69,38 +69,24 @@ export function RoutingPanel({ examId, label }: Props) {
           />
           Accept confident answers automatically
         </label>
-        <label className="field-inline" htmlFor={`${id}-conf`}>
-          confidence ≥
-          <select
-            id={`${id}-conf`}
-            data-testid="policy-confidence"
-            value={Math.round(p.confidence_threshold * 100)}
-            disabled={save.isPending}
-            onChange={(e) => change({ confidence_threshold: Number(e.target.value) / 100 })}
-          >
-            {[60, 70, 80, 90, 95].map((v) => (
-              <option key={v} value={v}>
-                {v}%
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field-inline" htmlFor={`${id}-target`}>
-          agreement ≥
-          <select
-            id={`${id}-target`}
-            data-testid="policy-target"
-            value={Math.round(p.agreement_target * 100)}
-            disabled={save.isPending}
-            onChange={(e) => change({ agreement_target: Number(e.target.value) / 100 })}
-          >
-            {[80, 85, 90, 95, 100].map((v) => (
-              <option key={v} value={v}>
-                {v}%
-              </option>
-            ))}
-          </select>
-        </label>
+        <PercentSelect
+          id={`${id}-conf`}
+          label="confidence ≥"
+          testId="policy-confidence"
+          choices={[60, 70, 80, 90, 95]}
+          share={p.confidence_threshold}
+          disabled={save.isPending}
+          onChange={(share) => change({ confidence_threshold: share })}
+        />
+        <PercentSelect
+          id={`${id}-target`}
+          label="agreement ≥"
+          testId="policy-target"
+          choices={[80, 85, 90, 95, 100]}
+          share={p.agreement_target}
+          disabled={save.isPending}
+          onChange={(share) => change({ agreement_target: share })}
+        />
         <label className="field-inline">
           <input
             type="checkbox"
@@ -120,5 +106,35 @@ export function RoutingPanel({ examId, label }: Props) {
         )}
       </div>
     </section>
+  );
+}
+
+/** A share (0..1) picked from a few percentages. */
+function PercentSelect(props: {
+  id: string;
+  label: string;
+  testId: string;
+  choices: number[];
+  share: number;
+  disabled: boolean;
+  onChange: (share: number) => void;
+}) {
+  return (
+    <label className="field-inline" htmlFor={props.id}>
+      {props.label}
+      <select
+        id={props.id}
+        data-testid={props.testId}
+        value={Math.round(props.share * 100)}
+        disabled={props.disabled}
+        onChange={(e) => props.onChange(Number(e.target.value) / 100)}
+      >
+        {props.choices.map((v) => (
+          <option key={v} value={v}>
+            {v}%
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
