@@ -380,37 +380,28 @@ fn question_block(ts: &Typesetter, q: &BookQuestion, answer: Option<&BookAnswer>
                 6.0,
             ),
         }
-        if !q.items.is_empty() {
-            // What the score is made of: the items applied, as the core scored them.
-            stack(
-                &mut block,
-                ts.paragraph("Rubric items applied", true, 10.0, INK, 0.0),
-                9.0,
-            );
-            if a.applied.is_empty() {
+        // What the score is made of: the items applied, as the core scored them; a question
+        // without items shows its rubric lines.
+        let rubric = if !q.items.is_empty() {
+            Some(("Rubric items applied", '✓', &a.applied))
+        } else if !q.rubric_lines.is_empty() {
+            Some(("Rubric", '•', &q.rubric_lines))
+        } else {
+            None
+        };
+        if let Some((heading, mark, lines)) = rubric {
+            stack(&mut block, ts.paragraph(heading, true, 10.0, INK, 0.0), 9.0);
+            if lines.is_empty() {
                 stack(
                     &mut block,
                     ts.paragraph("none of the rubric's items", false, 9.5, GREY, 8.0),
                     1.0,
                 );
             }
-            for line in &a.applied {
+            for line in lines {
                 stack(
                     &mut block,
-                    ts.paragraph(&format!("✓  {line}"), false, 9.5, INK, 8.0),
-                    1.0,
-                );
-            }
-        } else if !q.rubric_lines.is_empty() {
-            stack(
-                &mut block,
-                ts.paragraph("Rubric", true, 10.0, INK, 0.0),
-                9.0,
-            );
-            for line in &q.rubric_lines {
-                stack(
-                    &mut block,
-                    ts.paragraph(&format!("•  {line}"), false, 9.5, INK, 8.0),
+                    ts.paragraph(&format!("{mark}  {line}"), false, 9.5, INK, 8.0),
                     1.0,
                 );
             }
