@@ -88,6 +88,14 @@ async fn review(cli: &Cli, exam: i64, question: &str) -> Vec<Value> {
         .clone()
 }
 
+/// `gradedesk rubric edit --exam EXAM --question QUESTION CHANGE...`, its JSON reply.
+async fn rubric_edit(cli: &Cli, exam: i64, question: &str, change: &[&str]) -> Value {
+    let exam = exam.to_string();
+    let mut args = vec!["rubric", "edit", "--exam", &exam, "--question", question];
+    args.extend_from_slice(change);
+    run(cli, &args).await
+}
+
 async fn rubric_items(cli: &Cli, exam: i64, question: &str) -> Vec<(i64, f64)> {
     let listed = run(
         cli,
@@ -256,15 +264,11 @@ async fn the_core_scores_the_items_the_model_names_and_an_item_edit_rescores_eve
 
     // An item's points change: every answer with it is re-scored, and nobody asks the model.
     let before = grade_requests(&fake);
-    let edited = run(
+    let edited = rubric_edit(
         &cli,
+        exam,
+        "Q1",
         &[
-            "rubric",
-            "edit",
-            "--exam",
-            &exam.to_string(),
-            "--question",
-            "Q1",
             "--item",
             &a.to_string(),
             "--points",
@@ -305,37 +309,15 @@ async fn the_core_scores_the_items_the_model_names_and_an_item_edit_rescores_eve
 
     // Negative scoring: start at full marks, and items with negative points deduct.
     for (item, points) in [(a, "-1.5"), (b, "-1")] {
-        run(
+        rubric_edit(
             &cli,
-            &[
-                "rubric",
-                "edit",
-                "--exam",
-                &exam.to_string(),
-                "--question",
-                "Q1",
-                "--item",
-                &item.to_string(),
-                "--points",
-                points,
-            ],
+            exam,
+            "Q1",
+            &["--item", &item.to_string(), "--points", points],
         )
         .await;
     }
-    run(
-        &cli,
-        &[
-            "rubric",
-            "edit",
-            "--exam",
-            &exam.to_string(),
-            "--question",
-            "Q1",
-            "--scoring",
-            "negative",
-        ],
-    )
-    .await;
+    rubric_edit(&cli, exam, "Q1", &["--scoring", "negative"]).await;
     let rows = review(&cli, exam, "Q1").await;
     let score_of = |name: &str| {
         rows.iter()
