@@ -777,12 +777,13 @@ im.save(sys.argv[1], dpi=(300, 300))
     // The teacher gives the first script to Lukas Schmidt from the keyboard, then back.
     const target = got[0];
     await driver.findElement(By.css(`[data-testid="script-${target.submission_id}"]`)).click();
-    const crop = await driver.wait(until.elementLocated(By.css('[data-testid="name-crop"]')), 10_000);
-    await driver.wait(async () => driver.executeScript('return arguments[0].complete && arguments[0].naturalWidth > 0', crop), 10_000, 'the name box loads');
+    // The card is keyed by the script's match, so a live update may replace the image: look it up afresh each time.
+    const loadedCrop = 'const c = document.querySelector(\'[data-testid="name-crop"]\'); return c && c.complete && c.naturalWidth > 0 ? [c.naturalWidth, c.naturalHeight] : null;';
+    await driver.wait(async () => (await driver.executeScript(loadedCrop)) !== null, 10_000, 'the name box loads');
     // The crop is the name region: its proportions are the region's on the page.
     const region = cliJson('region', 'list', '--exam', String(classExamId), '--json').find((r) => r.kind === 'name');
     const page = cliJson('split', 'show', '--exam', String(classExamId), '--json').students[0].pages[0];
-    const natural = await driver.executeScript('return [arguments[0].naturalWidth, arguments[0].naturalHeight]', crop);
+    const natural = await driver.executeScript(loadedCrop);
     const want = (region.bbox.w * page.width) / (region.bbox.h * page.height);
     if (Math.abs(natural[0] / natural[1] - want) / want > 0.03) throw new Error(`the name crop is ${natural}, not the region's ${want.toFixed(2)}:1`);
     await screenshot('names.png');
@@ -848,8 +849,7 @@ im.save(sys.argv[1], dpi=(300, 300))
     await row.findElement(By.css('.review-crop')).click();
     await driver.actions().sendKeys('1').perform();
     await driver.wait(async () => (await driver.findElement(By.css(`[data-testid="review-item-${itemId}-${rubricId}"]`)).getAttribute('aria-checked')) === 'true', 10_000, 'key 1 ticks the first item');
-    const teacher = await driver.findElement(By.css(`[data-testid="review-teacher-${itemId}"]`));
-    await driver.wait(async () => (await teacher.getText()).startsWith('1 /'), 10_000, 'the core scores the ticked item: 1 point');
+    await driver.wait(async () => (await driver.findElement(By.css(`[data-testid="review-teacher-${itemId}"]`)).getText()).startsWith('1 /'), 10_000, 'the core scores the ticked item: 1 point');
     await screenshot('review-items.png');
     const rows = JSON.parse(execFileSync(cli, ['--data-dir', dataDir, 'review', '--exam', String(classExamId), '--question', 'Q1', '--json']).toString());
     const mine = rows.find((r) => String(r.item_id) === itemId);
