@@ -75,6 +75,23 @@ fn parse_scoring(text: &str) -> Result<Scoring, String> {
     }
 }
 
+/// The rubric item ids of `--apply`: one value, so `--apply ""` (what a script writes for
+/// "none of them") means none rather than an unparsable id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemIds(pub Vec<i64>);
+
+fn parse_item_ids(text: &str) -> Result<ItemIds, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(|id| {
+            id.parse::<i64>()
+                .map_err(|_| format!("\"{id}\" is not a rubric item id"))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(ItemIds)
+}
+
 fn parse_switch(text: &str) -> Result<bool, String> {
     match text {
         "on" | "true" | "yes" => Ok(true),
@@ -132,9 +149,10 @@ pub struct ReviewArgs {
     /// Accept the AI's grade as it is.
     #[arg(long, requires = "item")]
     accept: bool,
-    /// The rubric items that apply (ids, comma separated; empty for none): the core scores them.
-    #[arg(long, requires = "item", value_delimiter = ',', num_args = 0..)]
-    apply: Option<Vec<i64>>,
+    /// The rubric items that apply (ids, comma separated; empty or "" for none): the core
+    /// scores them.
+    #[arg(long, requires = "item", num_args = 0..=1, default_missing_value = "", value_parser = parse_item_ids)]
+    apply: Option<ItemIds>,
     /// The answer's transcription as it should read (empty: the model's again).
     #[arg(long, requires = "item")]
     transcription: Option<String>,
@@ -325,7 +343,7 @@ pub async fn review(workspace: &Workspace, args: ReviewArgs) -> Result<(), CoreE
     if let Some(item) = args.item {
         let decided = if args.accept {
             Some(workspace.accept_answer(item).await?)
-        } else if let Some(ids) = args.apply.clone() {
+        } else if let Some(ItemIds(ids)) = args.apply.clone() {
             Some(workspace.set_answer_items(item, ids, None).await?)
         } else {
             None
@@ -410,4 +428,39 @@ pub async fn routing(workspace: &Workspace, args: RoutingArgs) -> Result<(), Cor
     };
     super::print_json(&policy);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    /// What `gradedesk review --item 7 <apply...>` asks the core to apply.
+    fn applied(apply: &[&str]) -> Result<Option<ItemIds>, String> {
+        let args = ["gradedesk", "review", "--exam", "1", "--item", "7"];
+        let cli = Cli::try_parse_from(args.iter().chain(apply)).map_err(|e| e.to_string())?;
+        match cli.command {
+            Some(Command::Review(review)) => Ok(review.apply),
+            other => panic!("not a review: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn apply_takes_a_comma_separated_list_and_an_empty_one_means_none() {
+        assert_eq!(applied(&["--apply", "3,5"]), Ok(Some(ItemIds(vec![3, 5]))));
+        assert_eq!(
+            applied(&["--apply", " 3 , 5 "]),
+            Ok(Some(ItemIds(vec![3, 5])))
+        );
+        assert_eq!(applied(&["--apply", ""]), Ok(Some(ItemIds(vec![]))));
+        assert_eq!(applied(&["--apply"]), Ok(Some(ItemIds(vec![]))));
+        assert_eq!(applied(&[]), Ok(None));
+        let refused = applied(&["--apply", "3,x"]).unwrap_err();
+        assert!(
+            refused.contains("\"x\" is not a rubric item id"),
+            "{refused}"
+        );
+    }
 }
