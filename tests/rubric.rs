@@ -40,7 +40,7 @@ async fn class(data: &Path, students: u32, questions: &str) -> i64 {
             .import_bytes(
                 exam,
                 &format!("student-{s:03}.png"),
-                support::scans::level_page_png(s + 1, 620, 880),
+                support::scans::level_page_png(s + 1, 1240, 1760),
             )
             .await
             .unwrap();
