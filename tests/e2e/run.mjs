@@ -118,6 +118,14 @@ async function screenshot(name) {
   return file;
 }
 
+/**
+ * The visible text of the element `selector` finds now ('' when there is none), in one call:
+ * a live update may replace an element between two WebDriver calls, so a poll looks it up
+ * afresh each time rather than holding a reference that goes stale.
+ */
+const textOf = (selector) =>
+  driver.executeScript('const e = document.querySelector(arguments[0]); return e ? e.innerText : "";', selector);
+
 /** The page image, answer boxes and draft as laid out now (client px). */
 const stageNow = () => driver.executeScript(measureStage);
 
@@ -411,8 +419,7 @@ try {
     // The crop selects the answer (the card's middle holds its transcription field).
     await row.findElement(By.css('.review-crop')).click();
     await driver.actions().sendKeys(keys).sendKeys(Key.ENTER).perform();
-    const teacher = await driver.findElement(By.css(`[data-testid="review-teacher-${itemId}"]`));
-    await driver.wait(async () => (await teacher.getText()).startsWith(`${want} /`), 10_000, 'the teacher score shows');
+    await driver.wait(async () => (await textOf(`[data-testid="review-teacher-${itemId}"]`)).startsWith(`${want} /`), 10_000, 'the teacher score shows');
     await screenshot('review-override.png');
     const csvPath = path.join(work, 'grades.csv');
     execFileSync(cli, ['--data-dir', dataDir, 'export', '--exam', String(examId), '--out', csvPath]);
@@ -849,7 +856,7 @@ im.save(sys.argv[1], dpi=(300, 300))
     await row.findElement(By.css('.review-crop')).click();
     await driver.actions().sendKeys('1').perform();
     await driver.wait(async () => (await driver.findElement(By.css(`[data-testid="review-item-${itemId}-${rubricId}"]`)).getAttribute('aria-checked')) === 'true', 10_000, 'key 1 ticks the first item');
-    await driver.wait(async () => (await driver.findElement(By.css(`[data-testid="review-teacher-${itemId}"]`)).getText()).startsWith('1 /'), 10_000, 'the core scores the ticked item: 1 point');
+    await driver.wait(async () => (await textOf(`[data-testid="review-teacher-${itemId}"]`)).startsWith('1 /'), 10_000, 'the core scores the ticked item: 1 point');
     await screenshot('review-items.png');
     const rows = JSON.parse(execFileSync(cli, ['--data-dir', dataDir, 'review', '--exam', String(classExamId), '--question', 'Q1', '--json']).toString());
     const mine = rows.find((r) => String(r.item_id) === itemId);
@@ -861,8 +868,8 @@ im.save(sys.argv[1], dpi=(300, 300))
     await driver.findElement(By.css('[data-testid="nav-exams"]')).click();
     const select = await driver.wait(until.elementLocated(By.css('[data-testid="exam-select"]')), 10_000);
     await select.sendKeys('Zeta batch');
-    const waiting = await driver.wait(until.elementLocated(By.css('[data-testid="batch-waiting"]')), 10_000);
-    await driver.wait(async () => (await waiting.getText()).startsWith('3 answers waiting'), 10_000, 'three answers wait for the batch');
+    await driver.wait(until.elementLocated(By.css('[data-testid="batch-waiting"]')), 10_000);
+    await driver.wait(async () => (await textOf('[data-testid="batch-waiting"]')).startsWith('3 answers waiting'), 10_000, 'three answers wait for the batch');
     await (await driver.findElement(By.css('[data-testid="batch-estimate"]'))).click();
     const preview = await driver.wait(until.elementLocated(By.css('[data-testid="batch-preview"]')), 10_000);
     const text = await preview.getText();
@@ -873,9 +880,9 @@ im.save(sys.argv[1], dpi=(300, 300))
       const status = JSON.parse(execFileSync(cli, ['--data-dir', dataDir, 'batch', 'status', '--json']).toString());
       return status.length === 1 && status[0].succeeded === 3 && status[0].cost_actual !== null;
     }, 60_000, 'the batch ends and its three results are stored');
-    const row = await driver.wait(until.elementLocated(By.css('[data-testid="batch-row"]')), 10_000);
-    await driver.wait(async () => (await row.getText()).includes('3 / 3'), 20_000, 'the batch row shows 3 of 3 graded');
-    const rowText = await row.getText();
+    await driver.wait(until.elementLocated(By.css('[data-testid="batch-row"]')), 10_000);
+    await driver.wait(async () => (await textOf('[data-testid="batch-row"]')).includes('3 / 3'), 20_000, 'the batch row shows 3 of 3 graded');
+    const rowText = await textOf('[data-testid="batch-row"]');
     if (!/\$\d/.test(rowText)) throw new Error(`no cost shown: ${rowText}`);
     await screenshot('batch-done.png');
   });
