@@ -78,7 +78,7 @@ fn parse_scoring(text: &str) -> Result<Scoring, String> {
 /// The rubric item ids of `--apply`: one value, so `--apply ""` (what a script writes for
 /// "none of them") means none rather than an unparsable id.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ItemIds(pub Vec<i64>);
+struct ItemIds(Vec<i64>);
 
 fn parse_item_ids(text: &str) -> Result<ItemIds, String> {
     text.split(',')
